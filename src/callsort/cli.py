@@ -1,0 +1,220 @@
+"""The `callsort` command: a thin layer that parses options, calls the Python API and formats results."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import CallsortError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Sort call-centre transcripts into business categories, offline.")
+
+# shared option types
+TextColumn = Annotated[str, typer.Option(help="Column holding the transcript (case-insensitive).")]
+LabelColumn = Annotated[str, typer.Option(help="Column holding the category (case-insensitive).")]
+Encoding = Annotated[str, typer.Option(help="Text encoding of the input files.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or log messages.")]
+Json = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout (implies --quiet).")]
+ModelDir = Annotated[Path, typer.Option("--model", "-m", help="A model folder written by `callsort train`.")]
+
+EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+
+def _setup(quiet: bool, as_json: bool) -> bool:
+    """Configure logging; return whether progress bars should show."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    quiet = quiet or as_json
+    logging.basicConfig(level=logging.ERROR if quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
+    for noisy in ("transformers", "accelerate", "huggingface_hub", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    return not quiet
+
+
+def _emit(summary: dict, as_json: bool, lines: list[str]) -> None:
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, default=str))
+    else:
+        for line in lines:
+            typer.echo(line)
+
+
+def _metric_line(m: dict) -> str:
+    return (f"accuracy {m['accuracy']:.3f} · macro-F1 {m['macro_f1']:.3f} · weighted-F1 {m['weighted_f1']:.3f}"
+            f" · n={m.get('n', '?')}")
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Argument(help="Labelled calls: CSV, TSV, JSONL, Parquet, or a folder of .txt.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write (or the CV report folder).")],
+    text_column: TextColumn = "text",
+    label_column: LabelColumn = "label",
+    val: Annotated[Optional[Path], typer.Option(help="Validation calls for early stopping.")] = None,
+    test: Annotated[Optional[Path], typer.Option(help="Test calls: scored after training, report in OUT/report.")] = None,
+    model: Annotated[str, typer.Option(help="transformer (fine-tuned encoder + tf-idf blend) or tfidf.")] = "transformer",
+    base: Annotated[str, typer.Option(help="Base encoder: 'minilm' or a local Hugging Face model folder.")] = "minilm",
+    cv: Annotated[int, typer.Option(help="Run stratified K-fold cross-validation instead (K >= 2).")] = 0,
+    epochs: Annotated[Optional[float], typer.Option(help="Maximum training epochs.")] = None,
+    learning_rate: Annotated[Optional[float], typer.Option(help="Peak AdamW learning rate.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Windows per training step.")] = None,
+    max_length: Annotated[Optional[int], typer.Option(help="Tokens per window.")] = None,
+    stop_on: Annotated[Optional[str], typer.Option(help="Early stopping on validation 'macro_f1' or 'loss'.")] = None,
+    tfidf_weight: Annotated[Optional[float], typer.Option(help="Weight of tf-idf in the blend, 0..1.")] = None,
+    class_weight: Annotated[Optional[str], typer.Option(help="'balanced' or 'none'.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed for splits and training.")] = 42,
+    encoding: Encoding = "utf-8",
+    quiet: Quiet = False,
+    as_json: Json = False,
+) -> None:
+    """Train a classifier on labelled transcripts (or cross-validate with --cv)."""
+    from .config import TrainConfig
+    from .data import read_calls
+    from .train import cross_validate, train_and_save
+
+    progress = _setup(quiet, as_json)
+    overrides = {"epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
+                 "max_length": max_length, "stop_on": stop_on, "tfidf_weight": tfidf_weight,
+                 "class_weight": class_weight}
+    config = TrainConfig(model=model, base=base, seed=seed, **{k: v for k, v in overrides.items() if v is not None})
+
+    def load(path, label=label_column):
+        return read_calls(path, text_column, label, encoding)
+
+    table = load(data)
+    if cv:
+        if cv < 2:
+            raise CallsortError("--cv needs K >= 2")
+        summary = cross_validate(table, cv, out, config, progress)
+        lines = [f"{cv}-fold cross-validation on {len(table)} calls ({config.model}):"]
+        lines += [f"  {m:16s} {summary[m]['mean']:.3f} ± {summary[m]['std']:.3f}"
+                  for m in ("accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall")]
+        lines.append(f"report: {out}/cv_metrics.json")
+        _emit(summary, as_json, lines)
+        return
+    result = train_and_save(table, out, config, load(val) if val else None, load(test) if test else None, progress)
+    info = result.model.info
+    summary = {"model_dir": str(out), "labels": result.model.labels, "train_seconds": round(result.seconds, 1),
+               "val_metrics": info["val_metrics"], "test_metrics": info.get("test_metrics"),
+               "review_below": result.model.review_below, "skipped_empty": table.skipped}
+    lines = [f"trained {config.model} model on {info['data']['train_calls']} calls in {result.seconds:.0f} s → {out}",
+             f"validation: {_metric_line({**info['val_metrics'], 'n': info['data']['val_calls']})}"]
+    if info.get("test_metrics"):
+        lines.append(f"test:       {_metric_line(info['test_metrics'])}")
+        lines.append(f"report:     {out / 'report'}")
+    _emit(summary, as_json, lines)
+
+
+@app.command()
+def evaluate(
+    data: Annotated[Path, typer.Argument(help="Labelled calls to score the model on.")],
+    model: ModelDir,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Report folder to write.")],
+    text_column: TextColumn = "text",
+    label_column: LabelColumn = "label",
+    encoding: Encoding = "utf-8",
+    quiet: Quiet = False,
+    as_json: Json = False,
+) -> None:
+    """Score a trained model on labelled calls and write a report (metrics, plots, errors)."""
+    from .data import read_calls
+    from .evaluate import evaluate as run_evaluate
+    from .model import load_model
+
+    progress = _setup(quiet, as_json)
+    classifier = load_model(model)
+    table = read_calls(data, text_column, label_column, encoding)
+    metrics = run_evaluate(classifier, table, out, progress=progress)
+    _emit(metrics, as_json, [_metric_line(metrics), f"report: {out}"])
+
+
+@app.command()
+def predict(
+    data: Annotated[Path, typer.Argument(help="Calls to classify: CSV, TSV, JSONL, Parquet, or a folder of .txt.")],
+    model: ModelDir,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Predictions file: .csv or .jsonl.")],
+    text_column: TextColumn = "text",
+    review_below: Annotated[Optional[float], typer.Option(
+        help="Flag predictions under this confidence (default: chosen on validation data at training).")] = None,
+    encoding: Encoding = "utf-8",
+    quiet: Quiet = False,
+    as_json: Json = False,
+) -> None:
+    """Classify calls; one output row per input with label, confidence, probabilities and needs_review."""
+    from collections import Counter
+
+    from .data import read_calls
+    from .model import load_model
+    from .predict import check_output_path, predict_calls, write_predictions
+
+    progress = _setup(quiet, as_json)
+    check_output_path(out)
+    classifier = load_model(model)
+    table = read_calls(data, text_column, None, encoding, drop_empty=False)
+    rows = predict_calls(classifier, table, review_below, progress)
+    write_predictions(rows, out)
+    failed = sum(1 for r in rows if r["error"])
+    counts = Counter(r["label"] for r in rows if not r["error"])
+    summary = {"predictions": str(out), "rows": len(rows), "failed": failed,
+               "needs_review": sum(1 for r in rows if r["needs_review"] and not r["error"]), "labels": dict(counts)}
+    lines = [f"{len(rows)} calls → {out} ({failed} failed, {summary['needs_review']} need review)"]
+    lines += [f"  {n:5d}  {label}" for label, n in counts.most_common()]
+    _emit(summary, as_json, lines)
+    if failed:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo's model, report and predictions.")] = Path("callsort-demo"),
+    quiet: Quiet = False,
+    as_json: Json = False,
+) -> None:
+    """Train on the built-in sample calls, evaluate, and classify a few new calls."""
+    from .demo import run_demo
+
+    progress = _setup(quiet, as_json)
+    summary = run_demo(out, progress=progress)
+    if as_json:
+        _emit(summary, True, [])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title="callsort demo: new calls classified", show_lines=True)
+    for column in ("call", "label", "confidence", "review?"):
+        table.add_column(column)
+    for row in summary["rows"]:
+        snippet = row["text"][:90] + ("…" if len(row["text"]) > 90 else "")
+        table.add_row(snippet, row["label"], f"{row['confidence']:.2f}", "yes" if row["needs_review"] else "")
+    console.print(table)
+    console.print(f"held-out sample calls: {_metric_line(summary['test_metrics'])}")
+    console.print(f"model:  {summary['model_dir']}  (trained in {summary['train_seconds']:.0f} s)")
+    console.print(f"report: {summary['report_dir']}")
+    console.print(f"predictions: {summary['predictions']}")
+
+
+def main() -> None:
+    """Entry point: run the app, turning CallsortError into one line and its exit code."""
+    try:
+        app(standalone_mode=True)
+    except CallsortError as exc:
+        if os.environ.get("CALLSORT_DEBUG"):
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""The one exception family that callsort raises for anything a user can cause."""
+
+from __future__ import annotations
+
+
+class CallsortError(Exception):
+    """Base class: the CLI prints the message on one line and exits with `exit_code`."""
+
+    exit_code = 2
+
+
+class InputError(CallsortError):
+    """A data file is missing, unreadable, or does not hold what was asked for."""
+
+
+class ModelError(CallsortError):
+    """A model folder is missing, incomplete, or not a callsort model."""
+
+
+class ConfigError(CallsortError):
+    """Settings that cannot work together (bad value, impossible split)."""

@@ -1,0 +1,143 @@
+"""Metrics (scikit-learn), plots (matplotlib) and the report folder."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def classification_metrics(y_true: list[str], y_pred: list[str], labels: list[str]) -> dict:
+    """Accuracy, macro/weighted F1, macro precision/recall, per-class scores and the confusion matrix."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0)
+    present = support > 0  # macro scores over the classes that occur in this data
+    macro = lambda values: float(np.mean(values[present])) if present.any() else 0.0  # noqa: E731
+    weighted_f1 = float(np.average(f1, weights=support)) if support.sum() else 0.0
+    return {
+        "n": len(y_true),
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": macro(f1),
+        "weighted_f1": weighted_f1,
+        "macro_precision": macro(precision),
+        "macro_recall": macro(recall),
+        "per_class": {
+            label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+        },
+        "labels": list(labels),
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+
+
+def choose_review_threshold(y_true, y_pred, confidence, target_accuracy: float = 0.9) -> float:
+    """Lowest confidence t such that validation calls predicted with confidence >= t are right at least
+    `target_accuracy` of the time; calls below t are flagged `needs_review`."""
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray([t == p for t, p in zip(y_true, y_pred)], dtype=float)
+    order = np.argsort(-confidence)
+    running = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
+    ok = np.nonzero(running >= target_accuracy)[0]
+    if len(ok) == 0:
+        return round(float(confidence.max()) if len(confidence) else 1.0, 4)
+    return round(float(confidence[order][ok[-1]]), 4)
+
+
+def evaluate(model, table, out_dir: str | Path | None = None, progress: bool = False) -> dict:
+    """Score a model on labelled calls; with `out_dir`, write the full report there."""
+    from .train import _known_labels_only
+
+    table = _known_labels_only(table, model.labels, "evaluation data")
+    predictions = model.predict(table.texts, progress=progress)
+    predicted = [p.label for p in predictions]
+    metrics = classification_metrics(table.labels, predicted, model.labels)
+    if out_dir is not None:
+        write_report(out_dir, metrics, table, predictions)
+    return metrics
+
+
+def write_report(out_dir: str | Path, metrics: dict, table, predictions) -> Path:
+    """metrics.json, classification_report.txt, errors.csv, confusion_matrix.png, per_class_f1.png."""
+    from sklearn.metrics import classification_report
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    predicted = [p.label for p in predictions]
+    (out / "classification_report.txt").write_text(
+        classification_report(table.labels, predicted, labels=metrics["labels"], digits=3, zero_division=0))
+    with open(out / "errors.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["source", "true_label", "predicted_label", "confidence", "text"])
+        for source, text, truth, p in zip(table.sources, table.texts, table.labels, predictions):
+            if truth != p.label:
+                writer.writerow([source, truth, p.label, f"{p.confidence:.4f}", text])
+    plot_confusion_matrix(metrics, out / "confusion_matrix.png")
+    plot_per_class_f1(metrics, out / "per_class_f1.png")
+    return out
+
+
+def _short(label: str, width: int = 22) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+def plot_confusion_matrix(metrics: dict, path: Path) -> None:
+    """Two panels: raw counts and rows normalised to recall."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    counts = np.asarray(metrics["confusion_matrix"], dtype=float)
+    rows = counts.sum(axis=1, keepdims=True)
+    normalised = np.divide(counts, rows, out=np.zeros_like(counts), where=rows > 0)
+    names = [_short(label) for label in metrics["labels"]]
+    size = max(6.0, 0.7 * len(names) + 3)
+    fig, axes = plt.subplots(1, 2, figsize=(2 * size, size))
+    for ax, data, title, fmt in ((axes[0], counts, "Counts", "{:.0f}"), (axes[1], normalised, "Row-normalised (recall)", "{:.2f}")):
+        ax.imshow(data, cmap="Blues", vmin=0)
+        ax.set_title(title)
+        ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+        ax.set_yticks(range(len(names)), names)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        peak = data.max() if data.max() > 0 else 1
+        for i in range(data.shape[0]):
+            for j in range(data.shape[1]):
+                ax.text(j, i, fmt.format(data[i, j]), ha="center", va="center", fontsize=8,
+                        color="white" if data[i, j] > 0.6 * peak else "black")
+    fig.suptitle(f"accuracy {metrics['accuracy']:.3f} · macro-F1 {metrics['macro_f1']:.3f} · n={metrics['n']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_per_class_f1(metrics: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = metrics["labels"]
+    f1 = [metrics["per_class"][label]["f1"] for label in labels]
+    support = [metrics["per_class"][label]["support"] for label in labels]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(labels) + 1.5))
+    ax.barh(range(len(labels)), f1, color="tab:blue")
+    ax.set_yticks(range(len(labels)), [f"{_short(label, 34)} (n={n})" for label, n in zip(labels, support)])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.axvline(metrics["macro_f1"], color="tab:red", linestyle="--", label=f"macro-F1 {metrics['macro_f1']:.3f}")
+    for i, value in enumerate(f1):
+        ax.text(min(value + 0.01, 0.93), i, f"{value:.2f}", va="center", fontsize=8)
+    ax.set_xlabel("F1")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,70 @@
+import json
+
+import pytest
+
+from callsort import ConfigError, InputError, TrainConfig, read_calls, train
+from callsort.train import cross_validate, split_stratified, train_and_save
+
+
+def test_split_is_stratified(sample_table):
+    train_part, val_part = split_stratified(sample_table, 0.25, seed=0)
+    assert len(train_part) + len(val_part) == len(sample_table)
+    assert set(val_part.labels) == set(sample_table.labels)  # every class held out at least once
+    assert not set(train_part.sources) & set(val_part.sources)
+
+
+def test_bad_settings_are_rejected():
+    with pytest.raises(ConfigError):
+        TrainConfig(model="svm")
+    with pytest.raises(ConfigError):
+        TrainConfig(stop_on="accuracy")
+    with pytest.raises(ConfigError):
+        TrainConfig(max_length=32, stride=31)
+
+
+def test_tfidf_training_is_repeatable(sample_table):
+    a = train(sample_table, TrainConfig(model="tfidf", seed=1), progress=False)
+    b = train(sample_table, TrainConfig(model="tfidf", seed=1), progress=False)
+    assert a.model.predict_proba(sample_table.texts[:4]).tolist() == b.model.predict_proba(sample_table.texts[:4]).tolist()
+    assert a.val_metrics["n"] == 8 and 0 <= a.model.review_below <= 1
+
+
+@pytest.mark.slow
+def test_fine_tune_records_history_and_learns(sample_table, sample_test_csv, tiny_config, tmp_path):
+    config = TrainConfig(**{**tiny_config.to_dict(), "epochs": 4, "tfidf_weight": 0.0})
+    test = read_calls(sample_test_csv)
+    result = train_and_save(sample_table, tmp_path / "m", config, test=test, progress=False)
+    history = result.history
+    assert [h["epoch"] for h in history] == [1, 2, 3, 4]
+    assert history[-1]["eval_loss"] < history[0]["eval_loss"]  # the encoder itself learned
+    info = json.loads((tmp_path / "m" / "callsort.json").read_text())
+    assert info["train_settings"]["stop_on"] == "macro_f1" and info["test_metrics"]["n"] == 24
+    assert info["test_metrics"]["accuracy"] > 1 / 8  # better than chance on unseen calls
+    assert (tmp_path / "m" / "report" / "confusion_matrix.png").is_file()
+
+
+@pytest.mark.slow
+def test_stop_on_loss_with_given_validation(sample_table, sample_test_csv, tiny_config):
+    val = read_calls(sample_test_csv)
+    config = TrainConfig(**{**tiny_config.to_dict(), "stop_on": "loss", "epochs": 1})
+    result = train(sample_table, config, val=val, progress=False)
+    assert result.model.info["data"]["val_calls"] == len(val) and len(result.history) == 1
+
+
+def test_cross_validation_reports_mean_and_spread(sample_table, tmp_path):
+    summary = cross_validate(sample_table, 3, tmp_path / "cv", TrainConfig(model="tfidf"), progress=False)
+    assert len(summary["folds"]) == 3
+    assert 0 <= summary["macro_f1"]["mean"] <= 1 and summary["macro_f1"]["std"] >= 0
+    assert (tmp_path / "cv" / "cv_metrics.json").is_file() and (tmp_path / "cv" / "fold_1" / "metrics.json").is_file()
+
+
+def test_cv_needs_k_examples_per_class(sample_table):
+    with pytest.raises(InputError, match="fewer than 20 examples"):
+        cross_validate(sample_table, 20, None, TrainConfig(model="tfidf"), progress=False)
+
+
+def test_train_on_real_calls_tfidf(shared_calls):
+    table = read_calls(shared_calls / "transcripts.csv", "Text", "Tag")
+    assert len(set(table.labels)) == 8 and "New Customer - Lead Not Booked" in table.labels
+    result = train(table, TrainConfig(model="tfidf"), progress=False)
+    assert result.val_metrics["macro_f1"] > 0.5
