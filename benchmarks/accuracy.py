@@ -30,6 +30,7 @@ from callsort.evaluate import classification_metrics  # noqa: E402
 from callsort.model import softmax  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
+LOGITS = Path("/tmp/callsort-bench-logits")  # scratch: per-fold test logits, never committed
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "calls" / "transcripts.csv"
 
 
@@ -67,13 +68,20 @@ def run_fold(table, train_idx, test_idx, config) -> dict:
     out = {"train_seconds": round(result.seconds, 1), "tfidf_train_seconds": round(tfidf_seconds, 1),
            "epochs": [{k: h[k] for k in ("epoch", "eval_loss", "eval_macro_f1")} for h in history],
            "variants": {"tfidf": score(labels, test.labels, tfidf_probs)}}
+    # keep the per-epoch test logits so that blends can be re-scored without fine-tuning again
+    LOGITS.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(LOGITS / f"fold_{len(list(LOGITS.glob('fold_*.npz'))) + 1}.npz",
+                        test_idx=np.asarray(test_idx), labels=np.asarray(labels),
+                        logits=np.stack([h["monitor_logits"] for h in history]),
+                        eval_loss=np.array([h["eval_loss"] for h in history]),
+                        eval_macro_f1=np.array([h["eval_macro_f1"] for h in history]))
     for i, h in enumerate(history):
         out["epochs"][i]["test_macro_f1"] = score(labels, test.labels, softmax(h["monitor_logits"]))["macro_f1"]
     for stop_on in ("macro_f1", "loss"):
         e = stop_epoch(history, stop_on, config.patience)
         probs = softmax(history[e]["monitor_logits"])
         out["variants"][f"finetuned_stop_{stop_on}"] = {**score(labels, test.labels, probs), "epoch": e + 1}
-        for w in (0.3, 0.5, 0.7):
+        for w in (0.3, 0.5, 0.7, 0.85):
             blend = (1 - w) * probs + w * tfidf_probs
             out["variants"][f"blend{w}_stop_{stop_on}"] = score(labels, test.labels, blend)
     out["variants"]["default"] = out["variants"][f"blend{config.tfidf_weight}_stop_{config.stop_on}"]
@@ -144,6 +152,8 @@ def main() -> None:
     from sklearn.model_selection import StratifiedKFold
 
     table = callsort.read_calls(args.data, "Text", "Tag")
+    for old in LOGITS.glob("fold_*.npz"):
+        old.unlink()
     config = callsort.TrainConfig()
     report = {"calls": len(table), "folds_planned": args.folds, "settings": config.to_dict(), "folds": []}
     splits = StratifiedKFold(args.folds, shuffle=True, random_state=config.seed).split(table.texts, table.labels)

@@ -21,7 +21,7 @@ class TrainConfig:
     stride: int = 32  # tokens shared by consecutive windows
     epochs: float = 8  # upper bound; early stopping may end sooner
     learning_rate: float = 1.5e-4  # AdamW peak learning rate after linear warm-up
-    batch_size: int = 16  # windows per optimisation step
+    batch_size: int = 8  # windows per optimisation step
     warmup_ratio: float = 0.1  # fraction of steps spent warming the learning rate up from 0
     weight_decay: float = 0.01  # AdamW decoupled weight decay
     class_weight: Literal["balanced", "none"] = "balanced"  # cross-entropy weights inverse to class frequency

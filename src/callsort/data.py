@@ -159,3 +159,15 @@ def check_trainable(table: CallTable, where: str, min_per_class: int = 2) -> Non
     if small:
         listed = ", ".join(f"{label!r} ({n})" for label, n in sorted(small.items()))
         raise InputError(f"{where}: fewer than {min_per_class} examples in class {listed}")
+
+
+def known_labels_only(table: CallTable, labels: list[str], where: str) -> CallTable:
+    """Drop (with a warning) calls whose label the model was not trained on."""
+    unknown = Counter(label for label in table.labels if label not in labels)
+    if unknown:
+        log.warning("%s: ignoring %d call(s) whose label was not in the training data: %s",
+                    where, sum(unknown.values()), ", ".join(sorted(unknown)))
+        table = table.subset([i for i, label in enumerate(table.labels) if label in labels])
+    if len(table) == 0:
+        raise InputError(f"{where}: no calls with a label seen in training")
+    return table

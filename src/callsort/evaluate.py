@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .data import known_labels_only
+
 log = logging.getLogger(__name__)
 
 
@@ -52,9 +54,7 @@ def choose_review_threshold(y_true, y_pred, confidence, target_accuracy: float =
 
 def evaluate(model, table, out_dir: str | Path | None = None, progress: bool = False) -> dict:
     """Score a model on labelled calls; with `out_dir`, write the full report there."""
-    from .train import _known_labels_only
-
-    table = _known_labels_only(table, model.labels, "evaluation data")
+    table = known_labels_only(table, model.labels, "evaluation data")
     predictions = model.predict(table.texts, progress=progress)
     predicted = [p.label for p in predictions]
     metrics = classification_metrics(table.labels, predicted, model.labels)
@@ -84,16 +84,23 @@ def write_report(out_dir: str | Path, metrics: dict, table, predictions) -> Path
     return out
 
 
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _short(label: str, width: int = 22) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
 
 def plot_confusion_matrix(metrics: dict, path: Path) -> None:
     """Two panels: raw counts and rows normalised to recall."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     counts = np.asarray(metrics["confusion_matrix"], dtype=float)
     rows = counts.sum(axis=1, keepdims=True)
@@ -120,10 +127,7 @@ def plot_confusion_matrix(metrics: dict, path: Path) -> None:
 
 
 def plot_per_class_f1(metrics: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     labels = metrics["labels"]
     f1 = [metrics["per_class"][label]["f1"] for label in labels]

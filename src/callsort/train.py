@@ -14,7 +14,7 @@ import numpy as np
 
 from . import __version__
 from .config import TrainConfig
-from .data import CallTable, check_trainable
+from .data import CallTable, check_trainable, known_labels_only
 from .errors import InputError
 from .evaluate import classification_metrics, choose_review_threshold
 from .model import CallClassifier, build_tfidf, encode_windows, pool_windows
@@ -52,7 +52,7 @@ def train(
     if val is None:
         table, val = split_stratified(table, config.val_fraction, config.seed)
     else:
-        val = _known_labels_only(val, labels, "validation data")
+        val = known_labels_only(val, labels, "validation data")
 
     tfidf = None
     if config.model == "tfidf" or config.tfidf_weight > 0:
@@ -98,17 +98,6 @@ def split_stratified(table: CallTable, fraction: float, seed: int) -> tuple[Call
     train_idx, val_idx = train_test_split(
         np.arange(len(table)), test_size=n_val, stratify=table.labels, random_state=seed)
     return table.subset(sorted(train_idx)), table.subset(sorted(val_idx))
-
-
-def _known_labels_only(table: CallTable, labels: list[str], where: str) -> CallTable:
-    unknown = Counter(label for label in table.labels if label not in labels)
-    if unknown:
-        log.warning("%s: ignoring %d call(s) whose label was not in the training data: %s",
-                    where, sum(unknown.values()), ", ".join(sorted(unknown)))
-        table = table.subset([i for i, label in enumerate(table.labels) if label in labels])
-    if len(table) == 0:
-        raise InputError(f"{where}: no calls with a label seen in training")
-    return table
 
 
 class _Windows:
