@@ -20,7 +20,7 @@ def run_demo(out_dir: str | Path = "callsort-demo", config: TrainConfig | None =
     """Train the default model on the shipped sample, evaluate it on held-out sample calls, classify new ones."""
     out_dir = Path(out_dir)
     # the sample is tiny (64 short calls): more passes over it, same recipe otherwise
-    config = config or TrainConfig(epochs=15, patience=5)
+    config = config or TrainConfig(epochs=10, patience=3)
     train_table = read_calls(sample_path("sample_calls.csv"))
     test_table = read_calls(sample_path("sample_test.csv"))
     result = train_and_save(train_table, out_dir / "model", config, test=test_table, progress=progress)

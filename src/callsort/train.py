@@ -49,6 +49,7 @@ def train(
     started = time.perf_counter()
     check_trainable(table, "training data")
     labels = sorted(set(table.labels))
+    fingerprint = table.fingerprint()  # of the data as given, before any split
     if val is None:
         table, val = split_stratified(table, config.val_fraction, config.seed)
     else:
@@ -70,7 +71,7 @@ def train(
         "stride": config.stride,
         "tfidf_weight": config.tfidf_weight if config.model == "transformer" else 1.0,
         "train_settings": config.to_dict(),
-        "data": {"fingerprint": table.fingerprint(), "train_calls": len(table), "val_calls": len(val),
+        "data": {"fingerprint": fingerprint, "train_calls": len(table), "val_calls": len(val),
                  "class_counts": dict(Counter(table.labels))},
         "versions": _versions(),
     }
