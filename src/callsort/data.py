@@ -6,7 +6,7 @@ import hashlib
 import logging
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
@@ -24,7 +24,6 @@ class CallTable:
     sources: list[str]
     labels: list[str] | None = None
     skipped: int = 0  # rows dropped because their text was empty
-    meta: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.texts)
