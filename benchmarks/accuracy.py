@@ -30,7 +30,6 @@ from callsort.evaluate import classification_metrics  # noqa: E402
 from callsort.model import softmax  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
-LOGITS = Path("/tmp/callsort-bench-logits")  # scratch: per-fold test logits, never committed
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "calls" / "transcripts.csv"
 
 
@@ -68,13 +67,6 @@ def run_fold(table, train_idx, test_idx, config) -> dict:
     out = {"train_seconds": round(result.seconds, 1), "tfidf_train_seconds": round(tfidf_seconds, 1),
            "epochs": [{k: h[k] for k in ("epoch", "eval_loss", "eval_macro_f1")} for h in history],
            "variants": {"tfidf": score(labels, test.labels, tfidf_probs)}}
-    # keep the per-epoch test logits so that blends can be re-scored without fine-tuning again
-    LOGITS.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(LOGITS / f"fold_{len(list(LOGITS.glob('fold_*.npz'))) + 1}.npz",
-                        test_idx=np.asarray(test_idx), labels=np.asarray(labels),
-                        logits=np.stack([h["monitor_logits"] for h in history]),
-                        eval_loss=np.array([h["eval_loss"] for h in history]),
-                        eval_macro_f1=np.array([h["eval_macro_f1"] for h in history]))
     for i, h in enumerate(history):
         out["epochs"][i]["test_macro_f1"] = score(labels, test.labels, softmax(h["monitor_logits"]))["macro_f1"]
     for stop_on in ("macro_f1", "loss"):
@@ -170,8 +162,6 @@ def main() -> None:
     from sklearn.model_selection import StratifiedKFold
 
     table = callsort.read_calls(args.data, "Text", "Tag")
-    for old in LOGITS.glob("fold_*.npz"):
-        old.unlink()
     config = callsort.TrainConfig()
     report = {"calls": len(table), "folds_planned": args.folds, "settings": config.to_dict(), "folds": []}
     splits = StratifiedKFold(args.folds, shuffle=True, random_state=config.seed).split(table.texts, table.labels)

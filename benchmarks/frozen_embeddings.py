@@ -24,7 +24,7 @@ from sklearn.model_selection import StratifiedKFold  # noqa: E402
 from transformers import AutoModel, AutoTokenizer  # noqa: E402
 
 import callsort  # noqa: E402
-from callsort.model import build_tfidf, encode_windows, pool_windows  # noqa: E402
+from callsort.model import build_tfidf, encode_windows, padded_batches, pool_windows  # noqa: E402
 from callsort.registry import resolve_text_model  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
@@ -37,12 +37,8 @@ def embed_calls(texts: list[str], batch_size: int = 32) -> np.ndarray:
     tokenizer, encoder = AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
     windows = encode_windows(tokenizer, texts, 256, 32)
     vectors = np.zeros((len(windows["input_ids"]), encoder.config.hidden_size), dtype=np.float32)
-    order = sorted(range(len(vectors)), key=lambda i: -len(windows["input_ids"][i]))
     with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            ids = order[start:start + batch_size]
-            batch = tokenizer.pad({"input_ids": [windows["input_ids"][i] for i in ids],
-                                   "attention_mask": [windows["attention_mask"][i] for i in ids]}, return_tensors="pt")
+        for ids, batch in padded_batches(tokenizer, windows, batch_size):
             states = encoder(**batch).last_hidden_state  # (B, T, H)
             mask = batch["attention_mask"].unsqueeze(-1).float()
             vectors[ids] = torch.nn.functional.normalize((states * mask).sum(1) / mask.sum(1), dim=1).numpy()

@@ -59,6 +59,15 @@ def encode_windows(tokenizer, texts: list[str], max_length: int, stride: int) ->
     }
 
 
+def padded_batches(tokenizer, windows: dict, batch_size: int):
+    """Yield (window ids, padded tensors) over `encode_windows` output, longest windows first so each batch pads little."""
+    order = sorted(range(len(windows["input_ids"])), key=lambda i: -len(windows["input_ids"][i]))
+    for start in range(0, len(order), batch_size):
+        ids = order[start:start + batch_size]
+        yield ids, tokenizer.pad({"input_ids": [windows["input_ids"][i] for i in ids],
+                                  "attention_mask": [windows["attention_mask"][i] for i in ids]}, return_tensors="pt")
+
+
 def pool_windows(window_logits: np.ndarray, call_index, n_calls: int) -> np.ndarray:
     """Average the logits of each call's windows: (windows, classes) -> (calls, classes)."""
     call_index = np.asarray(call_index)
@@ -137,19 +146,11 @@ class CallClassifier:
         max_length = int(self.info.get("max_length", 128))
         stride = int(self.info.get("stride", 32))
         windows = encode_windows(self.tokenizer, texts, max_length, stride)
-        # longest windows first, so each batch pads little
-        order = sorted(range(len(windows["input_ids"])), key=lambda i: -len(windows["input_ids"][i]))
-        logits = np.zeros((len(order), len(self.labels)), dtype=np.float32)
+        logits = np.zeros((len(windows["input_ids"]), len(self.labels)), dtype=np.float32)
         self.transformer.eval()
-        bar = tqdm(total=len(order), desc="classifying", unit="window", disable=not progress, leave=False)
+        bar = tqdm(total=len(logits), desc="classifying", unit="window", disable=not progress, leave=False)
         with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                batch_ids = order[start:start + batch_size]
-                batch = self.tokenizer.pad(
-                    {"input_ids": [windows["input_ids"][i] for i in batch_ids],
-                     "attention_mask": [windows["attention_mask"][i] for i in batch_ids]},
-                    return_tensors="pt",
-                )
+            for batch_ids, batch in padded_batches(self.tokenizer, windows, batch_size):
                 logits[batch_ids] = self.transformer(**batch).logits.float().numpy()
                 bar.update(len(batch_ids))
         bar.close()
