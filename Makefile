@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	# the CPU build of torch first: a bare `torch` requirement would pull gigabytes of CUDA packages
 	$(PYTHON) -m pip install --quiet torch==2.13.0
-	$(PYTHON) -m pip install --quiet -e ".[test]"
+	$(PYTHON) -m pip install --quiet -e ".[test,base]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -28,6 +28,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PYTHON) benchmarks/accuracy.py
+	$(PYTHON) benchmarks/asr_speed.py
 
 clean:
 	rm -rf callsort-demo .pytest_cache build src/*.egg-info

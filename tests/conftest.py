@@ -5,11 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+if "CALLSORT_CACHE_DIR" not in os.environ:  # keep the user's transcript cache out of the tests (and vice versa)
+    import tempfile
+
+    os.environ["CALLSORT_CACHE_DIR"] = tempfile.mkdtemp(prefix="callsort-test-cache-")
 
 from callsort import TrainConfig, read_calls, train  # noqa: E402
 from callsort.demo import sample_path  # noqa: E402
@@ -54,11 +60,79 @@ def tfidf_dir(tmp_path_factory, sample_table) -> Path:
 
 
 @pytest.fixture(scope="session")
+def booked_call() -> Path:
+    """A shipped synthesised stereo call: agent left, caller right (scripts/make_sample_audio.py)."""
+    return sample_path("sample_call_booked.mp3")
+
+
+@pytest.fixture(scope="session")
+def voicemail_call() -> Path:
+    return sample_path("sample_call_voicemail.mp3")
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
+    """Write float samples (channels x n, or n for mono) as 16-bit PCM WAV with PyAV."""
+    import av
+
+    samples = np.atleast_2d(samples)
+    layout = "mono" if samples.shape[0] == 1 else "stereo"
+    pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
+    with av.open(str(path), "w", format="wav") as container:
+        stream = container.add_stream("pcm_s16le", rate=rate, layout=layout)
+        frame = av.AudioFrame.from_ndarray(pcm.T.reshape(1, -1).copy(), format="s16", layout=layout)
+        frame.sample_rate = rate
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+def tone(seconds: float, freq: float = 440.0, rate: int = 16000) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return 0.3 * np.sin(2 * np.pi * freq * t)
+
+
+@pytest.fixture(scope="session")
+def bad_audio(tmp_path_factory) -> dict[str, Path]:
+    """One file for each way a recording can be unusable, keyed by the problem its error must name."""
+    folder = tmp_path_factory.mktemp("bad_audio")
+    empty = folder / "empty.mp3"
+    empty.write_bytes(b"")
+    not_audio = folder / "notes.mp3"
+    not_audio.write_text("this is a text file, not a recording\n" * 20)
+    header_only = folder / "header_only.wav"
+    with wave.open(str(header_only), "wb") as w:  # the standard library writes a plain 44-byte header
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+    truncated = folder / "truncated.wav"
+    with wave.open(str(truncated), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+        w.writeframes((tone(10.0) * 32767).astype("<i2").tobytes())
+    truncated.write_bytes(truncated.read_bytes()[: 44 + 16000 * 2 * 2])  # 2 of the 10 seconds it declares
+    too_short = write_wav(folder / "click.wav", tone(0.1))
+    return {"empty file": empty, "not a readable audio file": not_audio, "no audio samples": header_only,
+            "truncated": truncated, "too short to hold speech": too_short}
+
+
+@pytest.fixture(scope="session")
+def silent_wav(tmp_path_factory) -> Path:
+    return write_wav(tmp_path_factory.mktemp("silence") / "silence.wav", np.zeros(3 * 16000))
+
+
+@pytest.fixture(scope="session")
 def shared_calls() -> Path:
     """The real labelled calls in ../shared; tests using them skip when it is absent."""
     if not (SHARED_CALLS / "transcripts.csv").is_file():
         pytest.skip("real call data not present in ../shared/data/calls")
     return SHARED_CALLS
+
+
+@pytest.fixture(scope="session")
+def shared_audio(shared_calls) -> Path:
+    folder = shared_calls / "audio"
+    if not (folder / "labels.csv").is_file():
+        pytest.skip("real recordings not present in ../shared/data/calls/audio")
+    return folder
 
 
 def run_cli(*args: str, check_code: int | None = 0) -> subprocess.CompletedProcess:

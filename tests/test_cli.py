@@ -88,3 +88,71 @@ def test_missing_column_and_bad_model_folder(sample_csv, tmp_path):
 def test_usage_error_exits_2():
     proc = run_cli("train", check_code=None)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+@pytest.fixture
+def mixed_folder(tmp_path, booked_call, voicemail_call, bad_audio, silent_wav):
+    """Good recordings, silence, and every kind of bad file in one folder tree."""
+    import shutil
+
+    folder = tmp_path / "recordings"
+    (folder / "bad").mkdir(parents=True)
+    for f in (booked_call, voicemail_call, silent_wav):
+        shutil.copy(f, folder / f.name)
+    for f in bad_audio.values():
+        shutil.copy(f, folder / "bad" / f.name)
+    return folder
+
+
+def test_predict_folder_of_recordings_with_bad_files(tfidf_dir, mixed_folder, tmp_path):
+    proc = run_cli("predict", mixed_folder, "--model", tfidf_dir, "--out", tmp_path / "p.csv", "--quiet",
+                   check_code=3)
+    assert "Traceback" not in proc.stderr
+    rows = {r["source"].rsplit("/", 1)[1]: r for r in csv.DictReader(open(tmp_path / "p.csv"))}
+    assert len(rows) == 8 and "5 failed" in proc.stdout
+    for name in ("empty.mp3", "notes.mp3", "header_only.wav", "truncated.wav", "click.wav"):
+        assert rows[name]["error"] and name in rows[name]["error"] and not rows[name]["label"]
+    booked, silence = rows["sample_call_booked.mp3"], rows["silence.wav"]
+    assert booked["label"] and not booked["error"] and booked["asr_model"] == "tiny.en"
+    assert booked["transcript"].startswith("Agent: ") and float(booked["duration_s"]) > 30
+    assert silence["label"] and silence["needs_review"] == "true" and silence["transcript"] == ""
+
+
+def test_transcribe_command(mixed_folder, booked_call, tmp_path):
+    out = run_cli("transcribe", booked_call, mixed_folder / "bad" / "empty.mp3", "--out", tmp_path / "t.jsonl",
+                  "--json", check_code=3)
+    summary = json.loads(out.stdout)
+    assert summary["files"] == 2 and summary["failed"] == 1 and "empty file" in summary["errors"][0]
+    rows = [json.loads(line) for line in open(tmp_path / "t.jsonl")]
+    assert rows[0]["channels"] == "split" and rows[0]["segments"] and rows[1]["error"]
+    run_cli("transcribe", booked_call, "--out", tmp_path / "t.csv", "--quiet")
+    row = next(csv.DictReader(open(tmp_path / "t.csv")))
+    assert row["transcript"].startswith("Agent: ") and "segments" not in row
+    one_line_error(run_cli("transcribe", tmp_path / "nothing", "--out", tmp_path / "x.csv", check_code=None),
+                   "no such file")
+    one_line_error(run_cli("transcribe", booked_call, "--asr-model", "huge", "--out", tmp_path / "x.csv",
+                           check_code=None), "unknown speech model")
+
+
+def test_train_and_evaluate_from_recordings(tmp_path, booked_call, voicemail_call, sample_csv):
+    """A labelled folder of recordings (one sub-folder per label) evaluates like a table does."""
+    import shutil
+
+    folder = tmp_path / "labelled"
+    for call, label in ((booked_call, "New Customer - Lead Booked"), (voicemail_call, "Voicemail - Lead")):
+        (folder / label).mkdir(parents=True)
+        shutil.copy(call, folder / label / call.name)
+    run_cli("train", sample_csv, "--model", "tfidf", "--out", tmp_path / "m", "--quiet")
+    out = run_cli("evaluate", folder, "--model", tmp_path / "m", "--out", tmp_path / "rep", "--json")
+    assert json.loads(out.stdout)["n"] == 2
+    table = tmp_path / "labels.csv"
+    table.write_text(f"file,label\n{folder}/New Customer - Lead Booked/{booked_call.name},New Customer - Lead Booked\n"
+                     f"{folder}/Voicemail - Lead/{voicemail_call.name},Voicemail - Lead\n" * 2)
+    out = run_cli("train", table, "--audio-column", "file", "--model", "tfidf", "--out", tmp_path / "m2", "--json")
+    assert json.loads(out.stdout)["labels"] == ["New Customer - Lead Booked", "Voicemail - Lead"]
+
+
+def test_models_command():
+    out = run_cli("models", "--json")
+    names = {m["name"]: m for m in json.loads(out.stdout)["models"]}
+    assert names["tiny.en"]["installed"] and names["tiny.en"]["default"] and names["minilm"]["installed"]

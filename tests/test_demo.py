@@ -9,3 +9,6 @@ def test_demo_end_to_end(tmp_path, tiny_config):
     rows = list(csv.DictReader(open(summary["predictions"])))
     assert len(rows) == 5 and all(r["label"] and not r["error"] for r in rows)
     assert summary["test_metrics"]["n"] == 24
+    audio = list(csv.DictReader(open(summary["recordings"])))
+    assert len(audio) == 2 and all(r["label"] and not r["error"] for r in audio)
+    assert audio[0]["transcript"].startswith("Agent: ") and "Caller: " in audio[0]["transcript"]

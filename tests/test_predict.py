@@ -4,7 +4,7 @@ import json
 import pytest
 
 from callsort import InputError, load_model, read_calls
-from callsort.predict import predict_calls, write_predictions
+from callsort.predict import predict_calls, write_rows
 
 
 @pytest.fixture
@@ -30,12 +30,12 @@ def test_review_threshold_override(tfidf_dir, table_with_empty):
 
 def test_write_csv_and_jsonl(tfidf_dir, table_with_empty, tmp_path):
     rows = predict_calls(load_model(tfidf_dir), table_with_empty)
-    write_predictions(rows, tmp_path / "p.csv")
+    write_rows(rows, tmp_path / "p.csv")
     back = list(csv.DictReader(open(tmp_path / "p.csv")))
     assert list(back[0]) == ["source", "label", "confidence", "probabilities", "needs_review", "error"]
     assert json.loads(back[0]["probabilities"]) == rows[0]["probabilities"]
-    write_predictions(rows, tmp_path / "p.jsonl")
+    write_rows(rows, tmp_path / "p.jsonl")
     lines = [json.loads(line) for line in open(tmp_path / "p.jsonl")]
     assert lines[2]["label"] == rows[2]["label"]
     with pytest.raises(InputError, match="unknown output format"):
-        write_predictions(rows, tmp_path / "p.xlsx")
+        write_rows(rows, tmp_path / "p.xlsx")

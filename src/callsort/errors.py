@@ -19,3 +19,7 @@ class ModelError(CallsortError):
 
 class ConfigError(CallsortError):
     """Settings that cannot work together (bad value, impossible split)."""
+
+
+class AudioError(InputError):
+    """A recording that cannot be decoded or holds nothing to transcribe; in a batch it fails only its own row."""

@@ -1,0 +1,306 @@
+"""Speech recognition: recordings to transcripts with Whisper (faster-whisper / CTranslate2) on the CPU, cached."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .audio import SAMPLE_RATE, choose_channels, load_recording
+from .data import CallTable, read_calls, usable_calls
+from .errors import AudioError, ConfigError
+from .registry import ASR_MODELS, cache_dir, resolve_asr_model
+
+log = logging.getLogger(__name__)
+
+CACHE_VERSION = 1  # bump when the transcript format or recognition changes
+CHUNK_S = 30  # Whisper hears 30 s at a time
+
+
+@dataclass
+class AsrConfig:
+    """How recordings are transcribed. The defaults are the fastest settings measured without loss (README)."""
+
+    model: str = "tiny.en"  # tiny.en, base, or a local CTranslate2 Whisper folder
+    channels: str = "auto"  # auto | mix | split (each channel alone, merged by time into Agent/Caller turns)
+    agent_channel: int = 0  # with split: 0 = the agent is on the left channel, 1 = on the right
+    language: str | None = "en"  # None lets a multilingual model detect it
+    beam_size: int = 1  # greedy decoding: beam 5 costs ~2x for no gain on calls (benchmarks/asr_speed.py)
+    batch_size: int = 16  # VAD chunks decoded together
+    vad_min_silence_ms: int = 300  # silence that ends a speech region
+    vad_speech_pad_ms: int = 200  # audio kept either side of a speech region (less loses words at the edges)
+    threads: int = 0  # CTranslate2 threads; 0 = the cores this process may use
+    use_cache: bool = True
+
+    def __post_init__(self) -> None:
+        if self.channels not in ("auto", "mix", "split"):
+            raise ConfigError(f"unknown channel mode {self.channels!r}: use auto, mix or split")
+        if self.agent_channel not in (0, 1):
+            raise ConfigError("agent_channel must be 0 (left) or 1 (right)")
+        if self.beam_size < 1 or self.batch_size < 1:
+            raise ConfigError("beam_size and batch_size must be at least 1")
+
+    def cache_settings(self) -> dict:
+        """The settings that change a transcript (not speed knobs), part of the cache key."""
+        skip = {"batch_size", "threads", "use_cache", "model"}
+        return {k: v for k, v in asdict(self).items() if k not in skip}
+
+
+@dataclass
+class Transcript:
+    """One recording's transcript, or the one-line reason it has none."""
+
+    source: str
+    text: str = ""  # every word in time order: what the classifier reads
+    transcript: str = ""  # for people: speaker-tagged turns when channels were split, else the text
+    duration_s: float | None = None
+    asr_model: str = ""
+    channels: str = ""  # mix or split, as decided for this file
+    segments: list[dict] = field(default_factory=list)  # speaker, start, end, text
+    error: str = ""
+    cached: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Transcriber:
+    """Turns recordings into transcripts. The Whisper model loads on first use; results are cached on disk."""
+
+    def __init__(self, config: AsrConfig | None = None):
+        self.config = config or AsrConfig()
+        self.model_dir = resolve_asr_model(self.config.model)
+        self.model_name = self.config.model if self.config.model in ASR_MODELS else self.model_dir.name
+        self._pipeline = None
+
+    def _load(self):
+        if self._pipeline is None:
+            from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+            threads = self.config.threads or len(os.sched_getaffinity(0))
+            try:
+                model = WhisperModel(str(self.model_dir), device="cpu", compute_type="int8", cpu_threads=threads)
+            except (RuntimeError, ValueError, OSError) as exc:
+                from .errors import ModelError
+
+                raise ModelError(f"{self.model_dir}: cannot load Whisper model ({str(exc).splitlines()[0]})") from None
+            self._pipeline = BatchedInferencePipeline(model)
+        return self._pipeline
+
+    def transcribe(self, path: str | Path) -> Transcript:
+        """Transcribe one recording; raises AudioError for a file that cannot be used."""
+        kind, value = self._prepare(path)
+        if kind == "error":
+            raise AudioError(value)
+        return self._finish(str(path), (kind, value))
+
+    def transcribe_many(self, paths: Iterable[str | Path], progress: bool = False) -> Iterator[Transcript]:
+        """Transcribe files in order, never stopping on a bad one: its Transcript carries the error.
+
+        The next file is read, hashed, decoded and voice-detected in a background thread while this one is
+        recognised: those steps use one core, and Whisper leaves it idle often enough to gain ~20% (README).
+        """
+        from tqdm.auto import tqdm
+
+        paths = [str(p) for p in paths]
+        audio_seconds, started = 0.0, time.perf_counter()
+        bar = tqdm(total=len(paths), unit="file", disable=not progress, desc="transcribing")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            upcoming = pool.submit(self._prepare, paths[0]) if paths else None
+            for i, path in enumerate(paths):
+                prepared = upcoming.result()
+                upcoming = pool.submit(self._prepare, paths[i + 1]) if i + 1 < len(paths) else None
+                transcript = self._finish(path, prepared)
+                audio_seconds += transcript.duration_s or 0.0
+                speed = audio_seconds / max(time.perf_counter() - started, 1e-9)
+                bar.set_postfix(audio=f"{audio_seconds:.0f}s", speed=f"{speed:.1f}x real time")
+                bar.update(1)
+                yield transcript
+        bar.close()
+
+    # --- steps -------------------------------------------------------------------------------------------
+
+    def _prepare(self, path: str | Path):
+        """Everything before Whisper (may run in the helper thread): a cached transcript, the error, or the
+        recording with its speech regions per channel."""
+        try:
+            key = self._cache_key(path)
+            cached = self._cache_get(key, path)
+            if cached is not None:
+                return "cached", cached
+            recording = load_recording(path)
+            mode = choose_channels(recording, self.config.channels)
+            if mode == "split":
+                agent = self.config.agent_channel
+                parts = [("Agent", recording.channels[agent]), ("Caller", recording.channels[1 - agent])]
+            else:
+                parts = [("", recording.mixed())]
+            return "audio", (key, recording, mode, [(who, audio, self._speech(audio)) for who, audio in parts])
+        except AudioError as exc:
+            return "error", str(exc)
+
+    def _speech(self, audio) -> list[dict]:
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        options = VadOptions(min_silence_duration_ms=self.config.vad_min_silence_ms,
+                             speech_pad_ms=self.config.vad_speech_pad_ms, max_speech_duration_s=CHUNK_S)
+        return get_speech_timestamps(audio, options)
+
+    def _finish(self, path: str, prepared) -> Transcript:
+        kind, value = prepared
+        if kind == "cached":
+            return value
+        if kind == "error":
+            return Transcript(source=path, asr_model=self.model_name, error=value)
+        key, recording, mode, parts = value
+        try:
+            segments = self._recognise(parts, timestamps=mode == "split")
+        except RuntimeError as exc:  # a decoder failure on one file must not stop the batch
+            return Transcript(source=path, asr_model=self.model_name, duration_s=recording.duration_s,
+                              error=f"{path}: speech recognition failed ({str(exc).splitlines()[0]})")
+        text = " ".join(s["text"] for s in segments)
+        transcript = Transcript(
+            source=recording.path, text=text, transcript=_speaker_turns(segments) if mode == "split" else text,
+            duration_s=round(recording.duration_s, 2), asr_model=self.model_name, channels=mode, segments=segments)
+        self._cache_put(key, transcript)
+        return transcript
+
+    def _recognise(self, parts: list, timestamps: bool) -> list[dict]:
+        """Whisper over the speech of every part (channel) at once; segments in time order with speakers.
+
+        Each channel's speech regions are packed into <= 30 s chunks (faster-whisper's collect_chunks), all
+        chunks of all channels go to the batched pipeline as one list of clips, and segment times are mapped
+        back to each channel's own timeline (faster-whisper's SpeechTimestampsMap).
+        """
+        import numpy as np
+        from faster_whisper.vad import SpeechTimestampsMap, collect_chunks
+
+        cfg = self.config
+        pieces, clips, owners = [], [], []  # owners: per clip (speaker, timestamp map, clip start in its part)
+        cursor = 0.0
+        for speaker, audio, speech in parts:
+            if not speech:
+                continue
+            chunks, metadata = collect_chunks(audio, speech, SAMPLE_RATE, max_duration=CHUNK_S)
+            ts_map = SpeechTimestampsMap(speech, SAMPLE_RATE)
+            for chunk, meta in zip(chunks, metadata):
+                pieces.append(chunk)
+                clips.append({"start": cursor, "end": cursor + len(chunk) / SAMPLE_RATE})
+                owners.append((speaker, ts_map, meta["offset"]))
+                cursor += len(chunk) / SAMPLE_RATE
+        if not clips:
+            return []  # no speech anywhere: an empty transcript, not an error
+        found, _ = self._load().transcribe(
+            np.concatenate(pieces), clip_timestamps=clips, without_timestamps=not timestamps,
+            language=cfg.language, beam_size=cfg.beam_size, batch_size=cfg.batch_size)
+        starts = [c["start"] for c in clips]
+        segments = []
+        for seg in found:
+            if not seg.text.strip():
+                continue
+            i = max(bisect.bisect_right(starts, (seg.start + seg.end) / 2) - 1, 0)
+            speaker, ts_map, offset = owners[i]
+            start, end = seg.start + offset - clips[i]["start"], seg.end + offset - clips[i]["start"]
+            # Whisper often starts a segment where the previous one ended, i.e. at the very end of the previous
+            # speech region: take the region from a point just inside the segment so the start lands on its speech
+            region = ts_map.get_chunk_index(min(start + 0.5, (start + end) / 2))
+            segments.append({"speaker": speaker, "start": ts_map.get_original_time(start, region),
+                             "end": ts_map.get_original_time(end, is_end=True), "text": seg.text.strip()})
+        segments.sort(key=lambda s: s["start"])
+        return segments
+
+    # --- cache -------------------------------------------------------------------------------------------
+
+    def _cache_key(self, path: str | Path) -> str | None:
+        if not self.config.use_cache:
+            return None
+        digest = hashlib.sha256()
+        try:
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError:
+            return None  # load_recording reports the problem
+        model_bin = self.model_dir / "model.bin"
+        model_id = [str(self.model_dir), model_bin.stat().st_size] if model_bin.is_file() else [str(self.model_dir)]
+        digest.update(json.dumps([CACHE_VERSION, model_id, self.config.cache_settings()]).encode())
+        return digest.hexdigest()
+
+    def _cache_file(self, key: str) -> Path:
+        return cache_dir() / "transcripts" / key[:2] / f"{key}.json"
+
+    def _cache_get(self, key: str | None, path) -> Transcript | None:
+        if key is None:
+            return None
+        try:
+            data = json.loads(self._cache_file(key).read_text())
+        except (OSError, ValueError):
+            return None
+        return Transcript(**{**data, "source": str(path), "cached": True})
+
+    def _cache_put(self, key: str | None, transcript: Transcript) -> None:
+        if key is None:
+            return
+        file = self._cache_file(key)
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            partial = file.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps({k: v for k, v in transcript.to_dict().items() if k not in ("source", "cached")}))
+            os.replace(partial, file)
+        except OSError as exc:  # a read-only cache slows re-runs down but must not fail them
+            log.warning("transcript cache not written (%s)", exc)
+
+
+def _speaker_turns(segments: list[dict]) -> str:
+    """'Agent: …' / 'Caller: …' lines, one per run of segments from the same side."""
+    turns: list[list] = []
+    for s in segments:
+        if turns and turns[-1][0] == s["speaker"]:
+            turns[-1][1].append(s["text"])
+        else:
+            turns.append([s["speaker"], [s["text"]]])
+    return "\n".join(f"{speaker}: {' '.join(texts)}" for speaker, texts in turns)
+
+
+def transcribe_table(table: CallTable, transcriber: Transcriber, progress: bool = False) -> CallTable:
+    """Fill in the text of every row that points at a recording; each row's ASR details go to `table.details`."""
+    if table.audio is None:
+        return table
+    rows = [i for i, audio in enumerate(table.audio) if audio]
+    texts = list(table.texts)
+    details: list[dict] = list(table.details) if table.details else [{} for _ in texts]
+    for i, transcript in zip(rows, transcriber.transcribe_many([table.audio[i] for i in rows], progress)):
+        texts[i] = transcript.text
+        details[i] = {"transcript": transcript.transcript, "duration_s": transcript.duration_s,
+                      "asr_model": transcript.asr_model, "error": transcript.error}
+    return CallTable(texts, table.sources, table.labels, table.skipped, table.audio, details)
+
+
+def load_calls(
+    path: str | Path,
+    text_column: str = "text",
+    label_column: str | None = "label",
+    encoding: str = "utf-8",
+    audio_column: str | None = None,
+    asr: AsrConfig | None = None,
+    progress: bool = False,
+) -> CallTable:
+    """Read calls and transcribe any recordings among them (see `read_calls`).
+
+    With labels (training, evaluation) rows without a usable transcript are left out with a warning;
+    without labels (prediction) every row is kept so that each failure gets its own output row.
+    """
+    table = read_calls(path, text_column, label_column, encoding, drop_empty=label_column is not None,
+                       audio_column=audio_column)
+    if table.audio and any(table.audio):
+        table = transcribe_table(table, Transcriber(asr), progress)
+        if label_column is not None:
+            table = usable_calls(table, str(path))
+    return table

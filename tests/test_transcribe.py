@@ -1,0 +1,107 @@
+"""Speech recognition with the real tiny.en Whisper on the shipped synthesised calls and on bad files."""
+
+import time
+
+import pytest
+
+from callsort.data import read_calls
+from callsort.errors import AudioError, ConfigError, ModelError
+from callsort.registry import resolve_asr_model
+from callsort.transcribe import AsrConfig, Transcriber, load_calls
+
+
+@pytest.fixture(scope="module")
+def transcriber():
+    return Transcriber(AsrConfig(use_cache=False))
+
+
+def test_split_channels_give_speaker_turns(transcriber, booked_call):
+    t = transcriber.transcribe(booked_call)
+    assert t.channels == "split" and t.asr_model == "tiny.en" and not t.error
+    lines = t.transcript.splitlines()
+    assert lines[0].startswith("Agent: ") and "calling" in lines[0].lower()
+    assert lines[1].startswith("Caller: ") and "freezing" in lines[1].lower()
+    assert len(lines) >= 4  # turns interleave, not one block per side
+    assert "tomorrow" in t.text.lower() and "Agent:" not in t.text  # the classifier reads untagged words
+    assert {s["speaker"] for s in t.segments} == {"Agent", "Caller"}
+
+
+def test_mixing_and_agent_side(booked_call):
+    mixed = Transcriber(AsrConfig(channels="mix", use_cache=False)).transcribe(booked_call)
+    assert mixed.channels == "mix" and "Agent:" not in mixed.transcript and "tomorrow" in mixed.text.lower()
+    swapped = Transcriber(AsrConfig(agent_channel=1, use_cache=False)).transcribe(booked_call)
+    assert swapped.transcript.startswith("Caller: ")
+
+
+def test_cache_reuses_transcripts(booked_call, tmp_path, monkeypatch):
+    monkeypatch.setenv("CALLSORT_CACHE_DIR", str(tmp_path))
+    cached = Transcriber(AsrConfig())
+    first = cached.transcribe(booked_call)
+    started = time.perf_counter()
+    second = cached.transcribe(booked_call)
+    assert second.cached and not first.cached and second.text == first.text
+    assert time.perf_counter() - started < 1.0
+    other_settings = Transcriber(AsrConfig(channels="mix")).transcribe(booked_call)
+    assert not other_settings.cached
+    assert len(list(tmp_path.glob("transcripts/*/*.json"))) == 2
+
+
+def test_batch_finishes_and_names_each_bad_file(transcriber, bad_audio, voicemail_call, silent_wav):
+    files = [*bad_audio.values(), voicemail_call, silent_wav]
+    results = list(transcriber.transcribe_many(files))
+    assert [r.source for r in results] == [str(f) for f in files]
+    for (problem, path), r in zip(bad_audio.items(), results):
+        assert problem in r.error and str(path) in r.error and not r.text
+    voicemail, silence = results[-2:]
+    assert not voicemail.error and "leave" in voicemail.text.lower()
+    assert not silence.error and silence.text == "" and silence.duration_s == pytest.approx(3.0, abs=0.01)
+
+
+def test_single_bad_file_raises(transcriber, bad_audio):
+    with pytest.raises(AudioError, match="empty file"):
+        transcriber.transcribe(bad_audio["empty file"])
+
+
+def test_model_names_and_folders(tmp_path):
+    assert (resolve_asr_model("tiny.en") / "model.bin").is_file()
+    with pytest.raises(ModelError, match="unknown speech model"):
+        resolve_asr_model("large-v9")
+    with pytest.raises(ModelError, match="no model.bin"):
+        resolve_asr_model(str(tmp_path))
+    with pytest.raises(ConfigError):
+        AsrConfig(channels="stereo")
+
+
+def test_local_folder_model_works(booked_call):
+    folder = resolve_asr_model("tiny.en")
+    t = Transcriber(AsrConfig(model=str(folder), use_cache=False)).transcribe(booked_call)
+    assert t.asr_model == folder.name and "tomorrow" in t.text.lower()
+
+
+@pytest.mark.slow
+def test_whisper_base_is_joined_once_and_transcribes(voicemail_call):
+    folder = resolve_asr_model("base")
+    size = (folder / "model.bin").stat().st_size
+    assert size > 140_000_000 and resolve_asr_model("base") == folder
+    t = Transcriber(AsrConfig(model="base", use_cache=False)).transcribe(voicemail_call)
+    assert t.asr_model == "base" and "name" in t.text.lower()
+
+
+def test_tables_point_at_recordings(tmp_path, booked_call, voicemail_call):
+    import shutil
+
+    for call in (booked_call, voicemail_call):
+        shutil.copy(call, tmp_path / call.name)
+    (tmp_path / "labels.csv").write_text(
+        f"file,label\n{booked_call.name},New Customer - Lead Booked\n{voicemail_call.name},Voicemail - Lead\n")
+    raw = read_calls(tmp_path / "labels.csv", audio_column="file")
+    assert raw.texts == ["", ""] and raw.audio[0] == str(tmp_path / booked_call.name)
+    table = load_calls(tmp_path / "labels.csv", audio_column="file")
+    assert table.labels == ["New Customer - Lead Booked", "Voicemail - Lead"]
+    assert "tomorrow" in table.texts[0].lower() and table.details[0]["asr_model"] == "tiny.en"
+
+
+@pytest.mark.slow
+def test_real_dual_channel_recording(shared_audio):
+    t = Transcriber(AsrConfig(use_cache=False)).transcribe(shared_audio / "other.mp3")
+    assert t.channels == "split" and len(t.text.split()) > 20 and not t.error
