@@ -53,7 +53,7 @@ def _emit(summary: dict, as_json: bool, lines: list[str]) -> None:
             typer.echo(line)
 
 
-def _asr_config(asr_model: str, channels: str, agent_channel: str = "left"):
+def _asr_config(asr_model: str, channels: str, agent_channel: str):
     from .transcribe import AsrConfig
 
     if agent_channel not in ("left", "right"):
@@ -89,6 +89,7 @@ def train(
     audio_column: AudioColumn = None,
     asr_model: AsrModel = "tiny.en",
     channels: Channels = "auto",
+    agent_channel: AgentChannel = "left",
     encoding: Encoding = "utf-8",
     quiet: Quiet = False,
     as_json: Json = False,
@@ -104,7 +105,7 @@ def train(
                  "class_weight": class_weight}
     config = TrainConfig(model=model, base=base, seed=seed, **{k: v for k, v in overrides.items() if v is not None})
 
-    asr = _asr_config(asr_model, channels)
+    asr = _asr_config(asr_model, channels, agent_channel)
 
     def load(path):
         return load_calls(path, text_column, label_column, encoding, audio_column, asr, progress)
@@ -143,6 +144,7 @@ def evaluate(
     audio_column: AudioColumn = None,
     asr_model: AsrModel = "tiny.en",
     channels: Channels = "auto",
+    agent_channel: AgentChannel = "left",
     encoding: Encoding = "utf-8",
     quiet: Quiet = False,
     as_json: Json = False,
@@ -155,7 +157,7 @@ def evaluate(
     progress = _setup(quiet, as_json)
     classifier = load_model(model)
     table = load_calls(data, text_column, label_column, encoding, audio_column,
-                       _asr_config(asr_model, channels), progress)
+                       _asr_config(asr_model, channels, agent_channel), progress)
     metrics = run_evaluate(classifier, table, out, progress=progress)
     _emit(metrics, as_json, [_metric_line(metrics), f"report: {out}"])
 
@@ -169,6 +171,9 @@ def predict(
     text_column: TextColumn = "text",
     review_below: Annotated[Optional[float], typer.Option(
         help="Flag predictions under this confidence (default: chosen on validation data at training).")] = None,
+    store: Annotated[Optional[str], typer.Option(
+        help="Results store (SQLite file or SQLAlchemy URL): makes the batch resumable after a crash.")] = None,
+    max_attempts: Annotated[int, typer.Option(help="With --store: tries per call before it stays failed.")] = 3,
     audio_column: AudioColumn = None,
     asr_model: AsrModel = "tiny.en",
     channels: Channels = "auto",
@@ -180,16 +185,30 @@ def predict(
     """Classify calls; one output row per input with label, confidence, probabilities and needs_review."""
     from collections import Counter
 
+    from .data import read_calls
     from .model import load_model
     from .predict import check_output_path, predict_calls, write_rows
-    from .transcribe import load_calls
+    from .transcribe import transcribe_table
 
     progress = _setup(quiet, as_json)
     check_output_path(out)
     classifier = load_model(model)
-    table = load_calls(data, text_column, None, encoding, audio_column,
-                       _asr_config(asr_model, channels, agent_channel), progress)
-    rows = predict_calls(classifier, table, review_below, progress)
+    asr = _asr_config(asr_model, channels, agent_channel)
+    table = read_calls(data, text_column, None, encoding, drop_empty=False, audio_column=audio_column)
+    if store:
+        from .jobs import JobConfig, run_stored
+        from .store import JobStore
+
+        results = JobStore(store)
+        rows = run_stored(table, classifier, results, asr, JobConfig(max_attempts=max_attempts), review_below,
+                          progress)
+        results.close()
+    else:
+        if table.audio and any(table.audio):
+            from .transcribe import Transcriber
+
+            table = transcribe_table(table, Transcriber(asr), progress)
+        rows = predict_calls(classifier, table, review_below, progress)
     write_rows(rows, out)
     failed = sum(1 for r in rows if r["error"])
     counts = Counter(r["label"] for r in rows if not r["error"])
@@ -200,6 +219,27 @@ def predict(
     _emit(summary, as_json, lines)
     if failed:
         raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command()
+def jobs(
+    store: Annotated[str, typer.Argument(help="Results store: SQLite file or SQLAlchemy URL.")],
+    as_json: Json = False,
+) -> None:
+    """Show the progress and failures of the batches in a results store."""
+    from .store import JobStore
+
+    _setup(True, as_json)
+    if "://" not in store and not Path(store).is_file():
+        raise CallsortError(f"{store}: no such results store")
+    summary = JobStore(store).summary()
+    lines = []
+    for job in summary:
+        done = job["done"] / job["total"] if job["total"] else 0
+        lines.append(f"job {job['job']}: {job['done']}/{job['total']} done ({done:.0%}), {job['failed']} failed, "
+                     f"{job['running']} running, {job['pending']} pending")
+        lines += [f"  failed ×{f['attempts']}: {f['error'] or f['source']}" for f in job["failures"]]
+    _emit({"jobs": summary}, as_json, lines or [f"{store}: no jobs yet"])
 
 
 @app.command()

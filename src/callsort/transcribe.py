@@ -277,10 +277,14 @@ def transcribe_table(table: CallTable, transcriber: Transcriber, progress: bool 
     texts = list(table.texts)
     details: list[dict] = list(table.details) if table.details else [{} for _ in texts]
     for i, transcript in zip(rows, transcriber.transcribe_many([table.audio[i] for i in rows], progress)):
-        texts[i] = transcript.text
-        details[i] = {"transcript": transcript.transcript, "duration_s": transcript.duration_s,
-                      "asr_model": transcript.asr_model, "error": transcript.error}
+        texts[i], details[i] = transcript.text, transcript_details(transcript)
     return CallTable(texts, table.sources, table.labels, table.skipped, table.audio, details)
+
+
+def transcript_details(transcript: Transcript) -> dict:
+    """The per-row fields a transcribed call carries into prediction rows."""
+    return {"transcript": transcript.transcript, "duration_s": transcript.duration_s,
+            "asr_model": transcript.asr_model, "error": transcript.error}
 
 
 def load_calls(

@@ -1,0 +1,128 @@
+"""Resumable batch prediction: calls go through a results store, so a killed run picks up where it stopped."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+from .data import CallTable
+from .predict import predict_calls
+from .store import JobStore, WorkItem
+from .transcribe import AsrConfig, Transcriber, transcript_details
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class JobConfig:
+    """How a stored batch runs."""
+
+    batch_size: int = 16  # calls claimed, transcribed and classified together; a crash redoes at most these
+    max_attempts: int = 3  # a failing call is retried on later runs until it has failed this often
+    poll_seconds: float = 2.0  # when other workers hold the last calls: how often to look again
+
+
+def content_hash(table: CallTable, i: int) -> str:
+    """What a call's result depends on besides the model: the recording's bytes, or the transcript text."""
+    digest = hashlib.sha256()
+    if table.audio and table.audio[i]:
+        try:
+            with open(table.audio[i], "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError as exc:  # unreadable now: hash the reason, so that a later fix counts as new work
+            digest.update(f"unreadable:{exc}".encode())
+    else:
+        digest.update(table.texts[i].encode())
+    return digest.hexdigest()
+
+
+def job_id(model, asr: AsrConfig | None) -> str:
+    """Same model and recognition settings -> same job; retraining or changing --asr-model is new work."""
+    parts = {"model": model.info, "labels": model.labels}
+    if asr is not None:
+        parts["asr"] = {"model": asr.model, **asr.cache_settings()}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def run_stored(table: CallTable, model, store: JobStore, asr: AsrConfig | None = None,
+               config: JobConfig | None = None, review_below: float | None = None,
+               progress: bool = False) -> list[dict]:
+    """Classify every call of `table` through `store`, skipping calls already done; one row per input, in order."""
+    from tqdm.auto import tqdm
+
+    config = config or JobConfig()
+    has_audio = bool(table.audio and any(table.audio))
+    job = job_id(model, asr if has_audio else None)
+    keys = [(table.sources[i], content_hash(table, i)) for i in range(len(table))]
+    index = {key: i for i, key in reversed(list(enumerate(keys)))}  # first row of each (source, content)
+    added = store.add(job, keys)
+    known = store.results(job)
+    todo = sum(1 for v in known.values() if v["state"] != "done")
+    log.info("job %s: %d calls, %d new, %d to do", job, len(keys), added, todo)
+    transcriber = Transcriber(asr) if has_audio else None
+    bar = tqdm(total=todo, unit="call", disable=not progress, desc="classifying")
+    started = time.time()
+    while True:
+        # calls that failed before this run are retried once per run, not again and again within it
+        claimed = store.claim(job, config.batch_size, config.max_attempts, failed_before=started)
+        if not claimed:
+            if not _held_elsewhere(store, job, keys):
+                break
+            time.sleep(config.poll_seconds)  # another worker is on the last calls; its dead claims come back
+            continue
+        _process(claimed, [index[(item.source, item.content_hash)] for item in claimed], table, model, store,
+                 transcriber, review_below)
+        bar.update(len(claimed))
+    bar.close()
+    return _rows_in_input_order(store.results(job), keys)
+
+
+def _process(items: list[WorkItem], rows: list[int], table: CallTable, model, store: JobStore,
+             transcriber: Transcriber | None, review_below: float | None) -> None:
+    """Classify the claimed calls, committing each result as soon as it exists."""
+    settled: set[int] = set()
+
+    def record(item: WorkItem, row: dict) -> None:
+        (store.fail(item, row["error"], row) if row["error"] else store.finish(item, row))
+        settled.add(item.id)
+
+    try:
+        if transcriber is None:  # text: classify the batch at once (fast), then commit row by row
+            for item, row in zip(items, predict_calls(model, table.subset(rows), review_below)):
+                record(item, row)
+            return
+        # recordings: recognition dominates, so each call is classified and committed as its transcript lands
+        transcripts = transcriber.transcribe_many([table.audio[i] for i in rows])
+        for item, i, transcript in zip(items, rows, transcripts):
+            one = CallTable([transcript.text], [table.sources[i]], audio=[table.audio[i]],
+                            details=[transcript_details(transcript)])
+            record(item, predict_calls(model, one, review_below)[0])
+    except Exception as exc:  # noqa: BLE001 - recorded per call and retried on the next run, never lost
+        message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        log.error("batch failed, recorded for retry: %s", message)
+        for item in items:
+            if item.id not in settled:
+                store.fail(item, message)
+
+
+def _held_elsewhere(store: JobStore, job: str, keys) -> bool:
+    states = store.results(job)
+    return any(states[key]["state"] == "running" for key in keys if key in states)
+
+
+def _rows_in_input_order(results: dict, keys: list[tuple[str, str]]) -> list[dict]:
+    rows = []
+    for key in keys:
+        entry = results.get(key)
+        if entry and entry["result"]:
+            rows.append({**entry["result"], "attempts": entry["attempts"]})
+        else:
+            rows.append({"source": key[0], "label": "", "confidence": None, "probabilities": {},
+                         "needs_review": True, "error": (entry or {}).get("error") or "not processed",
+                         "attempts": (entry or {}).get("attempts", 0)})
+    return rows
+

@@ -1,0 +1,212 @@
+"""The results store of a resumable batch: every call's state, result, error and attempts, in a database.
+
+SQLite by default (a path, WAL mode, one commit per result); any SQLAlchemy URL (`postgresql://…`) works
+through the same few statements. Work is claimed with one UPDATE … RETURNING, which both databases run
+atomically, so two processes on one store never take the same call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+
+STATES = ("pending", "running", "done", "failed")
+
+
+@dataclass
+class WorkItem:
+    id: int
+    source: str
+    content_hash: str
+    attempts: int
+
+
+def _tables():
+    from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+    metadata = MetaData()
+    calls = Table(
+        "calls", metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("job", String(64), nullable=False),  # the model and recognition settings: a new model is new work
+        Column("source", Text, nullable=False),
+        Column("content_hash", String(64), nullable=False),  # changed audio or text is new work
+        Column("state", String(8), nullable=False, default="pending"),
+        Column("attempts", Integer, nullable=False, default=0),  # failed attempts so far
+        Column("worker", String(128)),  # host:pid that claimed it
+        Column("claimed_at", Float),
+        Column("result", Text),  # the output row as JSON
+        Column("error", Text),
+        Column("updated_at", Float),
+        UniqueConstraint("job", "source", "content_hash"),
+        Index("ix_calls_job_state", "job", "state"),
+    )
+    return metadata, calls
+
+
+class JobStore:
+    """A database of calls to process. `url` is a SQLAlchemy URL or a plain path to a SQLite file."""
+
+    def __init__(self, url: str | Path, lease_seconds: float = 3600):
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.exc import SQLAlchemyError
+
+        url = str(url)
+        if "://" not in url:
+            if Path(url).is_dir():
+                raise InputError(f"{url}: is a folder; --store wants a database file, e.g. jobs.db")
+            url = f"sqlite:///{url}"
+        self.url = url
+        self.lease_seconds = lease_seconds  # a claim older than this is taken back (its worker is presumed gone)
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        try:
+            self.engine = create_engine(url)
+            if self.engine.dialect.name == "sqlite":
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            self.metadata, self.calls = _tables()
+            self.metadata.create_all(self.engine)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise InputError(f"{_safe(url)}: cannot open the results store ({str(exc).splitlines()[0]})") from None
+
+    def add(self, job: str, items: list[tuple[str, str]]) -> int:
+        """Register (source, content_hash) pairs as pending unless known already; returns how many were new."""
+        from sqlalchemy import select, tuple_
+
+        new = 0
+        with self.engine.begin() as conn:
+            for start in range(0, len(items), 500):
+                batch = items[start:start + 500]
+                known = set(conn.execute(
+                    select(self.calls.c.source, self.calls.c.content_hash).where(
+                        self.calls.c.job == job,
+                        tuple_(self.calls.c.source, self.calls.c.content_hash).in_(batch))).all())
+                rows = [{"job": job, "source": s, "content_hash": h, "state": "pending", "attempts": 0,
+                         "updated_at": time.time()} for s, h in dict.fromkeys(batch) if (s, h) not in known]
+                if rows:
+                    conn.execute(self.calls.insert(), rows)
+                new += len(rows)
+        return new
+
+    def claim(self, job: str, limit: int, max_attempts: int, failed_before: float | None = None) -> list[WorkItem]:
+        """Atomically take up to `limit` calls to work on: pending ones, failed ones with attempts left (that
+        failed before `failed_before`, when given), and running ones whose worker is gone (a killed process on
+        this host, or a lease that ran out)."""
+        from sqlalchemy import and_, or_, select
+
+        c = self.calls
+        self._release_dead_workers(job)
+        now = time.time()
+        claimable = select(c.c.id).where(c.c.job == job, or_(
+            c.c.state == "pending",
+            and_(c.c.state == "failed", c.c.attempts < max_attempts,
+                 c.c.updated_at < (now if failed_before is None else failed_before)),
+            and_(c.c.state == "running", c.c.claimed_at < now - self.lease_seconds),
+        )).order_by(c.c.id).limit(limit)
+        if self.engine.dialect.name == "postgresql":
+            claimable = claimable.with_for_update(skip_locked=True)
+        statement = (c.update().where(c.c.id.in_(claimable.scalar_subquery()))
+                     .values(state="running", worker=self.worker, claimed_at=now, updated_at=now)
+                     .returning(c.c.id, c.c.source, c.c.content_hash, c.c.attempts))
+        with self.engine.begin() as conn:
+            rows = conn.execute(statement).all()
+        return sorted((WorkItem(*row) for row in rows), key=lambda item: item.id)
+
+    def finish(self, item: WorkItem, result: dict) -> None:
+        self._settle(item, state="done", result=json.dumps(result), error=None)
+
+    def fail(self, item: WorkItem, error: str, result: dict | None = None) -> None:
+        self._settle(item, state="failed", result=json.dumps(result) if result else None, error=error,
+                     attempts=item.attempts + 1)
+
+    def _settle(self, item: WorkItem, **values) -> None:
+        c = self.calls
+        with self.engine.begin() as conn:  # one commit per result: a crash loses at most the call in hand
+            conn.execute(c.update().where(c.c.id == item.id, c.c.worker == self.worker)
+                         .values(**values, worker=None, updated_at=time.time()))
+
+    def _release_dead_workers(self, job: str) -> None:
+        """Calls left 'running' by a process of this host that no longer exists go back to pending."""
+        from sqlalchemy import select
+
+        c = self.calls
+        host = socket.gethostname()
+        with self.engine.begin() as conn:
+            workers = conn.execute(select(c.c.worker).distinct().where(c.c.job == job, c.c.state == "running")).scalars()
+            dead = [w for w in workers if w and w.rsplit(":", 1)[0] == host and not _alive(int(w.rsplit(":", 1)[1]))]
+            if dead:
+                conn.execute(c.update().where(c.c.job == job, c.c.state == "running", c.c.worker.in_(dead))
+                             .values(state="pending", worker=None, updated_at=time.time()))
+
+    def results(self, job: str) -> dict[tuple[str, str], dict]:
+        """(source, content_hash) -> {state, attempts, error, result} for every call of a job."""
+        from sqlalchemy import select
+
+        c = self.calls
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(c.c.source, c.c.content_hash, c.c.state, c.c.attempts, c.c.error, c.c.result)
+                                .where(c.c.job == job)).all()
+        return {(r.source, r.content_hash): {"state": r.state, "attempts": r.attempts, "error": r.error,
+                                             "result": json.loads(r.result) if r.result else None} for r in rows}
+
+    def summary(self) -> list[dict]:
+        """Per job: how many calls are in each state, and the failures with their reasons."""
+        from sqlalchemy import func, select
+
+        c = self.calls
+        with self.engine.connect() as conn:
+            counts = conn.execute(select(c.c.job, c.c.state, func.count()).group_by(c.c.job, c.c.state)).all()
+            failures = conn.execute(select(c.c.job, c.c.source, c.c.attempts, c.c.error)
+                                    .where(c.c.state == "failed").order_by(c.c.id)).all()
+            updated = dict(conn.execute(select(c.c.job, func.max(c.c.updated_at)).group_by(c.c.job)).all())
+        jobs: dict[str, dict] = {}
+        for job, state, n in counts:
+            entry = jobs.setdefault(job, {"job": job, **{s: 0 for s in STATES}, "failures": [],
+                                          "updated_at": updated.get(job)})
+            entry[state] = n
+        for job, source, attempts, error in failures:
+            jobs[job]["failures"].append({"source": source, "attempts": attempts, "error": error})
+        for entry in jobs.values():
+            entry["total"] = sum(entry[s] for s in STATES)
+        return list(jobs.values())
+
+    def integrity_ok(self) -> bool:
+        """SQLite's own consistency check (always true for other databases)."""
+        if self.engine.dialect.name != "sqlite":
+            return True
+        with self.engine.connect() as conn:
+            return conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; a crash keeps committed rows
+    cursor.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across a process kill, fast commits
+    cursor.execute("PRAGMA busy_timeout=30000")  # a second process waits for the write lock instead of failing
+    cursor.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _safe(url: str) -> str:
+    """A URL without its password, for messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://…@{rest.rsplit('@', 1)[1]}"
+    return url
