@@ -94,7 +94,7 @@ def faster_whisper_variants(files: list[Path]) -> dict:
         words = 0
         for rec in recordings:
             for audio in rec.channels:
-                segments, _ = batched.transcribe(audio, language="en", beam_size=1, batch_size=16,
+                segments, _ = batched.transcribe(audio, language="en", beam_size=1, batch_size=8,
                                                  without_timestamps=False,
                                                  vad_parameters={"min_silence_duration_ms": 300, "speech_pad_ms": 200})
                 words += sum(len(s.text.split()) for s in segments)

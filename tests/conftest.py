@@ -135,6 +135,48 @@ def shared_audio(shared_calls) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server started for the session (Debian's postgresql package), on a Unix socket."""
+    import glob
+    import shutil
+    import tempfile
+
+    initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb")) or [shutil.which("initdb")]
+    if not initdb[-1]:
+        pytest.skip("no PostgreSQL server installed (apt-get install postgresql)")
+    bin_dir = Path(initdb[-1]).parent
+    folder = Path(tempfile.mkdtemp(prefix="callsort-pg-"))  # not under pytest's root-only tmp: postgres must enter
+    as_user = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root: use its own system user
+        shutil.chown(folder, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, port = folder / "data", 55432 + os.getpid() % 1000
+    try:
+        subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"],
+                       check=True, capture_output=True, timeout=120)
+        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l", str(folder / "log"), "-o",
+                        f"-p {port} -k {folder} -c listen_addresses=''", "start"],
+                       check=True, capture_output=True, timeout=120)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        pytest.skip(f"could not start a PostgreSQL server: {exc}")
+    yield f"postgresql+psycopg://postgres@/postgres?host={folder}&port={port}"
+    subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], capture_output=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        return str(tmp_path / "jobs.db")
+    url = request.getfixturevalue("postgres_url")
+    from sqlalchemy import create_engine, text
+
+    with create_engine(url).begin() as conn:  # each test starts from an empty store
+        conn.execute(text("drop table if exists calls"))
+    return url
+
+
 def run_cli(*args: str, check_code: int | None = 0) -> subprocess.CompletedProcess:
     """Run the installed `callsort` command as a user would."""
     exe = Path(sys.executable).parent / "callsort"

@@ -89,10 +89,10 @@ def test_sigkill_halfway_then_resume(twelve_calls, tfidf_dir, tmp_path):
     assert attempts == [2, 2]
 
 
-def test_stored_text_batch_in_process(tfidf_dir, sample_test_csv, tmp_path):
+def test_stored_text_batch_in_process(tfidf_dir, sample_test_csv, store_url):
     model = load_model(tfidf_dir)
     table = read_calls(sample_test_csv, label_column=None, drop_empty=False)
-    store = JobStore(tmp_path / "jobs.db")
+    store = JobStore(store_url)
     first = run_stored(table, model, store)
     assert len(first) == 24 and all(r["label"] for r in first)
     assert [r["label"] for r in run_stored(table, model, store)] == [r["label"] for r in first]

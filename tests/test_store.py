@@ -11,8 +11,8 @@ from callsort.errors import InputError
 from callsort.store import JobStore
 
 
-def test_claim_finish_fail_and_retry(tmp_path):
-    store = JobStore(tmp_path / "jobs.db")
+def test_claim_finish_fail_and_retry(store_url):
+    store = JobStore(store_url)
     assert store.add("job1", [("a", "h1"), ("b", "h2"), ("c", "h3")]) == 3
     assert store.add("job1", [("a", "h1"), ("a", "h1-changed")]) == 1  # changed content is new work
     first = store.claim("job1", limit=2, max_attempts=2)
@@ -51,8 +51,8 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def _claim_all(path, out):
-    store = JobStore(path)
+def _claim_all(url, out):
+    store = JobStore(url)
     taken = []
     while batch := store.claim("j", 3, 3):
         for item in batch:
@@ -62,11 +62,11 @@ def _claim_all(path, out):
         f.write(" ".join(map(str, taken)))
 
 
-def test_two_processes_never_take_the_same_call(tmp_path):
-    store = JobStore(tmp_path / "jobs.db")
+def test_two_processes_never_take_the_same_call(store_url, tmp_path):
+    store = JobStore(store_url)
     store.add("j", [(f"call{i}", "h") for i in range(300)])
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_claim_all, args=(tmp_path / "jobs.db", tmp_path / f"{n}.txt")) for n in range(2)]
+    procs = [ctx.Process(target=_claim_all, args=(store_url, tmp_path / f"{n}.txt")) for n in range(2)]
     for p in procs:
         p.start()
     for p in procs:

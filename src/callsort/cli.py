@@ -174,6 +174,10 @@ def predict(
     store: Annotated[Optional[str], typer.Option(
         help="Results store (SQLite file or SQLAlchemy URL): makes the batch resumable after a crash.")] = None,
     max_attempts: Annotated[int, typer.Option(help="With --store: tries per call before it stays failed.")] = 3,
+    engine: Annotated[str, typer.Option(help="With --store: 'local' (this process) or 'ray' (Ray workers).")] = "local",
+    ray_address: Annotated[Optional[str], typer.Option(
+        help="With --engine ray: 'auto' or ray://host:10001 for a running cluster; default starts a local Ray.")] = None,
+    workers: Annotated[int, typer.Option(help="With --engine ray: worker count (0 = one per CPU).")] = 0,
     audio_column: AudioColumn = None,
     asr_model: AsrModel = "tiny.en",
     channels: Channels = "auto",
@@ -195,13 +199,15 @@ def predict(
     classifier = load_model(model)
     asr = _asr_config(asr_model, channels, agent_channel)
     table = read_calls(data, text_column, None, encoding, drop_empty=False, audio_column=audio_column)
+    if engine != "local" and not store:
+        raise CallsortError("--engine ray needs --store: the workers' results land in the results store")
     if store:
         from .jobs import JobConfig, run_stored
         from .store import JobStore
 
         results = JobStore(store)
-        rows = run_stored(table, classifier, results, asr, JobConfig(max_attempts=max_attempts), review_below,
-                          progress)
+        job_config = JobConfig(max_attempts=max_attempts, engine=engine, ray_address=ray_address, workers=workers)
+        rows = run_stored(table, classifier, results, asr, job_config, review_below, progress)
         results.close()
     else:
         if table.audio and any(table.audio):

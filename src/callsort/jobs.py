@@ -20,9 +20,19 @@ log = logging.getLogger(__name__)
 class JobConfig:
     """How a stored batch runs."""
 
-    batch_size: int = 16  # calls claimed, transcribed and classified together; a crash redoes at most these
+    batch_size: int = 16  # calls claimed, transcribed and classified together
     max_attempts: int = 3  # a failing call is retried on later runs until it has failed this often
     poll_seconds: float = 2.0  # when other workers hold the last calls: how often to look again
+    engine: str = "local"  # local (this process) or ray (workers of a Ray cluster, see ray_engine.py)
+    ray_address: str | None = None  # None starts a local Ray; "auto" or "ray://host:10001" joins a cluster
+    workers: int = 0  # Ray workers; 0 = as many as the cluster's CPUs allow at threads_per_worker each
+    threads_per_worker: int = 1
+
+    def __post_init__(self) -> None:
+        if self.engine not in ("local", "ray"):
+            from .errors import ConfigError
+
+            raise ConfigError(f"unknown engine {self.engine!r}: use local or ray")
 
 
 def content_hash(table: CallTable, i: int) -> str:
@@ -51,7 +61,11 @@ def job_id(model, asr: AsrConfig | None) -> str:
 def run_stored(table: CallTable, model, store: JobStore, asr: AsrConfig | None = None,
                config: JobConfig | None = None, review_below: float | None = None,
                progress: bool = False) -> list[dict]:
-    """Classify every call of `table` through `store`, skipping calls already done; one row per input, in order."""
+    """Classify every call of `table` through `store`, skipping calls already done; one row per input, in order.
+
+    With `config.engine == "ray"` the calls are classified by Ray workers that load the model from
+    `model.path` themselves; results land in the same store either way.
+    """
     from tqdm.auto import tqdm
 
     config = config or JobConfig()
@@ -63,6 +77,11 @@ def run_stored(table: CallTable, model, store: JobStore, asr: AsrConfig | None =
     known = store.results(job)
     todo = sum(1 for v in known.values() if v["state"] != "done")
     log.info("job %s: %d calls, %d new, %d to do", job, len(keys), added, todo)
+    if config.engine == "ray":
+        from .ray_engine import run_on_ray
+
+        run_on_ray(table, index, job, model, store, asr if has_audio else None, config, review_below, progress)
+        return _rows_in_input_order(store.results(job), keys)
     transcriber = Transcriber(asr) if has_audio else None
     bar = tqdm(total=todo, unit="call", disable=not progress, desc="classifying")
     started = time.time()
@@ -81,26 +100,35 @@ def run_stored(table: CallTable, model, store: JobStore, asr: AsrConfig | None =
     return _rows_in_input_order(store.results(job), keys)
 
 
+def record(store: JobStore, item: WorkItem, row: dict) -> None:
+    """Commit one call's output row: done, or failed with its error."""
+    if row["error"]:
+        store.fail(item, row["error"], row)
+    else:
+        store.finish(item, row)
+
+
+def classify_calls(rows: list[int], table: CallTable, model, transcriber: Transcriber | None,
+                   review_below: float | None):
+    """Yield each call's output row as soon as it exists (recordings: after its own transcript)."""
+    if transcriber is None:  # text: classify the batch at once (fast)
+        yield from predict_calls(model, table.subset(rows), review_below)
+        return
+    for i, transcript in zip(rows, transcriber.transcribe_many([table.audio[i] for i in rows])):
+        one = CallTable([transcript.text], [table.sources[i]], audio=[table.audio[i]],
+                        details=[transcript_details(transcript)])
+        yield predict_calls(model, one, review_below)[0]
+
+
 def _process(items: list[WorkItem], rows: list[int], table: CallTable, model, store: JobStore,
              transcriber: Transcriber | None, review_below: float | None) -> None:
     """Classify the claimed calls, committing each result as soon as it exists."""
     settled: set[int] = set()
 
-    def record(item: WorkItem, row: dict) -> None:
-        (store.fail(item, row["error"], row) if row["error"] else store.finish(item, row))
-        settled.add(item.id)
-
     try:
-        if transcriber is None:  # text: classify the batch at once (fast), then commit row by row
-            for item, row in zip(items, predict_calls(model, table.subset(rows), review_below)):
-                record(item, row)
-            return
-        # recordings: recognition dominates, so each call is classified and committed as its transcript lands
-        transcripts = transcriber.transcribe_many([table.audio[i] for i in rows])
-        for item, i, transcript in zip(items, rows, transcripts):
-            one = CallTable([transcript.text], [table.sources[i]], audio=[table.audio[i]],
-                            details=[transcript_details(transcript)])
-            record(item, predict_calls(model, one, review_below)[0])
+        for item, row in zip(items, classify_calls(rows, table, model, transcriber, review_below)):
+            record(store, item, row)
+            settled.add(item.id)
     except Exception as exc:  # noqa: BLE001 - recorded per call and retried on the next run, never lost
         message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         log.error("batch failed, recorded for retry: %s", message)

@@ -92,6 +92,7 @@ class CallClassifier:
         self.tokenizer = tokenizer
         self.tfidf = tfidf
         self.info = dict(info or {})
+        self.path: Path | None = None  # the folder it was loaded from or saved to
         if transformer is None and tfidf is None:
             raise ModelError("a model needs a transformer, a tf-idf pipeline, or both")
 
@@ -171,6 +172,7 @@ class CallClassifier:
         info = {**self.info, "format_version": FORMAT_VERSION, "labels": self.labels,
                 "components": [c for c, part in (("transformer", self.transformer), ("tfidf", self.tfidf)) if part is not None]}
         (folder / INFO_FILE).write_text(json.dumps(info, indent=2, default=str))
+        self.path = folder.resolve()
         return folder
 
     @classmethod
@@ -201,7 +203,9 @@ class CallClassifier:
                 tfidf = joblib.load(folder / TFIDF_FILE)
         except (OSError, ValueError, EOFError) as exc:
             raise ModelError(f"{folder}: model files are missing or damaged ({str(exc).splitlines()[0]})") from None
-        return cls(labels, transformer, tokenizer, tfidf, info)
+        model = cls(labels, transformer, tokenizer, tfidf, info)
+        model.path = folder.resolve()
+        return model
 
 
 def load_model(folder: str | Path) -> CallClassifier:
