@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install demo test test-fast bench clean postgres
+.PHONY: install demo test test-fast bench clean system-deps
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -20,15 +20,19 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/callsort demo
 
-test: $(STAMP) postgres
+test: $(STAMP) system-deps
 	$(PYTHON) -m pytest
 
-# The PostgreSQL results-store tests start a real server of their own; install one if we can (Debian).
-postgres:
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
-	  || (command -v apt-get >/dev/null && (apt-get install -y -q postgresql >/dev/null 2>&1 \
-	      || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q postgresql >/dev/null 2>&1))) \
-	  || echo "note: no PostgreSQL server could be installed; its store tests will skip"
+# Tests that start a real PostgreSQL server or drive Chromium need Debian's packages; install them if we can.
+system-deps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  (command -v apt-get >/dev/null && (apt-get install -y -q $$missing >/dev/null 2>&1 \
+	    || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $$missing >/dev/null 2>&1))) \
+	  || echo "note: could not install$$missing; the tests needing them will skip"; \
+	fi
 
 test-fast: $(STAMP)
 	$(PYTHON) -m pytest -m "not slow"

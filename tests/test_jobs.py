@@ -97,3 +97,39 @@ def test_stored_text_batch_in_process(tfidf_dir, sample_test_csv, store_url):
     assert len(first) == 24 and all(r["label"] for r in first)
     assert [r["label"] for r in run_stored(table, model, store)] == [r["label"] for r in first]
     assert store.summary()[0]["done"] == 24
+
+
+def test_runs_of_one_job_on_different_inputs_stay_apart(tfidf_dir, sample_test_csv, sample_csv, tmp_path):
+    """Calls left pending by another input set of the same model are not taken (nor needed) by this run."""
+    model = load_model(tfidf_dir)
+    store = JobStore(tmp_path / "jobs.db")
+    other = read_calls(sample_csv, label_column=None, drop_empty=False)
+    from callsort.jobs import content_hash, job_id
+
+    store.add(job_id(model, None), [(s, content_hash(other, i)) for i, s in enumerate(other.sources)])
+    table = read_calls(sample_test_csv, label_column=None, drop_empty=False)
+    rows = run_stored(table, model, store)
+    assert len(rows) == 24 and all(r["label"] for r in rows)
+    assert store.summary()[0]["pending"] == len(other)
+
+
+@pytest.mark.slow
+def test_two_predict_processes_share_one_store(twelve_calls, tfidf_dir, tmp_path):
+    """Started together on the same store: they split the work, neither redoes the other's, both outputs complete."""
+    db = tmp_path / "jobs.db"
+    env = {**os.environ, "CALLSORT_CACHE_DIR": str(tmp_path / "cache")}
+    exe = Path(sys.executable).parent / "callsort"
+    procs = [subprocess.Popen([str(exe), "predict", str(twelve_calls), "--model", str(tfidf_dir), "--store", str(db),
+                               "--out", str(tmp_path / f"p{n}.csv"), "--claim-size", "1", "--quiet"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in range(2)]
+    for proc in procs:
+        proc.wait(600)
+        assert proc.returncode == 3, proc.stderr.read().decode()  # the two corrupt files
+    outputs = [list(csv.DictReader(open(tmp_path / f"p{n}.csv"))) for n in range(2)]
+    assert all(len(rows) == 14 for rows in outputs)
+    assert [(r["source"], r["label"]) for r in outputs[0]] == [(r["source"], r["label"]) for r in outputs[1]]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("select count(*) from calls").fetchone()[0] == 14  # each file once
+        by_worker = dict(conn.execute("select worker, count(*) from calls where state = 'done' group by worker"))
+    assert sum(by_worker.values()) == 12 and len(by_worker) == 2  # both worked, on different calls

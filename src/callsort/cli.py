@@ -174,6 +174,8 @@ def predict(
     store: Annotated[Optional[str], typer.Option(
         help="Results store (SQLite file or SQLAlchemy URL): makes the batch resumable after a crash.")] = None,
     max_attempts: Annotated[int, typer.Option(help="With --store: tries per call before it stays failed.")] = 3,
+    claim_size: Annotated[int, typer.Option(
+        help="With --store: calls a worker claims, transcribes and classifies at a time.")] = 16,
     engine: Annotated[str, typer.Option(help="With --store: 'local' (this process) or 'ray' (Ray workers).")] = "local",
     ray_address: Annotated[Optional[str], typer.Option(
         help="With --engine ray: 'auto' or ray://host:10001 for a running cluster; default starts a local Ray.")] = None,
@@ -206,7 +208,7 @@ def predict(
         from .store import JobStore
 
         results = JobStore(store)
-        job_config = JobConfig(max_attempts=max_attempts, engine=engine, ray_address=ray_address, workers=workers)
+        job_config = JobConfig(claim_size, max_attempts, engine=engine, ray_address=ray_address, workers=workers)
         rows = run_stored(table, classifier, results, asr, job_config, review_below, progress)
         results.close()
     else:
@@ -290,6 +292,27 @@ def transcribe(
     _emit(summary, as_json, lines)
     if failed:
         raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command()
+def serve(
+    model: ModelDir,
+    host: Annotated[str, typer.Option(help="Interface to listen on (loopback unless told otherwise).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    api_key: Annotated[Optional[str], typer.Option(
+        envvar="CALLSORT_API_KEY", help="Require this key on /v1/... (x-api-key or Authorization: Bearer).")] = None,
+    max_upload_mb: Annotated[float, typer.Option(help="Largest request body accepted (413 above).")] = 50,
+    asr_model: AsrModel = "tiny.en",
+    channels: Channels = "auto",
+    agent_channel: AgentChannel = "left",
+) -> None:
+    """Serve the model over HTTP: a web page at /, the API at /v1/classify, docs at /docs."""
+    from .serve import ServeConfig
+    from .serve import serve as run_server
+
+    _setup(False, False)
+    run_server(ServeConfig(str(model), host, port, api_key, max_upload_mb,
+                           _asr_config(asr_model, channels, agent_channel)))
 
 
 @app.command()

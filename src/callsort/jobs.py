@@ -75,29 +75,37 @@ def run_stored(table: CallTable, model, store: JobStore, asr: AsrConfig | None =
     index = {key: i for i, key in reversed(list(enumerate(keys)))}  # first row of each (source, content)
     added = store.add(job, keys)
     known = store.results(job)
-    todo = sum(1 for v in known.values() if v["state"] != "done")
+    todo = sum(1 for key in index if known[key]["state"] != "done")
     log.info("job %s: %d calls, %d new, %d to do", job, len(keys), added, todo)
+    ids = store.ids(job, list(index))
     if config.engine == "ray":
         from .ray_engine import run_on_ray
 
-        run_on_ray(table, index, job, model, store, asr if has_audio else None, config, review_below, progress)
+        run_on_ray(table, index, ids, job, model, store, asr if has_audio else None, config, review_below, progress)
         return _rows_in_input_order(store.results(job), keys)
     transcriber = Transcriber(asr) if has_audio else None
     bar = tqdm(total=todo, unit="call", disable=not progress, desc="classifying")
     started = time.time()
     while True:
         # calls that failed before this run are retried once per run, not again and again within it
-        claimed = store.claim(job, config.batch_size, config.max_attempts, failed_before=started)
-        if not claimed:
-            if not _held_elsewhere(store, job, keys):
-                break
-            time.sleep(config.poll_seconds)  # another worker is on the last calls; its dead claims come back
-            continue
-        _process(claimed, [index[(item.source, item.content_hash)] for item in claimed], table, model, store,
-                 transcriber, review_below)
-        bar.update(len(claimed))
+        for claimed in claim_batches(store, job, ids, config.batch_size, config.max_attempts, started):
+            _process(claimed, [index[(item.source, item.content_hash)] for item in claimed], table, model, store,
+                     transcriber, review_below)
+            bar.update(len(claimed))
+        if not _held_elsewhere(store, job, keys):
+            break
+        time.sleep(config.poll_seconds)  # another worker is on the last calls; its dead claims come back
     bar.close()
     return _rows_in_input_order(store.results(job), keys)
+
+
+def claim_batches(store: JobStore, job: str, ids: list[int], batch_size: int, max_attempts: int,
+                  failed_before: float):
+    """Claim this run's calls (and only these: a store may hold other runs' calls of the same job) in batches."""
+    for start in range(0, len(ids), 500):
+        among = ids[start:start + 500]
+        while claimed := store.claim(job, batch_size, max_attempts, failed_before, among):
+            yield claimed
 
 
 def record(store: JobStore, item: WorkItem, row: dict) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import asdict
 
 from .data import CallTable
@@ -44,11 +45,11 @@ class CallWorker:
         return {"id": batch["id"], "row": [json.dumps(r) for r in rows]}
 
 
-def run_on_ray(table: CallTable, index: dict, job: str, model, store: JobStore, asr, config, review_below,
-               progress: bool) -> None:
+def run_on_ray(table: CallTable, index: dict, ids: list[int], job: str, model, store: JobStore, asr, config,
+               review_below, progress: bool) -> None:
     """Claim every call still to do, stream them through Ray workers, commit each result as it returns."""
     from .errors import ConfigError
-    from .jobs import record
+    from .jobs import claim_batches, record
 
     try:
         import ray
@@ -60,9 +61,8 @@ def run_on_ray(table: CallTable, index: dict, job: str, model, store: JobStore, 
              log_to_driver=progress, logging_level=logging.WARNING)
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = progress
-    claimed = []
-    while batch := store.claim(job, 1000, config.max_attempts):
-        claimed += batch
+    claimed = [item for batch in claim_batches(store, job, ids, 500, config.max_attempts, time.time())
+               for item in batch]
     if not claimed:
         return
     by_id = {item.id: item for item in claimed}

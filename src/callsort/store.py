@@ -39,7 +39,7 @@ def _tables():
         Column("content_hash", String(64), nullable=False),  # changed audio or text is new work
         Column("state", String(8), nullable=False, default="pending"),
         Column("attempts", Integer, nullable=False, default=0),  # failed attempts so far
-        Column("worker", String(128)),  # host:pid that claimed it
+        Column("worker", String(128)),  # host:pid that claimed it (and, once settled, that did it)
         Column("claimed_at", Float),
         Column("result", Text),  # the output row as JSON
         Column("error", Text),
@@ -75,34 +75,51 @@ class JobStore:
             raise InputError(f"{_safe(url)}: cannot open the results store ({str(exc).splitlines()[0]})") from None
 
     def add(self, job: str, items: list[tuple[str, str]]) -> int:
-        """Register (source, content_hash) pairs as pending unless known already; returns how many were new."""
+        """Register (source, content_hash) pairs as pending unless known already; returns how many were new.
+
+        INSERT … ON CONFLICT DO NOTHING: two processes adding the same calls at once both succeed, once each.
+        """
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy import func, select
+
+        statement = insert(self.calls).on_conflict_do_nothing(index_elements=["job", "source", "content_hash"])
+        count = select(func.count()).select_from(self.calls).where(self.calls.c.job == job)
+        with self.engine.begin() as conn:
+            before = conn.execute(count).scalar()
+            for start in range(0, len(items), 500):
+                rows = [{"job": job, "source": s, "content_hash": h, "state": "pending", "attempts": 0,
+                         "updated_at": time.time()} for s, h in dict.fromkeys(items[start:start + 500])]
+                conn.execute(statement, rows)
+            return conn.execute(count).scalar() - before
+
+    def ids(self, job: str, items: list[tuple[str, str]]) -> list[int]:
+        """The ids of (source, content_hash) pairs already added, in the order given (each id once)."""
         from sqlalchemy import select, tuple_
 
-        new = 0
-        with self.engine.begin() as conn:
+        found: dict[tuple[str, str], int] = {}
+        with self.engine.connect() as conn:
             for start in range(0, len(items), 500):
                 batch = items[start:start + 500]
-                known = set(conn.execute(
-                    select(self.calls.c.source, self.calls.c.content_hash).where(
+                found.update(((s, h), i) for i, s, h in conn.execute(
+                    select(self.calls.c.id, self.calls.c.source, self.calls.c.content_hash).where(
                         self.calls.c.job == job,
                         tuple_(self.calls.c.source, self.calls.c.content_hash).in_(batch))).all())
-                rows = [{"job": job, "source": s, "content_hash": h, "state": "pending", "attempts": 0,
-                         "updated_at": time.time()} for s, h in dict.fromkeys(batch) if (s, h) not in known]
-                if rows:
-                    conn.execute(self.calls.insert(), rows)
-                new += len(rows)
-        return new
+        return list(dict.fromkeys(found[item] for item in items if item in found))
 
-    def claim(self, job: str, limit: int, max_attempts: int, failed_before: float | None = None) -> list[WorkItem]:
-        """Atomically take up to `limit` calls to work on: pending ones, failed ones with attempts left (that
-        failed before `failed_before`, when given), and running ones whose worker is gone (a killed process on
-        this host, or a lease that ran out)."""
-        from sqlalchemy import and_, or_, select
+    def claim(self, job: str, limit: int, max_attempts: int, failed_before: float | None = None,
+              among: list[int] | None = None) -> list[WorkItem]:
+        """Atomically take up to `limit` calls to work on (only ids in `among`, when given): pending ones, failed
+        ones with attempts left (that failed before `failed_before`, when given), and running ones whose worker
+        is gone (a killed process on this host, or a lease that ran out)."""
+        from sqlalchemy import and_, or_, select, true
 
         c = self.calls
         self._release_dead_workers(job)
         now = time.time()
-        claimable = select(c.c.id).where(c.c.job == job, or_(
+        claimable = select(c.c.id).where(c.c.job == job, c.c.id.in_(among) if among is not None else true(), or_(
             c.c.state == "pending",
             and_(c.c.state == "failed", c.c.attempts < max_attempts,
                  c.c.updated_at < (now if failed_before is None else failed_before)),
@@ -128,7 +145,7 @@ class JobStore:
         c = self.calls
         with self.engine.begin() as conn:  # one commit per result: a crash loses at most the call in hand
             conn.execute(c.update().where(c.c.id == item.id, c.c.worker == self.worker)
-                         .values(**values, worker=None, updated_at=time.time()))
+                         .values(**values, updated_at=time.time()))  # worker stays: who did it
 
     def _release_dead_workers(self, job: str) -> None:
         """Calls left 'running' by a process of this host that no longer exists go back to pending."""

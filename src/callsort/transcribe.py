@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 
 from .audio import SAMPLE_RATE, choose_channels, load_recording
 from .data import CallTable, read_calls, usable_calls
-from .errors import AudioError, ConfigError
+from .errors import AudioError, ConfigError, ModelError
 from .registry import ASR_MODELS, cache_dir, resolve_asr_model
 
 log = logging.getLogger(__name__)
@@ -88,8 +88,6 @@ class Transcriber:
             try:
                 model = WhisperModel(str(self.model_dir), device="cpu", compute_type="int8", cpu_threads=threads)
             except (RuntimeError, ValueError, OSError) as exc:
-                from .errors import ModelError
-
                 raise ModelError(f"{self.model_dir}: cannot load Whisper model ({str(exc).splitlines()[0]})") from None
             self._pipeline = BatchedInferencePipeline(model)
         return self._pipeline
