@@ -115,13 +115,21 @@ def test_runs_of_one_job_on_different_inputs_stay_apart(tfidf_dir, sample_test_c
 
 @pytest.mark.slow
 def test_two_predict_processes_share_one_store(twelve_calls, tfidf_dir, tmp_path):
-    """Started together on the same store: they split the work, neither redoes the other's, both outputs complete."""
+    """Two processes on one store: they split the work, neither redoes the other's, both outputs complete."""
     db = tmp_path / "jobs.db"
     env = {**os.environ, "CALLSORT_CACHE_DIR": str(tmp_path / "cache")}
     exe = Path(sys.executable).parent / "callsort"
-    procs = [subprocess.Popen([str(exe), "predict", str(twelve_calls), "--model", str(tfidf_dir), "--store", str(db),
-                               "--out", str(tmp_path / f"p{n}.csv"), "--claim-size", "1", "--quiet"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in range(2)]
+
+    def start(n: int) -> subprocess.Popen:
+        return subprocess.Popen([str(exe), "predict", str(twelve_calls), "--model", str(tfidf_dir), "--store", str(db),
+                                 "--out", str(tmp_path / f"p{n}.csv"), "--claim-size", "1", "--quiet"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    procs = [start(0)]
+    deadline = time.time() + 300
+    while done_count(db) < 1 and time.time() < deadline and procs[0].poll() is None:
+        time.sleep(0.2)  # the second starts once the first is at work, so that they really overlap
+    procs.append(start(1))
     for proc in procs:
         proc.wait(600)
         assert proc.returncode == 3, proc.stderr.read().decode()  # the two corrupt files

@@ -208,7 +208,8 @@ def predict(
         from .store import JobStore
 
         results = JobStore(store)
-        job_config = JobConfig(claim_size, max_attempts, engine=engine, ray_address=ray_address, workers=workers)
+        job_config = JobConfig(claim_size=claim_size, max_attempts=max_attempts, engine=engine,
+                               ray_address=ray_address, workers=workers)
         rows = run_stored(table, classifier, results, asr, job_config, review_below, progress)
         results.close()
     else:

@@ -28,7 +28,7 @@ class TrainConfig:
     stop_on: StopOn = "macro_f1"  # early-stopping criterion on the validation calls: "macro_f1" or "loss"
     patience: int = 3  # evaluations without improvement before stopping
     val_fraction: float = 0.12  # share of the training calls held out for early stopping when no --val is given
-    tfidf_weight: float = 0.5  # weight of the tf-idf model's probabilities in the blend (0 = transformer alone)
+    tfidf_weight: float = 0.7  # weight of the tf-idf model's probabilities in the blend (0 = transformer alone)
     review_precision: float = 0.9  # needs_review threshold: lowest confidence whose validation accuracy reaches this
     seed: int = 42  # seeds splits, initialisation and data order
     threads: int = 0  # torch CPU threads; 0 = all cores

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 class JobConfig:
     """How a stored batch runs."""
 
-    batch_size: int = 16  # calls claimed, transcribed and classified together
+    claim_size: int = 16  # calls claimed, transcribed and classified together (--claim-size)
     max_attempts: int = 3  # a failing call is retried on later runs until it has failed this often
     poll_seconds: float = 2.0  # when other workers hold the last calls: how often to look again
     engine: str = "local"  # local (this process) or ray (workers of a Ray cluster, see ray_engine.py)
@@ -88,7 +88,7 @@ def run_stored(table: CallTable, model, store: JobStore, asr: AsrConfig | None =
     started = time.time()
     while True:
         # calls that failed before this run are retried once per run, not again and again within it
-        for claimed in claim_batches(store, job, ids, config.batch_size, config.max_attempts, started):
+        for claimed in claim_batches(store, job, ids, config.claim_size, config.max_attempts, started):
             _process(claimed, [index[(item.source, item.content_hash)] for item in claimed], table, model, store,
                      transcriber, review_below)
             bar.update(len(claimed))

@@ -75,7 +75,7 @@ def run_on_ray(table: CallTable, index: dict, ids: list[int], job: str, model, s
     workers = config.workers or max(1, cpus // config.threads_per_worker)
     log.info("ray: %d calls on %d workers (%d CPUs in the cluster)", len(records), workers, cpus)
     results = ray.data.from_items(records).map_batches(
-        CallWorker, batch_size=1 if asr else config.batch_size, concurrency=workers,
+        CallWorker, batch_size=1 if asr else config.claim_size, compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=config.threads_per_worker,
         fn_constructor_kwargs={"model_dir": str(model.path), "asr": asdict(asr) if asr else None,
                                "review_below": review_below, "threads": config.threads_per_worker})

@@ -145,7 +145,9 @@ def fine_tune(train_table, val_table, labels, config: TrainConfig, progress: boo
     """Fine-tune the base encoder with transformers.Trainer; returns (model, tokenizer, history)."""
     import torch
     from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
-                              EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments, set_seed)
+                              EarlyStoppingCallback, PrinterCallback, Trainer, TrainerCallback, TrainingArguments,
+                              set_seed)
+    from transformers.utils import logging as hf_logging
 
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -214,6 +216,9 @@ def fine_tune(train_table, val_table, labels, config: TrainConfig, progress: boo
             compute_loss_func=loss_fn, compute_metrics=call_metrics,
             callbacks=[EarlyStoppingCallback(early_stopping_patience=config.patience), Record()],
         )
+        if not progress:  # --quiet / --json: no per-epoch dicts on stdout, no checkpoint-writing bars
+            trainer.remove_callback(PrinterCallback)
+            hf_logging.disable_progress_bar()
         trainer.train()
         model = trainer.model
     model.eval()
