@@ -153,7 +153,7 @@ def command_runs(audio_dir: Path, asr_model: str, repeats: int, audio_seconds: f
             if asr_model == "base":  # the one-off join into the cache is not part of transcription speed
                 subprocess.run([sys.executable, "-c", "from callsort.registry import resolve_asr_model as r; r('base')"],
                                env=env, check=True)
-            cmd = [str(CALLSORT), "transcribe", str(audio_dir), "--asr-model", asr_model, "--out",
+            cmd = [str(CALLSORT), "transcribe", str(audio_dir), "--asr-model", asr_model, "--channels", "split", "--out",
                    f"{out}/t.jsonl", "--quiet"]
             seconds, peak, proc = run_measured(cmd, env)
             assert proc.returncode == 0, proc.stderr
@@ -203,11 +203,13 @@ def write_markdown(report: dict) -> None:
     a = report["audio"]
     lines = [f"# Speech recognition speed and end-to-end accuracy ({a['files']} real recordings, "
              f"{a['seconds'] / 60:.1f} min of 8 kHz stereo audio, {THREADS} cores)", "",
-             "In-process, model loaded, no cache; median of the runs; words = words recognised in all files.", "",
+             f"In-process, model loaded, no cache; median of the runs; words = words recognised in all files "
+             f"(run of {report.get('variants_run', 'this run')}).", "",
              "| variant | median s | x real time | words |", "|---|---:|---:|---:|"]
     for name, r in report["variants"].items():
         lines.append(f"| {name} | {r['median_s']} | {r['x_real_time']} | {r['words']} |")
-    lines += ["", "Whole `callsort transcribe` command on the folder (start-up, model load, decoding included):", "",
+    lines += ["", f"Whole `callsort transcribe --channels split` command on the folder (start-up, model load, decoding "
+              f"included; run of {report.get('run', 'this run')}):", "",
               "| speech model | cold cache s | x real time | warm cache s | peak RSS MB |", "|---|---:|---:|---:|---:|"]
     for name, r in report["command"].items():
         lines.append(f"| {name} | {r['median_cold_s']} | {r['x_real_time']} | {r['median_warm_s']} | {r['peak_rss_mb']} |")
@@ -233,6 +235,8 @@ def main() -> None:
                         help="Text model for the end-to-end part (trained here when missing).")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-end-to-end", action="store_true")
+    parser.add_argument("--skip-variants", action="store_true",
+                        help="Keep the in-process variant table of the previous run (it takes ~15 minutes).")
     args = parser.parse_args()
     files = sorted(p for p in args.audio.iterdir() if p.suffix == ".mp3")
     seconds = sum(load_recording(f).duration_s for f in files)
@@ -240,9 +244,16 @@ def main() -> None:
     print(f"{len(files)} recordings, {seconds:.0f} s of audio", flush=True)
     RESULTS.mkdir(exist_ok=True)
 
-    variants = {**faster_whisper_variants(files), **callsort_variants(files)}
-    slow = {"faster-whisper defaults (beam 5, no VAD), mixed", "callsort packed clips + prefetch, split, beam 5"}
-    report["variants"] = time_variants(variants, seconds, args.repeats, once=slow)
+    if args.skip_variants:
+        previous = json.loads((RESULTS / "asr_speed.json").read_text())
+        report["variants"] = previous["variants"]
+        report["variants_run"] = previous.get("variants_run", previous.get("run", "an earlier run"))
+    else:
+        variants = {**faster_whisper_variants(files), **callsort_variants(files)}
+        slow = {"faster-whisper defaults (beam 5, no VAD), mixed", "callsort packed clips + prefetch, split, beam 5"}
+        report["variants"] = time_variants(variants, seconds, args.repeats, once=slow)
+        report["variants_run"] = time.strftime("%Y-%m-%d")
+    report["run"] = time.strftime("%Y-%m-%d")
     report["command"] = {m: command_runs(args.audio, m, args.repeats, seconds) for m in ("tiny.en", "base")}
     if not args.skip_end_to_end:
         model = default_text_model(args.model)

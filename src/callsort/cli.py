@@ -39,6 +39,8 @@ def _setup(quiet: bool, as_json: bool) -> bool:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     quiet = quiet or as_json
+    if quiet:  # read by huggingface_hub/transformers when they are imported: no weight-loading bars
+        os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
     logging.basicConfig(level=logging.ERROR if quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
     for noisy in ("transformers", "accelerate", "huggingface_hub", "matplotlib", "faster_whisper"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
