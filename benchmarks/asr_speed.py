@@ -113,7 +113,7 @@ def faster_whisper_variants(files: list[Path]) -> dict:
 def callsort_variants(files: list[Path]) -> dict:
     def run(prefetch: bool, **settings):
         transcriber = Transcriber(AsrConfig(use_cache=False, **settings))
-        transcriber._load()  # model load is timed in part 2, not here
+        transcriber.load()  # model load is timed in part 2, not here
 
         def go():
             results = transcriber.transcribe_many(files) if prefetch else map(transcriber.transcribe, files)

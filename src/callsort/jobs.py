@@ -99,12 +99,12 @@ def run_stored(table: CallTable, model, store: JobStore, asr: AsrConfig | None =
     return _rows_in_input_order(store.results(job), keys)
 
 
-def claim_batches(store: JobStore, job: str, ids: list[int], batch_size: int, max_attempts: int,
+def claim_batches(store: JobStore, job: str, ids: list[int], claim_size: int, max_attempts: int,
                   failed_before: float):
     """Claim this run's calls (and only these: a store may hold other runs' calls of the same job) in batches."""
     for start in range(0, len(ids), 500):
         among = ids[start:start + 500]
-        while claimed := store.claim(job, batch_size, max_attempts, failed_before, among):
+        while claimed := store.claim(job, claim_size, max_attempts, failed_before, among):
             yield claimed
 
 

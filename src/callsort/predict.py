@@ -32,13 +32,19 @@ def predict_calls(model, table: CallTable, review_below: float | None = None, pr
             row = {"source": source, "label": "", "confidence": None, "probabilities": {},
                    "needs_review": True, "error": errors[i] or "empty transcript"}
         else:
-            row = {"source": source, "label": p.label, "confidence": round(p.confidence, 4),
-                   "probabilities": {k: round(v, 4) for k, v in p.probabilities.items()},
-                   "needs_review": p.confidence < threshold or not table.texts[i].strip(), "error": ""}
+            row = {"source": source, **prediction_fields(p, threshold, table.texts[i]), "error": ""}
         if table.details is not None:
             row.update({k: table.details[i].get(k) for k in AUDIO_COLUMNS})
         rows.append(row)
     return rows
+
+
+def prediction_fields(p, review_below: float, text: str) -> dict:
+    """label, confidence, probabilities and needs_review of one prediction; a call with no words is always
+    flagged for review."""
+    return {"label": p.label, "confidence": round(p.confidence, 4),
+            "probabilities": {k: round(v, 4) for k, v in p.probabilities.items()},
+            "needs_review": p.confidence < review_below or not text.strip()}
 
 
 def check_output_path(path: str | Path) -> Path:

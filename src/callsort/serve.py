@@ -74,11 +74,12 @@ def create_app(config: ServeConfig):
     from fastapi.responses import HTMLResponse, JSONResponse
 
     from .model import load_model
+    from .predict import prediction_fields
     from .transcribe import Transcriber
 
     model = load_model(config.model_dir)
     transcriber = Transcriber(config.asr or AsrConfig(use_cache=False))
-    transcriber._load()
+    transcriber.load()
     app = FastAPI(title="callsort", version=model.info.get("callsort_version", "0"),
                   description="Classify call transcripts and recordings into business categories.")
 
@@ -93,23 +94,16 @@ def create_app(config: ServeConfig):
             raise HTTPException(401, "missing or wrong API key (x-api-key or Authorization: Bearer)")
 
     def classify_texts(texts: list[str]) -> list[dict]:
-        return [_result(p) for p in model.predict(texts)]
+        return [prediction_fields(p, model.review_below, text) for p, text in zip(model.predict(texts), texts)]
 
     def classify_file(path: str, name: str) -> dict:
         try:
             transcript = transcriber.transcribe(path)
         except AudioError as exc:
             raise HTTPException(415, str(exc).replace(path, name)) from None
-        result = _result(model.predict(transcript.text))
-        if not transcript.text.strip():
-            result["needs_review"] = True
+        result = prediction_fields(model.predict(transcript.text), model.review_below, transcript.text)
         return {**result, "transcript": transcript.transcript, "duration_s": transcript.duration_s,
                 "asr_model": transcript.asr_model}
-
-    def _result(p) -> dict:
-        return {"label": p.label, "confidence": round(p.confidence, 4),
-                "probabilities": {k: round(v, 4) for k, v in p.probabilities.items()},
-                "needs_review": p.confidence < model.review_below}
 
     async def read_request(request: Request) -> tuple[list[str], list[tuple[str, str]]]:
         """Texts from a JSON body, or uploads saved to temporary files from a multipart body."""

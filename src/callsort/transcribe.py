@@ -80,7 +80,8 @@ class Transcriber:
         self.model_name = self.config.model if self.config.model in ASR_MODELS else self.model_dir.name
         self._pipeline = None
 
-    def _load(self):
+    def load(self):
+        """Load Whisper now (it otherwise loads on first use); returns faster-whisper's batched pipeline."""
         if self._pipeline is None:
             from faster_whisper import BatchedInferencePipeline, WhisperModel
 
@@ -195,7 +196,7 @@ class Transcriber:
                 cursor += len(chunk) / SAMPLE_RATE
         if not clips:
             return []  # no speech anywhere: an empty transcript, not an error
-        found, _ = self._load().transcribe(
+        found, _ = self.load().transcribe(
             np.concatenate(pieces), clip_timestamps=clips, without_timestamps=not timestamps,
             language=cfg.language, beam_size=cfg.beam_size, batch_size=cfg.batch_size)
         starts = [c["start"] for c in clips]
