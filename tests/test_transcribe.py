@@ -2,12 +2,15 @@
 
 import time
 
+import numpy as np
 import pytest
 
+from callsort.audio import load_recording
 from callsort.data import read_calls
 from callsort.errors import AudioError, ConfigError, ModelError
 from callsort.registry import resolve_asr_model
 from callsort.transcribe import AsrConfig, Transcriber, load_calls
+from conftest import write_wav
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +32,19 @@ def test_split_channels_give_speaker_turns(transcriber, booked_call):
 def test_mixing_and_agent_side(booked_call):
     mixed = Transcriber(AsrConfig(channels="mix", use_cache=False)).transcribe(booked_call)
     assert mixed.channels == "mix" and "Agent:" not in mixed.transcript and "tomorrow" in mixed.text.lower()
-    swapped = Transcriber(AsrConfig(agent_channel=1, use_cache=False)).transcribe(booked_call)
+    swapped = Transcriber(AsrConfig(agent_channel="right", use_cache=False)).transcribe(booked_call)
     assert swapped.transcript.startswith("Caller: ")
+
+
+def test_auto_agent_side_follows_the_greeting(booked_call, tmp_path):
+    """The same call with its channels swapped (agent on the right): auto still tags the greeting side Agent."""
+    recording = load_recording(booked_call)
+    mirrored = write_wav(tmp_path / "agent_right.wav", np.stack(recording.channels[::-1]))
+    auto = Transcriber(AsrConfig(use_cache=False)).transcribe(mirrored)
+    first = auto.transcript.splitlines()[0]
+    assert first.startswith("Agent: ") and "calling" in first.lower()
+    left = Transcriber(AsrConfig(agent_channel="left", use_cache=False)).transcribe(mirrored)
+    assert left.transcript.startswith("Caller: ") and left.text == auto.text  # only the tags differ
 
 
 def test_cache_reuses_transcripts(booked_call, tmp_path, monkeypatch):

@@ -29,7 +29,8 @@ AsrModel = Annotated[str, typer.Option(help="Speech model: tiny.en, base, or a l
 Channels = Annotated[str, typer.Option(
     help="Stereo calls: 'split' transcribes each channel (agent/caller) alone, 'mix' averages them, "
          "'auto' splits when the channels differ.")]
-AgentChannel = Annotated[str, typer.Option(help="With split channels, which side is the agent: left or right.")]
+AgentChannel = Annotated[str, typer.Option(
+    help="With split channels, which side is the agent: left, right, or auto (the side that greets the caller).")]
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -58,9 +59,9 @@ def _emit(summary: dict, as_json: bool, lines: list[str]) -> None:
 def _asr_config(asr_model: str, channels: str, agent_channel: str):
     from .transcribe import AsrConfig
 
-    if agent_channel not in ("left", "right"):
-        raise CallsortError(f"--agent-channel must be left or right, not {agent_channel!r}")
-    return AsrConfig(model=asr_model, channels=channels, agent_channel=0 if agent_channel == "left" else 1)
+    if agent_channel not in ("auto", "left", "right"):
+        raise CallsortError(f"--agent-channel must be auto, left or right, not {agent_channel!r}")
+    return AsrConfig(model=asr_model, channels=channels, agent_channel=agent_channel)
 
 
 def _metric_line(m: dict) -> str:
@@ -91,7 +92,7 @@ def train(
     audio_column: AudioColumn = None,
     asr_model: AsrModel = "tiny.en",
     channels: Channels = "auto",
-    agent_channel: AgentChannel = "left",
+    agent_channel: AgentChannel = "auto",
     encoding: Encoding = "utf-8",
     quiet: Quiet = False,
     as_json: Json = False,
@@ -146,7 +147,7 @@ def evaluate(
     audio_column: AudioColumn = None,
     asr_model: AsrModel = "tiny.en",
     channels: Channels = "auto",
-    agent_channel: AgentChannel = "left",
+    agent_channel: AgentChannel = "auto",
     encoding: Encoding = "utf-8",
     quiet: Quiet = False,
     as_json: Json = False,
@@ -185,7 +186,7 @@ def predict(
     audio_column: AudioColumn = None,
     asr_model: AsrModel = "tiny.en",
     channels: Channels = "auto",
-    agent_channel: AgentChannel = "left",
+    agent_channel: AgentChannel = "auto",
     encoding: Encoding = "utf-8",
     quiet: Quiet = False,
     as_json: Json = False,
@@ -259,7 +260,7 @@ def transcribe(
     out: Annotated[Path, typer.Option("--out", "-o", help="Transcripts file: .jsonl (with segments) or .csv.")],
     asr_model: AsrModel = "tiny.en",
     channels: Channels = "auto",
-    agent_channel: AgentChannel = "left",
+    agent_channel: AgentChannel = "auto",
     beam_size: Annotated[int, typer.Option(help="Beam width; 1 is greedy decoding (fastest).")] = 1,
     language: Annotated[str, typer.Option(help="Spoken language code, or 'auto' to detect it.")] = "en",
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore and do not write the transcript cache.")] = False,
@@ -307,7 +308,7 @@ def serve(
     max_upload_mb: Annotated[float, typer.Option(help="Largest request body accepted (413 above).")] = 50,
     asr_model: AsrModel = "tiny.en",
     channels: Channels = "auto",
-    agent_channel: AgentChannel = "left",
+    agent_channel: AgentChannel = "auto",
 ) -> None:
     """Serve the model over HTTP: a web page at /, the API at /v1/classify, docs at /docs."""
     from .serve import ServeConfig

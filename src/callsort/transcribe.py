@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -30,7 +31,7 @@ class AsrConfig:
 
     model: str = "tiny.en"  # tiny.en, base, or a local CTranslate2 Whisper folder
     channels: str = "auto"  # auto | mix | split (each channel alone, merged by time into Agent/Caller turns)
-    agent_channel: int = 0  # with split: 0 = the agent is on the left channel, 1 = on the right
+    agent_channel: str = "auto"  # with split: left | right | auto (the side that greets: "thank you for calling")
     language: str | None = "en"  # None lets a multilingual model detect it
     beam_size: int = 1  # greedy decoding: beam 5 costs ~2x for no gain on calls (benchmarks/asr_speed.py)
     batch_size: int = 8  # 30-s chunks decoded together: 16 is ~12% faster but peaks ~500 MB higher
@@ -42,8 +43,8 @@ class AsrConfig:
     def __post_init__(self) -> None:
         if self.channels not in ("auto", "mix", "split"):
             raise ConfigError(f"unknown channel mode {self.channels!r}: use auto, mix or split")
-        if self.agent_channel not in (0, 1):
-            raise ConfigError("agent_channel must be 0 (left) or 1 (right)")
+        if self.agent_channel not in ("auto", "left", "right"):
+            raise ConfigError(f"unknown agent channel {self.agent_channel!r}: use auto, left or right")
         if self.beam_size < 1 or self.batch_size < 1:
             raise ConfigError("beam_size and batch_size must be at least 1")
 
@@ -137,7 +138,7 @@ class Transcriber:
             recording = load_recording(path)
             mode = choose_channels(recording, self.config.channels)
             if mode == "split":
-                agent = self.config.agent_channel
+                agent = 1 if self.config.agent_channel == "right" else 0  # auto: left until the words say otherwise
                 parts = [("Agent", recording.channels[agent]), ("Caller", recording.channels[1 - agent])]
             else:
                 parts = [("", recording.mixed())]
@@ -161,6 +162,8 @@ class Transcriber:
         key, recording, mode, parts = value
         try:
             segments = self._recognise(parts, timestamps=mode == "split")
+            if mode == "split" and self.config.agent_channel == "auto":
+                segments = _agent_greets_first(segments)
         except RuntimeError as exc:  # a decoder failure on one file must not stop the batch
             return Transcript(source=path, asr_model=self.model_name, duration_s=recording.duration_s,
                               error=f"{path}: speech recognition failed ({str(exc).splitlines()[0]})")
@@ -255,6 +258,26 @@ class Transcriber:
             os.replace(partial, file)
         except OSError as exc:  # a read-only cache slows re-runs down but must not fail them
             log.warning("transcript cache not written (%s)", exc)
+
+
+# What the person answering a business line says, and the caller does not: the greeting, an offer of help,
+# a voicemail prompt. ASR drops small words ("how may help you"), hence the optional "i".
+AGENT_PHRASES = re.compile(
+    r"thank(s| you) for calling|how (can|may|could) (i |we )?(help|assist)|you('ve| have) reached"
+    r"|leave (a|your) (message|name)|after the tone", re.IGNORECASE)
+
+
+def _agent_greets_first(segments: list[dict]) -> list[dict]:
+    """With `agent_channel="auto"`: swap the speaker tags when the side tagged Caller sounds more like the agent
+    in its first 80 words (call systems differ in which channel carries the agent; ties keep left = agent)."""
+    def score(speaker: str) -> int:
+        words = " ".join(s["text"] for s in segments if s["speaker"] == speaker).split()[:80]
+        return len(AGENT_PHRASES.findall(" ".join(words)))
+
+    if score("Caller") <= score("Agent"):
+        return segments
+    swap = {"Agent": "Caller", "Caller": "Agent"}
+    return [{**s, "speaker": swap[s["speaker"]]} for s in segments]
 
 
 def _speaker_turns(segments: list[dict]) -> str:
