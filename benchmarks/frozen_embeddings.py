@@ -4,10 +4,12 @@ No fine-tuning: each call is embedded once (mean-pooled token states of every 25
 windows averaged), so 5-fold CV costs one forward pass over the data. Same folds as accuracy.py.
 
     .venv/bin/python benchmarks/frozen_embeddings.py     # writes results/frozen_embeddings.json
+    .venv/bin/python benchmarks/frozen_embeddings.py --base /path/to/all-mpnet-base-v2   # -> frozen_embeddings_<folder>.json
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import time
@@ -31,9 +33,9 @@ RESULTS = Path(__file__).parent / "results"
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "calls" / "transcripts.csv"
 
 
-def embed_calls(texts: list[str], batch_size: int = 32) -> np.ndarray:
-    """(calls, 384): L2-normalised mean-pooled MiniLM embedding of each window, averaged over a call's windows."""
-    path = resolve_text_model("minilm")
+def embed_calls(texts: list[str], base: str = "minilm", batch_size: int = 32) -> np.ndarray:
+    """(calls, hidden): L2-normalised mean-pooled embedding of each window, averaged over a call's windows."""
+    path = resolve_text_model(base)
     tokenizer, encoder = AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
     windows = encode_windows(tokenizer, texts, 256, 32)
     vectors = np.zeros((len(windows["input_ids"]), encoder.config.hidden_size), dtype=np.float32)
@@ -46,9 +48,12 @@ def embed_calls(texts: list[str], batch_size: int = 32) -> np.ndarray:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", default="minilm", help="'minilm' or a local Hugging Face model folder")
+    args = parser.parse_args()
     table = callsort.read_calls(DATA, "Text", "Tag")
     started = time.perf_counter()
-    features = embed_calls(table.texts)
+    features = embed_calls(table.texts, args.base)
     embed_seconds = time.perf_counter() - started
     y = np.array(table.labels)
     scores: dict[str, list[float]] = {}
@@ -63,11 +68,12 @@ def main() -> None:
                 probs = w * tfidf_probs + (1 - w) * head_probs
                 predicted = head.classes_[probs.argmax(1)]
                 scores.setdefault(f"C={C} tfidf_weight={w}", []).append(f1_score(y[test_idx], predicted, average="macro"))
-    report = {"embed_seconds": round(embed_seconds, 1),
+    report = {"base": args.base if args.base == "minilm" else Path(args.base).name, "embed_seconds": round(embed_seconds, 1),
               "macro_f1": {k: {"mean": round(float(np.mean(v)), 4), "std": round(float(np.std(v, ddof=1)), 4)}
                            for k, v in scores.items()}}
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "frozen_embeddings.json").write_text(json.dumps(report, indent=2))
+    name = "frozen_embeddings.json" if args.base == "minilm" else f"frozen_embeddings_{report['base']}.json"
+    (RESULTS / name).write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
 
 
