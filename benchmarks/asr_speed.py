@@ -122,6 +122,8 @@ def callsort_variants(files: list[Path]) -> dict:
 
     return {
         "callsort packed clips, no prefetch, split": run(False, channels="split"),
+        "callsort packed clips + prefetch, split, 1 worker x all threads, batch 8": run(
+            True, channels="split", workers=1, batch_size=8),
         "callsort packed clips + prefetch, split (default)": run(True, channels="split"),
         "callsort packed clips + prefetch, mixed": run(True, channels="mix"),
         "callsort packed clips + prefetch, split, beam 5": run(True, channels="split", beam_size=5),

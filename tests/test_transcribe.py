@@ -29,6 +29,17 @@ def test_split_channels_give_speaker_turns(transcriber, booked_call):
     assert {s["speaker"] for s in t.segments} == {"Agent", "Caller"}
 
 
+def test_parallel_workers_give_the_same_transcript(booked_call):
+    """Chunks shared out among two Whisper workers come back to the same speakers and times as with one."""
+    one = Transcriber(AsrConfig(workers=1, use_cache=False)).transcribe(booked_call)
+    two_workers = Transcriber(AsrConfig(workers=2, threads=2, use_cache=False))
+    assert two_workers.workers == 2 and two_workers.threads_per_worker == 1
+    two = two_workers.transcribe(booked_call)
+    assert [s["speaker"] for s in two.segments] == [s["speaker"] for s in one.segments]
+    assert np.allclose([s["start"] for s in two.segments], [s["start"] for s in one.segments], atol=0.5)
+    assert two.transcript.splitlines()[0] == one.transcript.splitlines()[0]
+
+
 def test_mixing_and_agent_side(booked_call):
     mixed = Transcriber(AsrConfig(channels="mix", use_cache=False)).transcribe(booked_call)
     assert mixed.channels == "mix" and "Agent:" not in mixed.transcript and "tomorrow" in mixed.text.lower()

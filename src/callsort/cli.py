@@ -83,8 +83,11 @@ def train(
     cv: Annotated[int, typer.Option(help="Run stratified K-fold cross-validation instead (K >= 2).")] = 0,
     epochs: Annotated[Optional[float], typer.Option(help="Maximum training epochs.")] = None,
     learning_rate: Annotated[Optional[float], typer.Option(help="Peak AdamW learning rate.")] = None,
-    batch_size: Annotated[Optional[int], typer.Option(help="Windows per training step.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Calls per training step.")] = None,
     max_length: Annotated[Optional[int], typer.Option(help="Tokens per window.")] = None,
+    train_windows: Annotated[Optional[str], typer.Option(
+        help="Windows of a call per epoch: 'one' (random) or 'all' (loss on their mean).")] = None,
+    bf16: Annotated[Optional[bool], typer.Option("--bf16/--no-bf16", help="bfloat16 autocast in fine-tuning.")] = None,
     stop_on: Annotated[Optional[str], typer.Option(help="Early stopping on validation 'macro_f1' or 'loss'.")] = None,
     tfidf_weight: Annotated[Optional[float], typer.Option(help="Weight of tf-idf in the blend, 0..1.")] = None,
     class_weight: Annotated[Optional[str], typer.Option(help="'balanced' or 'none'.")] = None,
@@ -105,7 +108,7 @@ def train(
     progress = _setup(quiet, as_json)
     overrides = {"epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
                  "max_length": max_length, "stop_on": stop_on, "tfidf_weight": tfidf_weight,
-                 "class_weight": class_weight}
+                 "class_weight": class_weight, "train_windows": train_windows, "bf16": bf16}
     config = TrainConfig(model=model, base=base, seed=seed, **{k: v for k, v in overrides.items() if v is not None})
 
     asr = _asr_config(asr_model, channels, agent_channel)
@@ -154,14 +157,14 @@ def evaluate(
 ) -> None:
     """Score a trained model on labelled calls or recordings and write a report (metrics, plots, errors)."""
     from .evaluate import evaluate as run_evaluate
-    from .model import load_model
+    from .model import load_model, read_model_info
     from .transcribe import load_calls
 
     progress = _setup(quiet, as_json)
-    classifier = load_model(model)
+    read_model_info(model)
     table = load_calls(data, text_column, label_column, encoding, audio_column,
                        _asr_config(asr_model, channels, agent_channel), progress)
-    metrics = run_evaluate(classifier, table, out, progress=progress)
+    metrics = run_evaluate(load_model(model), table, out, progress=progress)
     _emit(metrics, as_json, [_metric_line(metrics), f"report: {out}"])
 
 
@@ -195,13 +198,13 @@ def predict(
     from collections import Counter
 
     from .data import read_calls
-    from .model import load_model
+    from .model import load_model, read_model_info
     from .predict import check_output_path, predict_calls, write_rows
     from .transcribe import transcribe_table
 
     progress = _setup(quiet, as_json)
     check_output_path(out)
-    classifier = load_model(model)
+    read_model_info(model)
     asr = _asr_config(asr_model, channels, agent_channel)
     table = read_calls(data, text_column, None, encoding, drop_empty=False, audio_column=audio_column)
     if engine != "local" and not store:
@@ -213,14 +216,15 @@ def predict(
         results = JobStore(store)
         job_config = JobConfig(claim_size=claim_size, max_attempts=max_attempts, engine=engine,
                                ray_address=ray_address, workers=workers)
-        rows = run_stored(table, classifier, results, asr, job_config, review_below, progress)
+        rows = run_stored(table, load_model(model), results, asr, job_config, review_below, progress)
         results.close()
     else:
         if table.audio and any(table.audio):
             from .transcribe import Transcriber
 
+            # recognition first, the text model after: their memory peaks then never add up (README)
             table = transcribe_table(table, Transcriber(asr), progress)
-        rows = predict_calls(classifier, table, review_below, progress)
+        rows = predict_calls(load_model(model), table, review_below, progress)
     write_rows(rows, out)
     failed = sum(1 for r in rows if r["error"])
     counts = Counter(r["label"] for r in rows if not r["error"])

@@ -9,6 +9,7 @@ from .errors import ConfigError
 
 ModelKind = Literal["transformer", "tfidf"]
 StopOn = Literal["macro_f1", "loss"]
+TrainWindows = Literal["one", "all"]
 
 
 @dataclass
@@ -21,7 +22,9 @@ class TrainConfig:
     stride: int = 32  # tokens shared by consecutive windows
     epochs: float = 8  # upper bound; early stopping may end sooner
     learning_rate: float = 1.5e-4  # AdamW peak learning rate after linear warm-up
-    batch_size: int = 8  # windows per optimisation step
+    train_windows: TrainWindows = "one"  # per call and epoch: "one" random window, or "all" (loss on their mean)
+    batch_size: int = 8  # calls per optimisation step
+    bf16: bool = False  # bfloat16 autocast while fine-tuning (fast on CPUs with AVX512-BF16/AMX)
     warmup_ratio: float = 0.1  # fraction of steps spent warming the learning rate up from 0
     weight_decay: float = 0.01  # AdamW decoupled weight decay
     class_weight: Literal["balanced", "none"] = "balanced"  # cross-entropy weights inverse to class frequency
@@ -38,6 +41,8 @@ class TrainConfig:
             raise ConfigError(f"unknown model kind {self.model!r}: use 'transformer' or 'tfidf'")
         if self.stop_on not in ("macro_f1", "loss"):
             raise ConfigError(f"unknown early-stopping criterion {self.stop_on!r}: use 'macro_f1' or 'loss'")
+        if self.train_windows not in ("one", "all"):
+            raise ConfigError(f"unknown train_windows {self.train_windows!r}: use 'one' or 'all'")
         if not 0 < self.val_fraction < 1:
             raise ConfigError(f"val_fraction must be between 0 and 1, got {self.val_fraction}")
         if not 0 <= self.tfidf_weight <= 1:

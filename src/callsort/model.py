@@ -179,17 +179,8 @@ class CallClassifier:
     def load(cls, folder: str | Path) -> CallClassifier:
         """Load a model folder written by `save` (or by `callsort train`)."""
         folder = Path(folder)
-        if not folder.is_dir():
-            raise ModelError(f"{folder}: no such model folder")
-        info_path = folder / INFO_FILE
-        if not info_path.is_file():
-            raise ModelError(f"{folder}: not a callsort model (no {INFO_FILE}); train one with `callsort train`")
-        try:
-            info = json.loads(info_path.read_text())
-            labels = info["labels"]
-            components = info["components"]
-        except (ValueError, KeyError) as exc:
-            raise ModelError(f"{info_path}: unreadable callsort model description ({exc})") from None
+        info = read_model_info(folder)
+        labels, components = info["labels"], info["components"]
         transformer = tokenizer = tfidf = None
         try:
             if "transformer" in components:
@@ -206,6 +197,23 @@ class CallClassifier:
         model = cls(labels, transformer, tokenizer, tfidf, info)
         model.path = folder.resolve()
         return model
+
+
+def read_model_info(folder: str | Path) -> dict:
+    """A model folder's callsort.json; raises ModelError when the folder is not a callsort model. Cheap: lets
+    a command reject a bad --model before hours of work, and load the weights only when they are needed."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ModelError(f"{folder}: no such model folder")
+    info_path = folder / INFO_FILE
+    if not info_path.is_file():
+        raise ModelError(f"{folder}: not a callsort model (no {INFO_FILE}); train one with `callsort train`")
+    try:
+        info = json.loads(info_path.read_text())
+        info["labels"], info["components"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"{info_path}: unreadable callsort model description ({exc})") from None
+    return info
 
 
 def load_model(folder: str | Path) -> CallClassifier:

@@ -17,7 +17,7 @@ from .config import TrainConfig
 from .data import CallTable, check_trainable, known_labels_only
 from .errors import InputError
 from .evaluate import classification_metrics, choose_review_threshold
-from .model import CallClassifier, build_tfidf, encode_windows, pool_windows
+from .model import CallClassifier, build_tfidf, encode_windows
 from .registry import resolve_text_model
 
 log = logging.getLogger(__name__)
@@ -101,52 +101,53 @@ def split_stratified(table: CallTable, fraction: float, seed: int) -> tuple[Call
     return table.subset(sorted(train_idx)), table.subset(sorted(val_idx))
 
 
-class _Windows:
-    """All token windows of some calls, each carrying its call's label id (used for validation)."""
+class _Calls:
+    """Labelled calls as token windows for the Trainer: item i is call i with its windows.
 
-    def __init__(self, windows: dict, call_label_ids: list[int]):
+    `pick="all"` gives every window of the call (the loss is taken on their pooled logits, as predicted);
+    `pick="one"` gives one window chosen at random anew each epoch: an epoch then costs one window per call,
+    and over the epochs every part of a long call is seen (see README, "Long calls").
+    """
+
+    def __init__(self, windows: dict, call_label_ids: list[int], pick: str = "all", seed: int = 0):
         self.windows = windows
-        self.label_ids = [call_label_ids[c] for c in windows["call_index"]]
+        self.label_ids = call_label_ids
+        self.by_call: list[list[int]] = [[] for _ in call_label_ids]
+        for w, c in enumerate(windows["call_index"]):
+            self.by_call[c].append(w)
+        self.pick = pick
+        self.seed = seed
+        self.epoch = 0  # set by the trainer callback at the start of every epoch
 
     def __len__(self) -> int:
         return len(self.label_ids)
 
     def __getitem__(self, i: int) -> dict:
-        return {"input_ids": self.windows["input_ids"][i], "attention_mask": self.windows["attention_mask"][i],
-                "labels": self.label_ids[i]}
+        chosen = self.by_call[i]
+        if self.pick == "one":
+            chosen = [chosen[np.random.default_rng((self.seed, self.epoch, i)).integers(len(chosen))]]
+        return {"input_ids": [self.windows["input_ids"][w] for w in chosen],
+                "attention_mask": [self.windows["attention_mask"][w] for w in chosen], "labels": self.label_ids[i]}
 
 
-class _OneWindowPerCall(_Windows):
-    """Training set of one item per call: each epoch shows a different, randomly chosen window of it.
+def _collate_calls(tokenizer):
+    """Batch of calls -> their windows padded into one tensor, `call_index` (window -> call in the batch), labels."""
+    import torch
 
-    Over the epochs every part of a long call is seen, while an epoch costs what one window per call
-    costs; on 2 CPU cores that is what keeps training within minutes (see README, "Long calls").
-    """
-
-    def __init__(self, windows: dict, call_label_ids: list[int], seed: int):
-        super().__init__(windows, call_label_ids)
-        self.by_call: dict[int, list[int]] = {}
-        for w, c in enumerate(windows["call_index"]):
-            self.by_call.setdefault(c, []).append(w)
-        self.calls = sorted(self.by_call)
-        self.seed = seed
-        self.epoch = 0  # set by the trainer callback at the start of every epoch
-
-    def __len__(self) -> int:
-        return len(self.calls)
-
-    def __getitem__(self, i: int) -> dict:
-        choices = self.by_call[self.calls[i]]
-        pick = np.random.default_rng((self.seed, self.epoch, i)).integers(len(choices))
-        return super().__getitem__(choices[pick])
+    def collate(calls: list[dict]) -> dict:
+        batch = tokenizer.pad({"input_ids": [w for c in calls for w in c["input_ids"]],
+                               "attention_mask": [m for c in calls for m in c["attention_mask"]]}, return_tensors="pt")
+        batch["call_index"] = torch.tensor([i for i, c in enumerate(calls) for _ in c["input_ids"]])
+        batch["labels"] = torch.tensor([c["labels"] for c in calls])
+        return batch
+    return collate
 
 
 def fine_tune(train_table, val_table, labels, config: TrainConfig, progress: bool, monitor=None):
     """Fine-tune the base encoder with transformers.Trainer; returns (model, tokenizer, history)."""
     import torch
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
-                              EarlyStoppingCallback, PrinterCallback, Trainer, TrainerCallback, TrainingArguments,
-                              set_seed)
+    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, EarlyStoppingCallback,
+                              PrinterCallback, Trainer, TrainerCallback, TrainingArguments, set_seed)
     from transformers.utils import logging as hf_logging
 
     if config.threads:
@@ -158,14 +159,13 @@ def fine_tune(train_table, val_table, labels, config: TrainConfig, progress: boo
     model = AutoModelForSequenceClassification.from_pretrained(
         base, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=label2id)
 
-    def windows_of(table, kind, *extra):
-        return kind(encode_windows(tokenizer, table.texts, config.max_length, config.stride),
-                    [label2id[label] for label in table.labels], *extra)
+    def calls_of(table, pick):
+        return _Calls(encode_windows(tokenizer, table.texts, config.max_length, config.stride),
+                      [label2id[label] for label in table.labels], pick, config.seed)
 
-    train_set = windows_of(train_table, _OneWindowPerCall, config.seed)
-    val_set = windows_of(val_table, _Windows)
-    log.info("training on %d calls (%d windows, one a call each epoch); validating on %d calls",
-             len(train_table), len(train_set.label_ids), len(val_table))
+    train_set, val_set = calls_of(train_table, config.train_windows), calls_of(val_table, "all")
+    log.info("training on %d calls (%d windows, %s a call each epoch); validating on %d calls",
+             len(train_table), len(train_set.windows["call_index"]), config.train_windows, len(val_table))
 
     weights = None
     if config.class_weight == "balanced":
@@ -173,13 +173,22 @@ def fine_tune(train_table, val_table, labels, config: TrainConfig, progress: boo
         weights = torch.tensor([len(train_table) / (len(labels) * counts[label]) for label in labels],
                                dtype=torch.float32)
 
-    def loss_fn(outputs, targets, num_items_in_batch=None):
-        return torch.nn.functional.cross_entropy(outputs.logits, targets, weight=weights)
+    class CallTrainer(Trainer):
+        """The Trainer with the loss taken per call: each call's window logits are averaged first, as in
+        prediction (model.pool_windows), then class-weighted cross-entropy."""
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            inputs = dict(inputs)
+            call_index, targets = inputs.pop("call_index"), inputs.pop("labels")
+            outputs = model(**inputs)
+            window_logits = outputs.logits.float()
+            sums = torch.zeros(len(targets), window_logits.shape[1]).index_add(0, call_index, window_logits)
+            outputs.logits = sums / torch.bincount(call_index, minlength=len(targets)).unsqueeze(1)
+            loss = torch.nn.functional.cross_entropy(outputs.logits, targets, weight=weights)
+            return (loss, outputs) if return_outputs else loss
 
     def call_metrics(eval_pred):
-        # window logits -> one prediction per call, scored like the final model is scored
-        call_logits = pool_windows(eval_pred.predictions, val_set.windows["call_index"], len(val_table))
-        predicted = [labels[i] for i in call_logits.argmax(axis=1)]
+        predicted = [labels[i] for i in eval_pred.predictions.argmax(axis=1)]
         scores = classification_metrics(val_table.labels, predicted, labels)
         return {"macro_f1": scores["macro_f1"], "accuracy": scores["accuracy"]}
 
@@ -203,17 +212,16 @@ def fine_tune(train_table, val_table, labels, config: TrainConfig, progress: boo
     with tempfile.TemporaryDirectory(prefix="callsort-train-") as scratch:
         args = TrainingArguments(
             output_dir=scratch, num_train_epochs=config.epochs, learning_rate=config.learning_rate,
-            per_device_train_batch_size=config.batch_size, per_device_eval_batch_size=32,
+            per_device_train_batch_size=config.batch_size, per_device_eval_batch_size=16, bf16=config.bf16,
             warmup_steps=config.warmup_ratio, weight_decay=config.weight_decay, lr_scheduler_type="linear",
             eval_strategy="epoch", save_strategy="epoch", save_total_limit=1, save_only_model=True,
             load_best_model_at_end=True, metric_for_best_model="loss" if stop_on_loss else "macro_f1",
             greater_is_better=not stop_on_loss, logging_strategy="epoch", report_to="none",
             seed=config.seed, use_cpu=True, disable_tqdm=not progress, dataloader_num_workers=0,
         )
-        trainer = Trainer(
+        trainer = CallTrainer(
             model=model, args=args, train_dataset=train_set, eval_dataset=val_set,
-            data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
-            compute_loss_func=loss_fn, compute_metrics=call_metrics,
+            data_collator=_collate_calls(tokenizer), processing_class=tokenizer, compute_metrics=call_metrics,
             callbacks=[EarlyStoppingCallback(early_stopping_patience=config.patience), Record()],
         )
         if not progress:  # --quiet / --json: no per-epoch dicts on stdout, no checkpoint-writing bars

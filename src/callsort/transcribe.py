@@ -34,10 +34,11 @@ class AsrConfig:
     agent_channel: str = "auto"  # with split: left | right | auto (the side that greets: "thank you for calling")
     language: str | None = "en"  # None lets a multilingual model detect it
     beam_size: int = 1  # greedy decoding: beam 5 costs ~2x for no gain on calls (benchmarks/asr_speed.py)
-    batch_size: int = 8  # 30-s chunks decoded together: 16 is ~12% faster but peaks ~500 MB higher
+    batch_size: int = 4  # 30-s chunks each worker decodes together (memory grows with workers x batch_size)
+    workers: int = 0  # Whisper workers recognising a file's chunks in parallel; 0 = one per core, at most 4
     vad_min_silence_ms: int = 300  # silence that ends a speech region
     vad_speech_pad_ms: int = 200  # audio kept either side of a speech region (less loses words at the edges)
-    threads: int = 0  # CTranslate2 threads; 0 = the cores this process may use
+    threads: int = 0  # CPU cores shared by the workers; 0 = the cores this process may use
     use_cache: bool = True
 
     def __post_init__(self) -> None:
@@ -47,10 +48,12 @@ class AsrConfig:
             raise ConfigError(f"unknown agent channel {self.agent_channel!r}: use auto, left or right")
         if self.beam_size < 1 or self.batch_size < 1:
             raise ConfigError("beam_size and batch_size must be at least 1")
+        if self.workers < 0 or self.threads < 0:
+            raise ConfigError("workers and threads must be 0 (automatic) or more")
 
     def cache_settings(self) -> dict:
         """The settings that change a transcript (not speed knobs), part of the cache key."""
-        skip = {"batch_size", "threads", "use_cache", "model"}
+        skip = {"batch_size", "workers", "threads", "use_cache", "model"}
         return {k: v for k, v in asdict(self).items() if k not in skip}
 
 
@@ -79,20 +82,26 @@ class Transcriber:
         self.config = config or AsrConfig()
         self.model_dir = resolve_asr_model(self.config.model)
         self.model_name = self.config.model if self.config.model in ASR_MODELS else self.model_dir.name
-        self._pipeline = None
+        threads = self.config.threads or len(os.sched_getaffinity(0))
+        self.workers = self.config.workers or min(threads, 4)
+        self.threads_per_worker = max(1, threads // self.workers)
+        self._model = None
 
     def load(self):
-        """Load Whisper now (it otherwise loads on first use); returns faster-whisper's batched pipeline."""
-        if self._pipeline is None:
-            from faster_whisper import BatchedInferencePipeline, WhisperModel
+        """Load Whisper now (it otherwise loads on first use); returns the faster-whisper WhisperModel.
 
-            threads = self.config.threads or len(os.sched_getaffinity(0))
+        It gets one CTranslate2 replica per worker, each on threads/workers cores: two one-thread workers on
+        separate chunks recognise ~25% faster on 2 cores than one two-thread worker (benchmarks/asr_speed.py).
+        """
+        if self._model is None:
+            from faster_whisper import WhisperModel
+
             try:
-                model = WhisperModel(str(self.model_dir), device="cpu", compute_type="int8", cpu_threads=threads)
+                self._model = WhisperModel(str(self.model_dir), device="cpu", compute_type="int8",
+                                           cpu_threads=self.threads_per_worker, num_workers=self.workers)
             except (RuntimeError, ValueError, OSError) as exc:
                 raise ModelError(f"{self.model_dir}: cannot load Whisper model ({str(exc).splitlines()[0]})") from None
-            self._pipeline = BatchedInferencePipeline(model)
-        return self._pipeline
+        return self._model
 
     def transcribe(self, path: str | Path) -> Transcript:
         """Transcribe one recording; raises AudioError for a file that cannot be used."""
@@ -177,46 +186,60 @@ class Transcriber:
     def _recognise(self, parts: list, timestamps: bool) -> list[dict]:
         """Whisper over the speech of every part (channel) at once; segments in time order with speakers.
 
-        Each channel's speech regions are packed into <= 30 s chunks (faster-whisper's collect_chunks), all
-        chunks of all channels go to the batched pipeline as one list of clips, and segment times are mapped
-        back to each channel's own timeline (faster-whisper's SpeechTimestampsMap).
+        Each channel's speech regions are packed into <= 30 s chunks (faster-whisper's collect_chunks); the
+        chunks of all channels are shared out among the workers, each of which hands its share to the batched
+        pipeline as one list of clips; segment times are mapped back to each channel's own timeline
+        (faster-whisper's SpeechTimestampsMap).
         """
-        import numpy as np
         from faster_whisper.vad import SpeechTimestampsMap, collect_chunks
 
-        cfg = self.config
-        pieces, clips, owners = [], [], []  # owners: per clip (speaker, timestamp map, clip start in its part)
-        cursor = 0.0
+        chunks, owners = [], []  # owners: per chunk (speaker, timestamp map, chunk start in its part)
         for speaker, audio, speech in parts:
             if not speech:
                 continue
-            chunks, metadata = collect_chunks(audio, speech, SAMPLE_RATE, max_duration=CHUNK_S)
+            packed, metadata = collect_chunks(audio, speech, SAMPLE_RATE, max_duration=CHUNK_S)
             ts_map = SpeechTimestampsMap(speech, SAMPLE_RATE)
-            for chunk, meta in zip(chunks, metadata):
-                pieces.append(chunk)
-                clips.append({"start": cursor, "end": cursor + len(chunk) / SAMPLE_RATE})
-                owners.append((speaker, ts_map, meta["offset"]))
-                cursor += len(chunk) / SAMPLE_RATE
-        if not clips:
+            chunks += packed
+            owners += [(speaker, ts_map, meta["offset"]) for meta in metadata]
+        if not chunks:
             return []  # no speech anywhere: an empty transcript, not an error
-        found, _ = self.load().transcribe(
-            np.concatenate(pieces), clip_timestamps=clips, without_timestamps=not timestamps,
-            language=cfg.language, beam_size=cfg.beam_size, batch_size=cfg.batch_size)
-        starts = [c["start"] for c in clips]
-        segments = []
-        for seg in found:
-            if not seg.text.strip():
-                continue
-            i = max(bisect.bisect_right(starts, (seg.start + seg.end) / 2) - 1, 0)
-            speaker, ts_map, offset = owners[i]
-            start, end = seg.start + offset - clips[i]["start"], seg.end + offset - clips[i]["start"]
-            # Whisper often starts a segment where the previous one ended, i.e. at the very end of the previous
-            # speech region: take the region from a point just inside the segment so the start lands on its speech
-            region = ts_map.get_chunk_index(min(start + 0.5, (start + end) / 2))
-            segments.append({"speaker": speaker, "start": ts_map.get_original_time(start, region),
-                             "end": ts_map.get_original_time(end, is_end=True), "text": seg.text.strip()})
+        self.load()
+        workers = min(self.workers, len(chunks))
+        shares = [range(len(chunks) * w // workers, len(chunks) * (w + 1) // workers) for w in range(workers)]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            found = pool.map(lambda share: self._recognise_share([chunks[i] for i in share], timestamps), shares)
+            segments = []
+            for share, share_segments in zip(shares, found):
+                for i, start, end, text in share_segments:
+                    speaker, ts_map, offset = owners[share[i]]
+                    start, end = start + offset, end + offset
+                    # Whisper often starts a segment where the previous one ended, i.e. at the very end of the
+                    # previous speech region: take the region from a point just inside the segment so the start
+                    # lands on its speech
+                    region = ts_map.get_chunk_index(min(start + 0.5, (start + end) / 2))
+                    segments.append({"speaker": speaker, "start": ts_map.get_original_time(start, region),
+                                     "end": ts_map.get_original_time(end, is_end=True), "text": text})
         segments.sort(key=lambda s: s["start"])
         return segments
+
+    def _recognise_share(self, chunks: list, timestamps: bool) -> list[tuple[int, float, float, str]]:
+        """One worker's chunks through faster-whisper's batched pipeline: (chunk index, start, end, text) with
+        times relative to the chunk's start."""
+        import numpy as np
+        from faster_whisper import BatchedInferencePipeline
+
+        cfg = self.config
+        starts = [float(t) for t in np.cumsum([0] + [len(c) / SAMPLE_RATE for c in chunks])]
+        clips = [{"start": starts[i], "end": starts[i + 1]} for i in range(len(chunks))]
+        found, _ = BatchedInferencePipeline(self.load()).transcribe(
+            np.concatenate(chunks), clip_timestamps=clips, without_timestamps=not timestamps,
+            language=cfg.language, beam_size=cfg.beam_size, batch_size=cfg.batch_size)
+        results = []
+        for seg in found:
+            if seg.text.strip():
+                i = max(bisect.bisect_right(starts[:-1], (seg.start + seg.end) / 2) - 1, 0)
+                results.append((i, seg.start - starts[i], seg.end - starts[i], seg.text.strip()))
+        return results
 
     # --- cache -------------------------------------------------------------------------------------------
 
