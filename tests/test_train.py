@@ -68,3 +68,33 @@ def test_train_on_real_calls_tfidf(shared_calls):
     assert len(set(table.labels)) == 8 and "New Customer - Lead Not Booked" in table.labels
     result = train(table, TrainConfig(model="tfidf"), progress=False)
     assert result.val_metrics["macro_f1"] > 0.5
+
+
+def test_calls_dataset_gives_all_windows_or_one(sample_table):
+    from transformers import AutoTokenizer
+
+    from callsort.model import encode_windows
+    from callsort.registry import resolve_text_model
+    from callsort.train import _Calls, _collate_calls
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_text_model("minilm"))
+    windows = encode_windows(tokenizer, sample_table.texts[:6], max_length=24, stride=4)
+    per_call = [windows["call_index"].count(c) for c in range(6)]
+    every = _Calls(windows, [0, 1, 2, 0, 1, 2], pick="all")
+    assert [len(every[i]["input_ids"]) for i in range(6)] == per_call and max(per_call) > 1
+    one = _Calls(windows, [0, 1, 2, 0, 1, 2], pick="one", seed=3)
+    assert all(len(one[i]["input_ids"]) == 1 for i in range(6))
+    batch = _collate_calls(tokenizer)([every[0], every[1]])
+    assert batch["input_ids"].shape[0] == per_call[0] + per_call[1]
+    assert batch["call_index"].tolist() == [0] * per_call[0] + [1] * per_call[1]
+    assert batch["labels"].tolist() == [0, 1]
+
+
+@pytest.mark.slow
+def test_fine_tune_on_whole_calls_in_bf16(sample_table, tiny_config):
+    config = TrainConfig(**{**tiny_config.to_dict(), "train_windows": "all", "bf16": True, "tfidf_weight": 0.0})
+    result = train(sample_table, config, progress=False)
+    assert len(result.history) == 2 and all(h["eval_loss"] > 0 for h in result.history)
+    assert result.model.info["train_settings"]["train_windows"] == "all"
+    probs = result.model.predict_proba(sample_table.texts[:3])
+    assert probs.shape == (3, len(result.model.labels)) and abs(probs.sum(axis=1) - 1).max() < 1e-5
