@@ -33,26 +33,9 @@ from sklearn.model_selection import StratifiedKFold  # noqa: E402
 from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup  # noqa: E402
 
 import callsort  # noqa: E402
-from callsort.model import build_tfidf, encode_windows, padded_batches, pool_windows  # noqa: E402
+from callsort.model import build_tfidf, encode_windows  # noqa: E402
 from callsort.registry import resolve_text_model  # noqa: E402
-from frozen_embeddings import DATA, RESULTS  # noqa: E402
-
-
-def mean_pooled(encoder, batch) -> torch.Tensor:
-    states = encoder(**batch).last_hidden_state
-    mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
-    return (states * mask).sum(1) / mask.sum(1)
-
-
-def embed(encoder, tokenizer, texts: list[str]) -> np.ndarray:
-    """(calls, hidden): normalised embedding of every 256-token window, averaged per call."""
-    windows = encode_windows(tokenizer, texts, 256, 32)
-    vectors = np.zeros((len(windows["input_ids"]), encoder.config.hidden_size), dtype=np.float32)
-    encoder.eval()
-    with torch.inference_mode():
-        for ids, batch in padded_batches(tokenizer, windows, 32):
-            vectors[ids] = torch.nn.functional.normalize(mean_pooled(encoder, batch), dim=1).numpy()
-    return pool_windows(vectors, windows["call_index"], len(texts))
+from frozen_embeddings import DATA, RESULTS, embed_with, mean_pooled  # noqa: E402
 
 
 def contrastive_fit(encoder, tokenizer, texts, labels, pairs_per_call: int, seed: int, batch_pairs: int = 16,
@@ -120,7 +103,7 @@ def main() -> None:
     y = np.array(table.labels)
     path = resolve_text_model("minilm")
     tokenizer = AutoTokenizer.from_pretrained(path)
-    frozen = embed(AutoModel.from_pretrained(path), tokenizer, table.texts)
+    frozen = embed_with(AutoModel.from_pretrained(path), tokenizer, table.texts)
     splits = list(StratifiedKFold(5, shuffle=True, random_state=42).split(frozen, y))
     report = {"pairs_per_call": args.pairs_per_call, "folds": []}
     for n in [int(f) for f in args.folds.split(",")]:
@@ -130,7 +113,7 @@ def main() -> None:
         encoder = AutoModel.from_pretrained(path)
         seconds = contrastive_fit(encoder, tokenizer, [table.texts[i] for i in train_idx], y[train_idx],
                                   args.pairs_per_call, seed=n)
-        tuned = embed(encoder, tokenizer, table.texts)
+        tuned = embed_with(encoder, tokenizer, table.texts)
         fold = {"fold": n, "contrastive_seconds": round(seconds, 1),
                 "frozen": score(frozen, y, train_idx, test_idx, tfidf_probs),
                 "contrastive": score(tuned, y, train_idx, test_idx, tfidf_probs),

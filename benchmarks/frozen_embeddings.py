@@ -33,18 +33,28 @@ RESULTS = Path(__file__).parent / "results"
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "calls" / "transcripts.csv"
 
 
-def embed_calls(texts: list[str], base: str = "minilm", batch_size: int = 32) -> np.ndarray:
-    """(calls, hidden): L2-normalised mean-pooled embedding of each window, averaged over a call's windows."""
-    path = resolve_text_model(base)
-    tokenizer, encoder = AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
+def mean_pooled(encoder, batch) -> torch.Tensor:
+    """(B, H): the mean of each sequence's token states over its real (unpadded) tokens."""
+    states = encoder(**batch).last_hidden_state  # (B, T, H)
+    mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
+    return (states * mask).sum(1) / mask.sum(1)
+
+
+def embed_with(encoder, tokenizer, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    """(calls, hidden): L2-normalised mean-pooled embedding of each 256-token window, averaged over a call's windows."""
     windows = encode_windows(tokenizer, texts, 256, 32)
     vectors = np.zeros((len(windows["input_ids"]), encoder.config.hidden_size), dtype=np.float32)
+    encoder.eval()
     with torch.inference_mode():
         for ids, batch in padded_batches(tokenizer, windows, batch_size):
-            states = encoder(**batch).last_hidden_state  # (B, T, H)
-            mask = batch["attention_mask"].unsqueeze(-1).float()
-            vectors[ids] = torch.nn.functional.normalize((states * mask).sum(1) / mask.sum(1), dim=1).numpy()
+            vectors[ids] = torch.nn.functional.normalize(mean_pooled(encoder, batch), dim=1).numpy()
     return pool_windows(vectors, windows["call_index"], len(texts))
+
+
+def embed_calls(texts: list[str], base: str = "minilm", batch_size: int = 32) -> np.ndarray:
+    """`embed_with` the untouched encoder `base` ('minilm' or a local Hugging Face model folder)."""
+    path = resolve_text_model(base)
+    return embed_with(AutoModel.from_pretrained(path), AutoTokenizer.from_pretrained(path), texts, batch_size)
 
 
 def main() -> None:
