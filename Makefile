@@ -38,8 +38,8 @@ test-fast: $(STAMP)
 	$(PYTHON) -m pytest -m "not slow"
 
 bench: $(STAMP)
-	$(PYTHON) benchmarks/accuracy.py
-	$(PYTHON) benchmarks/asr_speed.py
+	cd benchmarks && ../$(PYTHON) accuracy.py run tfidf tfidf_char3 encoder encoder_ht256 && ../$(PYTHON) accuracy.py report
+	cd benchmarks && ../$(PYTHON) asr_speed.py && ../$(PYTHON) predict_memory.py
 
 clean:
 	rm -rf callsort-demo .pytest_cache build src/*.egg-info

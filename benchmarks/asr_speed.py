@@ -24,50 +24,19 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import psutil  # noqa: E402
+from common import CALLSORT, CORES, RESULTS, ROOT, SHARED, run_measured  # noqa: E402
 
 from callsort.audio import load_recording  # noqa: E402
 from callsort.data import normalise_label  # noqa: E402
 from callsort.registry import resolve_asr_model  # noqa: E402
 from callsort.transcribe import AsrConfig, Transcriber  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
-SHARED = ROOT / ".." / "shared" / "data" / "calls"
-CALLSORT = Path(sys.executable).parent / "callsort"
-THREADS = len(os.sched_getaffinity(0))
-
-
-def run_measured(cmd: list[str], env: dict) -> tuple[float, int, subprocess.CompletedProcess]:
-    """Wall seconds and peak RSS (bytes, whole process tree, sampled every 50 ms) of a command."""
-    peak = 0
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    done = threading.Event()
-
-    def sample():
-        nonlocal peak
-        while not done.is_set():
-            try:
-                parent = psutil.Process(proc.pid)
-                rss = sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)])
-                peak = max(peak, rss)
-            except psutil.Error:
-                pass
-            time.sleep(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, err = proc.communicate()
-    done.set()
-    seconds = time.perf_counter() - started
-    return seconds, peak, subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+THREADS = CORES
 
 
 # --- part 1: variants in-process ------------------------------------------------------------------------

@@ -13,23 +13,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from common import AUDIO, RESULTS, ROOT  # noqa: E402
 
 from callsort import load_model, read_calls  # noqa: E402
 from callsort.audio import load_recording  # noqa: E402
 from callsort.demo import sample_path  # noqa: E402
-from callsort.jobs import JobConfig, run_stored  # noqa: E402
+from callsort.config import JobConfig  # noqa: E402
+from callsort.jobs import run_stored  # noqa: E402
 from callsort.store import JobStore  # noqa: E402
 from callsort.transcribe import AsrConfig  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
-SHARED_AUDIO = ROOT / ".." / "shared" / "data" / "calls" / "audio"
+SHARED_AUDIO = AUDIO
 HOURS_PER_MONTH = 20_000
 
 
@@ -38,7 +36,7 @@ def run(table, model, config: JobConfig, asr: AsrConfig) -> float:
         started = time.perf_counter()
         rows = run_stored(table, model, JobStore(Path(folder) / "jobs.db"), asr, config)
         seconds = time.perf_counter() - started
-    assert not any(r["error"] for r in rows), [r["error"] for r in rows if r["error"]]
+    assert not any(r.error for r in rows), [r.error for r in rows if r.error]
     return seconds
 
 

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import httpx
 
+from common import RESULTS, ROOT  # noqa: F401
+
 from callsort import read_calls
 from callsort.demo import sample_path
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 CLIENTS = 16
 CACHE = tempfile.TemporaryDirectory(prefix="callsort-serve-load-")  # a cold transcript cache
 

@@ -53,7 +53,7 @@ def test_predict_with_an_empty_row_exits_3(tfidf_dir, tmp_path):
     new.write_text('text\n"Hello? Hello?"\n""\n')
     proc = run_cli("predict", new, "--model", tfidf_dir, "--out", tmp_path / "p.csv", "--quiet", check_code=3)
     rows = list(csv.DictReader(open(tmp_path / "p.csv")))
-    assert rows[0]["label"] and rows[1]["error"] == "empty transcript"
+    assert rows[0]["label"] and rows[1]["error"] == f"{new}:2: empty transcript"
     assert "1 failed" in proc.stdout
 
 

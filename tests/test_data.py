@@ -3,7 +3,8 @@ import json
 import pandas as pd
 import pytest
 
-from callsort import InputError, read_calls
+from callsort import read_calls
+from callsort.errors import InputError
 from callsort.data import check_trainable, normalise_label
 
 

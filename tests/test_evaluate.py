@@ -4,8 +4,8 @@ import json
 import numpy as np
 from sklearn.metrics import f1_score
 
-from callsort import classification_metrics, evaluate, load_model, read_calls
-from callsort.evaluate import choose_review_threshold
+from callsort import evaluate, load_model, read_calls
+from callsort.evaluate import choose_review_threshold, classification_metrics
 
 LABELS = ["Missed Call", "Other", "Voicemail - Lead"]
 

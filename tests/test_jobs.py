@@ -47,7 +47,7 @@ def test_sigkill_halfway_then_resume(twelve_calls, tfidf_dir, tmp_path):
     env = {**os.environ, "CALLSORT_CACHE_DIR": str(tmp_path / "cache")}
     exe = Path(sys.executable).parent / "callsort"
     cmd = [str(exe), "predict", str(twelve_calls), "--model", str(tfidf_dir), "--store", str(db),
-           "--out", str(out), "--quiet"]
+           "--out", str(out), "--quiet", "--no-cache"]  # no cache: recognise and classify call by call
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 300
     while done_count(db) < 4 and time.time() < deadline and proc.poll() is None:
@@ -94,8 +94,8 @@ def test_stored_text_batch_in_process(tfidf_dir, sample_test_csv, store_url):
     table = read_calls(sample_test_csv, label_column=None, drop_empty=False)
     store = JobStore(store_url)
     first = run_stored(table, model, store)
-    assert len(first) == 24 and all(r["label"] for r in first)
-    assert [r["label"] for r in run_stored(table, model, store)] == [r["label"] for r in first]
+    assert len(first) == 24 and all(r.label for r in first)
+    assert [r.label for r in run_stored(table, model, store)] == [r.label for r in first]
     assert store.summary()[0]["done"] == 24
 
 
@@ -106,10 +106,10 @@ def test_runs_of_one_job_on_different_inputs_stay_apart(tfidf_dir, sample_test_c
     other = read_calls(sample_csv, label_column=None, drop_empty=False)
     from callsort.jobs import content_hash, job_id
 
-    store.add(job_id(model, None), [(s, content_hash(other, i)) for i, s in enumerate(other.sources)])
+    store.add(job_id(model.identity, None), [(s, content_hash(other, i)) for i, s in enumerate(other.sources)])
     table = read_calls(sample_test_csv, label_column=None, drop_empty=False)
     rows = run_stored(table, model, store)
-    assert len(rows) == 24 and all(r["label"] for r in rows)
+    assert len(rows) == 24 and all(r.label for r in rows)
     assert store.summary()[0]["pending"] == len(other)
 
 
@@ -122,7 +122,7 @@ def test_two_predict_processes_share_one_store(twelve_calls, tfidf_dir, tmp_path
 
     def start(n: int) -> subprocess.Popen:
         return subprocess.Popen([str(exe), "predict", str(twelve_calls), "--model", str(tfidf_dir), "--store", str(db),
-                                 "--out", str(tmp_path / f"p{n}.csv"), "--claim-size", "1", "--quiet"], env=env,
+                                 "--out", str(tmp_path / f"p{n}.csv"), "--claim-size", "1", "--quiet", "--no-cache"], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     procs = [start(0)]
@@ -141,3 +141,37 @@ def test_two_predict_processes_share_one_store(twelve_calls, tfidf_dir, tmp_path
         assert conn.execute("select count(*) from calls").fetchone()[0] == 14  # each file once
         by_worker = dict(conn.execute("select worker, count(*) from calls where state = 'done' group by worker"))
     assert sum(by_worker.values()) == 12 and len(by_worker) == 2  # both worked, on different calls
+
+
+@pytest.mark.slow
+def test_recognition_first_then_classification(twelve_calls, tfidf_dir, tmp_path, monkeypatch):
+    """With the transcript cache on (the default), a stored run recognises every call first, gives each claim
+    back, frees Whisper, then classifies from the cache: the rows are those of a run without the cache."""
+    from callsort.transcribe import AsrConfig
+
+    monkeypatch.setenv("CALLSORT_CACHE_DIR", str(tmp_path / "cache"))
+    table = read_calls(twelve_calls, label_column=None, drop_empty=False)
+    cached = run_stored(table, str(tfidf_dir), JobStore(tmp_path / "a.db"), AsrConfig())
+    direct = run_stored(table, str(tfidf_dir), JobStore(tmp_path / "b.db"), AsrConfig(use_cache=False))
+    assert [r.to_dict() for r in cached] == [r.to_dict() for r in direct]
+    assert sum(1 for r in cached if r.error) == 2 and all(r.attempts == 1 for r in cached)
+    assert len(list((tmp_path / "cache").rglob("*.json"))) == 12
+
+
+@pytest.mark.slow
+def test_ray_gives_the_same_rows_as_local(twelve_calls, tfidf_dir, tmp_path):
+    ray = pytest.importorskip("ray")
+    from callsort.config import JobConfig
+    from callsort.transcribe import AsrConfig
+
+    table = read_calls(twelve_calls, label_column=None, drop_empty=False).subset(range(0, 14, 3))
+    asr = AsrConfig(use_cache=False)  # both engines really transcribe
+    local = run_stored(table, str(tfidf_dir), JobStore(tmp_path / "local.db"), asr)
+    store = JobStore(tmp_path / "ray.db")
+    try:
+        on_ray = run_stored(table, str(tfidf_dir), store, asr, JobConfig(engine="ray", workers=2))
+    finally:
+        ray.shutdown()
+    assert [r.to_dict() for r in on_ray] == [r.to_dict() for r in local]
+    summary = store.summary()[0]
+    assert summary["done"] + summary["failed"] == len(table) and summary["failed"] == sum(1 for r in local if r.error)

@@ -3,17 +3,18 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from callsort.serve import ServeConfig, create_app
+from callsort.config import ServeConfig
+from callsort.serve import create_app
 
 
 @pytest.fixture(scope="module")
 def client(tfidf_dir):
-    return TestClient(create_app(ServeConfig(str(tfidf_dir), max_upload_mb=1)))
+    return TestClient(create_app(tfidf_dir, ServeConfig(max_upload_mb=1)))
 
 
 @pytest.fixture(scope="module")
 def keyed(tfidf_dir):
-    return TestClient(create_app(ServeConfig(str(tfidf_dir), api_key="s3cret")))
+    return TestClient(create_app(tfidf_dir, ServeConfig(api_key="s3cret")))
 
 
 def test_health_and_page(client):
@@ -41,7 +42,21 @@ def test_classify_recordings(client, booked_call, voicemail_call, bad_audio):
     files = [("files", ("vm.mp3", open(voicemail_call, "rb"), "audio/mpeg")),
              ("files", ("empty.mp3", open(bad_audio["empty file"], "rb"), "audio/mpeg"))]
     results = client.post("/v1/classify/batch", files=files).json()["results"]
-    assert results[0]["label"] and "empty file" in results[1]["error"] and "empty.mp3" in results[1]["error"]
+    assert results[0]["label"] and results[1]["error"] == "empty.mp3: empty file"
+    assert [r["source"] for r in results] == ["vm.mp3", "empty.mp3"]
+
+
+def test_recognition_failure_is_an_error_not_a_label(client, booked_call, monkeypatch):
+    """Regression: /v1/classify answered 200 with a label for a recording whose recognition failed."""
+    from callsort.transcribe import Transcriber
+
+    def decoder_fails(self, parts, timestamps):
+        raise RuntimeError("decoder failed")  # injected fault: what CTranslate2 raises on a bad input
+
+    monkeypatch.setattr(Transcriber, "_recognise", decoder_fails)
+    with open(booked_call, "rb") as f:
+        answer = client.post("/v1/classify", files={"file": ("call.mp3", f, "audio/mpeg")})
+    assert answer.status_code == 415 and answer.json()["detail"] == "call.mp3: speech recognition failed (decoder failed)"
 
 
 def test_bad_requests(client, bad_audio):

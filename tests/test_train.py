@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from callsort import ConfigError, InputError, TrainConfig, read_calls, train
+from callsort import TrainConfig, read_calls, train
+from callsort.errors import ConfigError, InputError
 from callsort.train import cross_validate, split_stratified, train_and_save
 
 
@@ -31,15 +32,16 @@ def test_tfidf_training_is_repeatable(sample_table):
 
 @pytest.mark.slow
 def test_fine_tune_records_history_and_learns(sample_table, sample_test_csv, tiny_config, tmp_path):
-    config = TrainConfig(**{**tiny_config.to_dict(), "epochs": 4, "tfidf_weight": 0.0})
+    config = TrainConfig(**{**tiny_config.to_dict(), "epochs": 4, "model": "encoder"})
     test = read_calls(sample_test_csv)
     result = train_and_save(sample_table, tmp_path / "m", config, test=test, progress=False)
     history = result.history
     assert [h["epoch"] for h in history] == [1, 2, 3, 4]
     assert history[-1]["eval_loss"] < history[0]["eval_loss"]  # the encoder itself learned
     info = json.loads((tmp_path / "m" / "callsort.json").read_text())
-    assert info["train_settings"]["stop_on"] == "macro_f1" and info["test_metrics"]["n"] == 24
-    assert info["test_metrics"]["accuracy"] > 1 / 8  # better than chance on unseen calls
+    assert info["kind"] == "encoder" or info["params"]["tfidf_weight"] == 0.0
+    assert info["training"]["settings"]["stop_on"] == "macro_f1" and info["training"]["test_metrics"]["n"] == 24
+    assert info["training"]["test_metrics"]["accuracy"] > 1 / 8  # better than chance on unseen calls
     assert (tmp_path / "m" / "report" / "confusion_matrix.png").is_file()
 
 
@@ -48,7 +50,7 @@ def test_stop_on_loss_with_given_validation(sample_table, sample_test_csv, tiny_
     val = read_calls(sample_test_csv)
     config = TrainConfig(**{**tiny_config.to_dict(), "stop_on": "loss", "epochs": 1})
     result = train(sample_table, config, val=val, progress=False)
-    assert result.model.info["data"]["val_calls"] == len(val) and len(result.history) == 1
+    assert result.model.info.training["data"]["val_calls"] == len(val) and len(result.history) == 1
 
 
 def test_cross_validation_reports_mean_and_spread(sample_table, tmp_path):
@@ -73,18 +75,18 @@ def test_train_on_real_calls_tfidf(shared_calls):
 def test_calls_dataset_gives_all_windows_or_one(sample_table):
     from transformers import AutoTokenizer
 
-    from callsort.model import encode_windows
+    from callsort.finetune import CallWindows, collate_calls
     from callsort.registry import resolve_text_model
-    from callsort.train import _Calls, _collate_calls
+    from callsort.windows import encode_windows
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_text_model("minilm"))
     windows = encode_windows(tokenizer, sample_table.texts[:6], max_length=24, stride=4)
     per_call = [windows["call_index"].count(c) for c in range(6)]
-    every = _Calls(windows, [0, 1, 2, 0, 1, 2], pick="all")
+    every = CallWindows(windows, [0, 1, 2, 0, 1, 2], pick="all")
     assert [len(every[i]["input_ids"]) for i in range(6)] == per_call and max(per_call) > 1
-    one = _Calls(windows, [0, 1, 2, 0, 1, 2], pick="one", seed=3)
+    one = CallWindows(windows, [0, 1, 2, 0, 1, 2], pick="one", seed=3)
     assert all(len(one[i]["input_ids"]) == 1 for i in range(6))
-    batch = _collate_calls(tokenizer)([every[0], every[1]])
+    batch = collate_calls(tokenizer)([every[0], every[1]])
     assert batch["input_ids"].shape[0] == per_call[0] + per_call[1]
     assert batch["call_index"].tolist() == [0] * per_call[0] + [1] * per_call[1]
     assert batch["labels"].tolist() == [0, 1]
@@ -92,9 +94,9 @@ def test_calls_dataset_gives_all_windows_or_one(sample_table):
 
 @pytest.mark.slow
 def test_fine_tune_on_whole_calls_in_bf16(sample_table, tiny_config):
-    config = TrainConfig(**{**tiny_config.to_dict(), "train_windows": "all", "bf16": True, "tfidf_weight": 0.0})
+    config = TrainConfig(**{**tiny_config.to_dict(), "train_windows": "all", "bf16": True, "model": "encoder"})
     result = train(sample_table, config, progress=False)
     assert len(result.history) == 2 and all(h["eval_loss"] > 0 for h in result.history)
-    assert result.model.info["train_settings"]["train_windows"] == "all"
+    assert result.model.info.training["settings"]["train_windows"] == "all"
     probs = result.model.predict_proba(sample_table.texts[:3])
     assert probs.shape == (3, len(result.model.labels)) and abs(probs.sum(axis=1) - 1).max() < 1e-5

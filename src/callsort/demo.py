@@ -5,11 +5,11 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from .config import TrainConfig
+from .config import AsrConfig, TrainConfig
 from .data import CallTable, read_calls
-from .predict import predict_calls, write_rows
+from .pipeline import classify_calls, write_rows
 from .train import train_and_save
-from .transcribe import AsrConfig, Transcriber, transcribe_table
+from .transcribe import Transcriber
 
 SAMPLE_RECORDINGS = ("sample_call_booked.mp3", "sample_call_voicemail.mp3")
 
@@ -28,23 +28,20 @@ def run_demo(out_dir: str | Path = "callsort-demo", config: TrainConfig | None =
     test_table = read_calls(sample_path("sample_test.csv"))
     result = train_and_save(train_table, out_dir / "model", config, test=test_table, progress=progress)
     new_calls = read_calls(sample_path("sample_new_calls.csv"), label_column=None)
-    rows = predict_calls(result.model, new_calls)
+    rows = list(classify_calls(new_calls, result.model))
     write_rows(rows, out_dir / "predictions.csv")
-    for row, text in zip(rows, new_calls.texts):
-        row["text"] = text
     # the audio step: synthesised stereo calls (agent left, caller right) through Whisper tiny.en, then the model
     paths = [str(sample_path(name)) for name in SAMPLE_RECORDINGS]
     recordings = CallTable([""] * len(paths), paths, audio=paths)
-    recordings = transcribe_table(recordings, Transcriber(AsrConfig()), progress=progress)
-    audio_rows = predict_calls(result.model, recordings)
+    audio_rows = list(classify_calls(recordings, result.model, Transcriber(AsrConfig()), progress=progress))
     write_rows(audio_rows, out_dir / "recordings.csv")
     return {
         "model_dir": str(out_dir / "model"),
         "report_dir": str(out_dir / "model" / "report"),
         "predictions": str(out_dir / "predictions.csv"),
-        "test_metrics": result.model.info["test_metrics"],
+        "test_metrics": result.model.info.training["test_metrics"],
         "train_seconds": round(result.seconds, 1),
-        "rows": rows,
+        "rows": [{**row.to_dict(), "text": text} for row, text in zip(rows, new_calls.texts)],
         "recordings": str(out_dir / "recordings.csv"),
-        "audio_rows": audio_rows,
+        "audio_rows": [row.to_dict() for row in audio_rows],
     }

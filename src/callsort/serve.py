@@ -1,28 +1,22 @@
-"""The HTTP service: FastAPI app classifying transcripts (JSON) and recordings (multipart uploads)."""
+"""The HTTP service: FastAPI routes over pipeline.classify_calls, for transcripts (JSON) and uploads (multipart).
+
+The routes are thin: read the request, build the calls, classify them on the one path, answer ResultRows.
+"""
 
 import hmac
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import AudioError, CallsortError
-from .transcribe import AsrConfig
+from .classifier import load_model
+from .config import AsrConfig, ServeConfig
+from .data import CallTable
+from .errors import CallsortError
+from .pipeline import classify_calls
+from .transcribe import Transcriber
 
 UPLOAD_CHUNK = 1 << 20
-
-
-@dataclass
-class ServeConfig:
-    """How `callsort serve` runs."""
-
-    model_dir: str
-    host: str = "127.0.0.1"  # loopback unless told otherwise
-    port: int = 8000
-    api_key: str | None = None  # when set, /v1/... needs it in x-api-key or Authorization: Bearer
-    max_upload_mb: float = 50
-    asr: AsrConfig | None = None
 
 
 class _TooLarge(Exception):
@@ -67,102 +61,101 @@ class BodyLimit:
                 await too_large(scope, receive, send)
 
 
-def create_app(config: ServeConfig):
-    """Build the app: the text model and Whisper load once, here, not per request."""
-    from fastapi import Depends, FastAPI, HTTPException, Request
-    from fastapi.concurrency import run_in_threadpool
-    from fastapi.responses import HTMLResponse, JSONResponse
+class Service:
+    """What the routes share: the text model and Whisper (loaded once, at start), and the settings."""
 
-    from .model import load_model
-    from .predict import prediction_fields
-    from .transcribe import Transcriber
+    def __init__(self, model_dir: str | Path, config: ServeConfig, asr: AsrConfig):
+        self.model_dir, self.config = Path(model_dir), config
+        self.model = load_model(model_dir)
+        self.transcriber = Transcriber(asr)
+        self.transcriber.load()
 
-    model = load_model(config.model_dir)
-    transcriber = Transcriber(config.asr or AsrConfig(use_cache=False))
-    transcriber.load()
-    app = FastAPI(title="callsort", version=model.info.get("callsort_version", "0"),
-                  description="Classify call transcripts and recordings into business categories.")
+    def classify(self, calls: CallTable) -> list[dict]:
+        return [row.to_dict() for row in classify_calls(calls, self.model, self.transcriber)]
 
-    def check_key(request: Request) -> None:
-        if not config.api_key:
-            return
-        given = request.headers.get("x-api-key") or ""
-        auth = request.headers.get("authorization") or ""
+    def key_ok(self, headers) -> bool:
+        if not self.config.api_key:
+            return True
+        given = headers.get("x-api-key") or ""
+        auth = headers.get("authorization") or ""
         if auth.lower().startswith("bearer "):
             given = given or auth[7:].strip()
-        if not hmac.compare_digest(given.encode(), config.api_key.encode()):  # constant time
+        return hmac.compare_digest(given.encode(), self.config.api_key.encode())  # constant time
+
+
+async def read_calls_from(request) -> tuple[CallTable, list[str]]:
+    """The calls of a request: texts from a JSON body, or uploads saved to temporary files (returned too,
+    for the caller to delete) from a multipart body. Uploads are named by their file name, never a path."""
+    from fastapi import HTTPException
+    from fastapi.concurrency import run_in_threadpool
+
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        files = [v for _, v in form.multi_items() if hasattr(v, "filename") and hasattr(v, "read")]
+        if not files:
+            raise HTTPException(422, "the multipart body holds no file (send it as file=@call.mp3)")
+        names, paths = [], []
+        for upload in files:
+            names.append(Path(upload.filename or "upload").name)
+            handle, path = tempfile.mkstemp(suffix=Path(names[-1]).suffix, prefix="callsort-")
+            paths.append(path)
+            with os.fdopen(handle, "wb") as out:
+                await run_in_threadpool(shutil.copyfileobj, upload.file, out, UPLOAD_CHUNK)
+        return CallTable([""] * len(paths), names, audio=paths), paths
+    try:
+        body = await request.json()
+    except ValueError:
+        raise HTTPException(422, "the body is not valid JSON (send {\"text\": \"...\"} or a file)") from None
+    texts = body.get("texts", [body.get("text")]) if isinstance(body, dict) else None
+    if not isinstance(texts, list) or not texts or not all(isinstance(t, str) and t.strip() for t in texts):
+        raise HTTPException(422, "send {\"text\": \"...\"} or {\"texts\": [\"...\", ...]} with non-empty text")
+    return CallTable(texts, [f"text:{i + 1}" for i in range(len(texts))]), []
+
+
+async def classify_request(service: Service, request) -> list[dict]:
+    """Classify every call of a request off the event loop (CPU-bound); temporary uploads are always deleted."""
+    from fastapi.concurrency import run_in_threadpool
+
+    calls, temporary = await read_calls_from(request)
+    try:
+        return await run_in_threadpool(service.classify, calls)
+    finally:
+        for path in temporary:
+            Path(path).unlink(missing_ok=True)
+
+
+def create_app(model_dir: str | Path, config: ServeConfig | None = None, asr: AsrConfig | None = None):
+    """Build the app: the text model and Whisper load once, here, not per request."""
+    from fastapi import Depends, FastAPI, HTTPException, Request
+    from fastapi.responses import HTMLResponse, JSONResponse
+
+    service = Service(model_dir, config or ServeConfig(), asr or AsrConfig(use_cache=False))
+    app = FastAPI(title="callsort", version=service.model.info.callsort_version,
+                  description="Classify call transcripts and recordings into business categories.")
+
+    def require_key(request: Request) -> None:
+        if not service.key_ok(request.headers):
             raise HTTPException(401, "missing or wrong API key (x-api-key or Authorization: Bearer)")
-
-    def classify_texts(texts: list[str]) -> list[dict]:
-        return [prediction_fields(p, model.review_below, text) for p, text in zip(model.predict(texts), texts)]
-
-    def classify_file(path: str, name: str) -> dict:
-        try:
-            transcript = transcriber.transcribe(path)
-        except AudioError as exc:
-            raise HTTPException(415, str(exc).replace(path, name)) from None
-        result = prediction_fields(model.predict(transcript.text), model.review_below, transcript.text)
-        return {**result, "transcript": transcript.transcript, "duration_s": transcript.duration_s,
-                "asr_model": transcript.asr_model}
-
-    async def read_request(request: Request) -> tuple[list[str], list[tuple[str, str]]]:
-        """Texts from a JSON body, or uploads saved to temporary files from a multipart body."""
-        kind = request.headers.get("content-type", "")
-        if kind.startswith("multipart/form-data"):
-            form = await request.form()
-            files = [v for _, v in form.multi_items() if hasattr(v, "filename") and hasattr(v, "read")]
-            if not files:
-                raise HTTPException(422, "the multipart body holds no file (send it as file=@call.mp3)")
-            saved = []
-            for upload in files:
-                name = Path(upload.filename or "upload").name
-                handle, path = tempfile.mkstemp(suffix=Path(name).suffix, prefix="callsort-")
-                with os.fdopen(handle, "wb") as out:
-                    await run_in_threadpool(shutil.copyfileobj, upload.file, out, UPLOAD_CHUNK)
-                saved.append((path, name))
-            return [], saved
-        try:
-            body = await request.json()
-        except ValueError:
-            raise HTTPException(422, "the body is not valid JSON (send {\"text\": \"...\"} or a file)") from None
-        texts = body.get("texts", [body.get("text")]) if isinstance(body, dict) else None
-        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) and t.strip() for t in texts):
-            raise HTTPException(422, "send {\"text\": \"...\"} or {\"texts\": [\"...\", ...]} with non-empty text")
-        return texts, []
-
-    async def classify(request: Request, batch: bool) -> list[dict]:
-        texts, files = await read_request(request)
-        try:
-            if texts:
-                return await run_in_threadpool(classify_texts, texts)  # off the event loop: CPU-bound
-            results = []
-            for path, name in files:
-                try:
-                    results.append({"file": name, **await run_in_threadpool(classify_file, path, name)})
-                except HTTPException as exc:
-                    if not batch:
-                        raise
-                    results.append({"file": name, "error": exc.detail})  # one bad file fails only its own entry
-            return results
-        finally:
-            for path, _ in files:
-                Path(path).unlink(missing_ok=True)
 
     @app.get("/healthz")
     def healthz() -> dict:
-        """Liveness, and what the service classifies with (no API key needed)."""
-        return {"status": "ok", "model": Path(config.model_dir).name, "labels": model.labels,
-                "asr_model": transcriber.model_name}
+        """Liveness, and what the service classifies with (no call content, so no API key needed)."""
+        return {"status": "ok", "model": service.model_dir.name, "labels": service.model.labels,
+                "asr_model": service.transcriber.model_name}
 
-    @app.post("/v1/classify", dependencies=[Depends(check_key)])
+    @app.post("/v1/classify", dependencies=[Depends(require_key)])
     async def classify_one(request: Request) -> dict:
-        """One call: JSON {"text": "..."} or a multipart upload file=@call.mp3."""
-        return (await classify(request, batch=False))[0]
+        """One call: JSON {"text": "..."} or a multipart upload file=@call.mp3. A recording that cannot be
+        used answers 415 with the reason."""
+        row = (await classify_request(service, request))[0]
+        if row["error"]:
+            raise HTTPException(415, row["error"])
+        return row
 
-    @app.post("/v1/classify/batch", dependencies=[Depends(check_key)])
+    @app.post("/v1/classify/batch", dependencies=[Depends(require_key)])
     async def classify_batch(request: Request) -> dict:
-        """Several calls: JSON {"texts": [...]} or several multipart files."""
-        return {"results": await classify(request, batch=True)}
+        """Several calls: JSON {"texts": [...]} or several multipart files; a bad file fails only its own row."""
+        return {"results": await classify_request(service, request)}
 
     @app.exception_handler(CallsortError)
     async def callsort_error(_request, exc: CallsortError):
@@ -174,12 +167,13 @@ def create_app(config: ServeConfig):
 
         return (resources.files("callsort") / "page.html").read_text()
 
-    app.add_middleware(BodyLimit, max_bytes=int(config.max_upload_mb * 2**20))
+    app.add_middleware(BodyLimit, max_bytes=int(service.config.max_upload_mb * 2**20))
     return app
 
 
-def serve(config: ServeConfig) -> None:
+def serve(model_dir: str | Path, config: ServeConfig | None = None, asr: AsrConfig | None = None) -> None:
     """Run the service with uvicorn until interrupted."""
     import uvicorn
 
-    uvicorn.run(create_app(config), host=config.host, port=config.port, log_level="info")
+    config = config or ServeConfig()
+    uvicorn.run(create_app(model_dir, config, asr), host=config.host, port=config.port, log_level="info")

@@ -141,11 +141,15 @@ class JobStore:
         self._settle(item, state="failed", result=json.dumps(result) if result else None, error=error,
                      attempts=item.attempts + 1)
 
+    def release(self, item: WorkItem) -> None:
+        """Give a claimed call back (pending, attempts unchanged): this worker did a first step of it only."""
+        self._settle(item, state="pending", worker=None, claimed_at=None)
+
     def _settle(self, item: WorkItem, **values) -> None:
         c = self.calls
         with self.engine.begin() as conn:  # one commit per result: a crash loses at most the call in hand
             conn.execute(c.update().where(c.c.id == item.id, c.c.worker == self.worker)
-                         .values(**values, updated_at=time.time()))  # worker stays: who did it
+                         .values(**{"updated_at": time.time(), **values}))  # worker stays: who did it
 
     def _release_dead_workers(self, job: str) -> None:
         """Calls left 'running' by a process of this host that no longer exists go back to pending."""

@@ -15,46 +15,14 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .audio import SAMPLE_RATE, choose_channels, load_recording
-from .data import CallTable, read_calls, usable_calls
-from .errors import AudioError, ConfigError, ModelError
+from .config import AsrConfig
+from .errors import AudioError, ModelError
 from .registry import ASR_MODELS, cache_dir, resolve_asr_model
 
 log = logging.getLogger(__name__)
 
 CACHE_VERSION = 1  # bump when the transcript format or recognition changes
 CHUNK_S = 30  # Whisper hears 30 s at a time
-
-
-@dataclass
-class AsrConfig:
-    """How recordings are transcribed. The defaults are the fastest settings measured without loss (README)."""
-
-    model: str = "tiny.en"  # tiny.en, base, or a local CTranslate2 Whisper folder
-    channels: str = "auto"  # auto | mix | split (each channel alone, merged by time into Agent/Caller turns)
-    agent_channel: str = "auto"  # with split: left | right | auto (the side that greets: "thank you for calling")
-    language: str | None = "en"  # None lets a multilingual model detect it
-    beam_size: int = 1  # greedy decoding: beam 5 costs ~2x for no gain on calls (benchmarks/asr_speed.py)
-    batch_size: int = 4  # 30-s chunks each worker decodes together (memory grows with workers x batch_size)
-    workers: int = 0  # Whisper workers recognising a file's chunks in parallel; 0 = one per core, at most 4
-    vad_min_silence_ms: int = 300  # silence that ends a speech region
-    vad_speech_pad_ms: int = 200  # audio kept either side of a speech region (less loses words at the edges)
-    threads: int = 0  # CPU cores shared by the workers; 0 = the cores this process may use
-    use_cache: bool = True
-
-    def __post_init__(self) -> None:
-        if self.channels not in ("auto", "mix", "split"):
-            raise ConfigError(f"unknown channel mode {self.channels!r}: use auto, mix or split")
-        if self.agent_channel not in ("auto", "left", "right"):
-            raise ConfigError(f"unknown agent channel {self.agent_channel!r}: use auto, left or right")
-        if self.beam_size < 1 or self.batch_size < 1:
-            raise ConfigError("beam_size and batch_size must be at least 1")
-        if self.workers < 0 or self.threads < 0:
-            raise ConfigError("workers and threads must be 0 (automatic) or more")
-
-    def cache_settings(self) -> dict:
-        """The settings that change a transcript (not speed knobs), part of the cache key."""
-        skip = {"batch_size", "workers", "threads", "use_cache", "model"}
-        return {k: v for k, v in asdict(self).items() if k not in skip}
 
 
 @dataclass
@@ -102,6 +70,14 @@ class Transcriber:
             except (RuntimeError, ValueError, OSError) as exc:
                 raise ModelError(f"{self.model_dir}: cannot load Whisper model ({str(exc).splitlines()[0]})") from None
         return self._model
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def unload(self) -> None:
+        """Free Whisper's memory (it loads again if needed): recognition is done, the text model comes next."""
+        self._model = None
 
     def transcribe(self, path: str | Path) -> Transcript:
         """Transcribe one recording; raises AudioError for a file that cannot be used."""
@@ -312,44 +288,3 @@ def _speaker_turns(segments: list[dict]) -> str:
         else:
             turns.append([s["speaker"], [s["text"]]])
     return "\n".join(f"{speaker}: {' '.join(texts)}" for speaker, texts in turns)
-
-
-def transcribe_table(table: CallTable, transcriber: Transcriber, progress: bool = False) -> CallTable:
-    """Fill in the text of every row that points at a recording; each row's ASR details go to `table.details`."""
-    if table.audio is None:
-        return table
-    rows = [i for i, audio in enumerate(table.audio) if audio]
-    texts = list(table.texts)
-    details: list[dict] = list(table.details) if table.details else [{} for _ in texts]
-    for i, transcript in zip(rows, transcriber.transcribe_many([table.audio[i] for i in rows], progress)):
-        texts[i], details[i] = transcript.text, transcript_details(transcript)
-    return CallTable(texts, table.sources, table.labels, table.skipped, table.audio, details)
-
-
-def transcript_details(transcript: Transcript) -> dict:
-    """The per-row fields a transcribed call carries into prediction rows."""
-    return {"transcript": transcript.transcript, "duration_s": transcript.duration_s,
-            "asr_model": transcript.asr_model, "error": transcript.error}
-
-
-def load_calls(
-    path: str | Path,
-    text_column: str = "text",
-    label_column: str | None = "label",
-    encoding: str = "utf-8",
-    audio_column: str | None = None,
-    asr: AsrConfig | None = None,
-    progress: bool = False,
-) -> CallTable:
-    """Read calls and transcribe any recordings among them (see `read_calls`).
-
-    With labels (training, evaluation) rows without a usable transcript are left out with a warning;
-    without labels (prediction) every row is kept so that each failure gets its own output row.
-    """
-    table = read_calls(path, text_column, label_column, encoding, drop_empty=label_column is not None,
-                       audio_column=audio_column)
-    if table.audio and any(table.audio):
-        table = transcribe_table(table, Transcriber(asr), progress)
-        if label_column is not None:
-            table = usable_calls(table, str(path))
-    return table

@@ -1,0 +1,186 @@
+"""The one path from a call to its result row, which every front end (CLI, engines, HTTP, demo) calls.
+
+calls (texts or recordings) -> transcribe_calls (Whisper, recordings only) -> the model -> ResultRow.
+Recognition runs before the text model is loaded, so the two memory peaks never add up.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Iterator
+
+from .classifier import Classifier, load_model, model_identity, read_model_info
+from .data import CallTable, read_calls, usable_calls
+from .errors import InputError
+from .transcribe import AsrConfig, Transcriber
+
+OUTPUT_FORMATS = (".csv", ".jsonl")
+
+
+@dataclass
+class ResultRow:
+    """One call's result, or the one-line reason it has none (`error`). Every output carries every field."""
+
+    source: str  # file:row of a table, a recording's path, or an upload's name
+    label: str = ""
+    confidence: float | None = None
+    probabilities: dict[str, float] = field(default_factory=dict)
+    needs_review: bool = True  # confidence under the model's threshold, no words, or failed
+    error: str = ""
+    attempts: int = 1  # tries this result took (stored batches retry failed calls)
+    transcript: str | None = None  # recordings: speaker-tagged turns when channels were split
+    duration_s: float | None = None
+    asr_model: str | None = None
+    model: str = ""  # the classifier's identity (classifier.Classifier.identity)
+
+    @classmethod
+    def failed(cls, source: str, error: str, model: str = "", attempts: int = 1, **audio) -> ResultRow:
+        """The one shape of a failed row, wherever the failure happened."""
+        return cls(source=source, error=error or "failed", model=model, attempts=attempts, **audio)
+
+    @classmethod
+    def from_dict(cls, row: dict) -> ResultRow:
+        """A row read back from a store or a worker; unknown keys are ignored, missing ones take defaults."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in row.items() if k in names})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def transcribe_calls(calls: CallTable, transcriber: Transcriber | None = None, progress: bool = False) -> CallTable:
+    """Fill in the text of every row that points at a recording; each row's ASR details go to `details`.
+    A recording's error names the call's source (an upload's name, not the server's temporary file)."""
+    if not calls.audio or not any(calls.audio):
+        return calls
+    ones = list(_one_by_one(calls, transcriber, progress))
+    return CallTable([one.texts[0] for one in ones], calls.sources, calls.labels, calls.skipped, calls.audio,
+                     [one.details[0] if one.details else {} for one in ones])
+
+
+def _one_by_one(calls: CallTable, transcriber: Transcriber | None, progress: bool) -> Iterator[CallTable]:
+    """Each call as a one-row table, a recording's as soon as its transcript exists."""
+    transcriber = transcriber or Transcriber(AsrConfig())
+    audio = calls.audio or [None] * len(calls)
+    transcripts = transcriber.transcribe_many([a for a in audio if a], progress)
+    for i in range(len(calls)):
+        one = calls.subset([i])
+        if audio[i]:
+            t = next(transcripts)
+            details = {"transcript": t.transcript, "duration_s": t.duration_s, "asr_model": t.asr_model,
+                       "error": t.error.replace(str(audio[i]), calls.sources[i])}
+            one = CallTable([t.text], one.sources, one.labels, 0, one.audio, [details])
+        yield one
+
+
+def classify_calls(calls: CallTable, model: Classifier | str | Path, transcriber: Transcriber | None = None,
+                   review_below: float | None = None, progress: bool = False) -> Iterator[ResultRow]:
+    """Yield one row per input call, in order.
+
+    `model` is a loaded model or a model folder. A folder is loaded only after every recording is recognised
+    (and Whisper freed), so the two models are never in memory together. With a loaded model, each
+    recording's row comes as soon as its transcript exists (a stored batch commits it at once).
+    A recording in which no words were recognised (silence, a hang-up) is still classified, from its empty
+    transcript, and always flagged for review; an empty row of a transcript table is an error.
+    """
+    identity = identity_of(model)
+    has_audio = calls.details is None and bool(calls.audio and any(calls.audio))
+    if has_audio and isinstance(model, Classifier):
+        for one in _one_by_one(calls, transcriber, progress):
+            yield from _classify(one, model, identity, review_below)
+        return
+    if has_audio:
+        had_whisper = transcriber is not None and transcriber.loaded
+        calls = transcribe_calls(calls, transcriber, progress)
+        if transcriber is not None and not had_whisper:
+            transcriber.unload()  # recognition is over: free Whisper before the text model loads
+    yield from _classify(calls, model, identity, review_below, progress)
+
+
+def _classify(calls: CallTable, model, identity: str, review_below: float | None,
+              progress: bool = False) -> Iterator[ResultRow]:
+    errors = calls.errors()
+    from_audio = [bool(calls.audio and calls.audio[i]) for i in range(len(calls))]
+    ok = [i for i, text in enumerate(calls.texts) if not errors[i] and (text.strip() or from_audio[i])]
+    predictions = {}
+    if ok:
+        model = model if isinstance(model, Classifier) else load_model(model)
+        threshold = model.review_below if review_below is None else review_below
+        found = model.predict([calls.texts[i] for i in ok], progress=progress)
+        predictions = {i: (p, threshold) for i, p in zip(ok, found)}
+    for i in range(len(calls)):
+        yield _row(calls, i, predictions.get(i), identity, errors[i])
+
+
+def _row(calls: CallTable, i: int, prediction, identity: str, error: str) -> ResultRow:
+    audio = {}
+    if calls.audio and calls.audio[i]:
+        audio = {k: calls.details[i].get(k) for k in ("transcript", "duration_s", "asr_model")}
+    if prediction is None:
+        return ResultRow.failed(calls.sources[i], error or f"{calls.sources[i]}: empty transcript", identity, **audio)
+    p, threshold = prediction
+    return ResultRow(source=calls.sources[i], label=p.label, confidence=round(p.confidence, 4),
+                     probabilities={k: round(v, 4) for k, v in p.probabilities.items()},
+                     needs_review=p.confidence < threshold or not calls.texts[i].strip(), model=identity, **audio)
+
+
+def identity_of(model: Classifier | str | Path) -> str:
+    """A model's identity, from a loaded model or (cheaply, weights unread) from its folder."""
+    if isinstance(model, Classifier):
+        return model.identity
+    return model_identity(read_model_info(model), Path(model).resolve())
+
+
+def load_calls(path: str | Path, text_column: str = "text", label_column: str | None = "label",
+               encoding: str = "utf-8", audio_column: str | None = None, asr: AsrConfig | None = None,
+               progress: bool = False) -> CallTable:
+    """Read calls and transcribe any recordings among them (see `data.read_calls`).
+
+    With labels (training, evaluation) rows without a usable transcript are left out with a warning;
+    without labels (prediction) every row is kept so that each failure gets its own output row.
+    """
+    table = read_calls(path, text_column, label_column, encoding, drop_empty=label_column is not None,
+                       audio_column=audio_column)
+    if table.audio and any(table.audio):
+        table = transcribe_calls(table, Transcriber(asr or AsrConfig()), progress)
+        if label_column is not None:
+            table = usable_calls(table, str(path))
+    return table
+
+
+def check_output_path(path: str | Path) -> Path:
+    path = Path(path)
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        raise InputError(f"{path}: unknown output format; use {' or '.join(OUTPUT_FORMATS)}")
+    return path
+
+
+def write_rows(rows: list, path: str | Path) -> Path:
+    """Write rows (ResultRow or dict) to .csv (nested values as JSON, booleans as true/false) or .jsonl."""
+    path = check_output_path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [r.to_dict() if isinstance(r, ResultRow) else r for r in rows]
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        if path.suffix.lower() == ".jsonl":
+            for row in rows:
+                f.write(json.dumps(row) + "\n")
+        else:
+            writer = csv.DictWriter(f, fieldnames=columns)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+    return path
+
+
+def _csv_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return value

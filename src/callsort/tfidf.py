@@ -1,0 +1,59 @@
+"""The tf-idf kind: word and character n-grams into a class-balanced logistic regression (scikit-learn)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .classifier import Classifier, ModelInfo
+
+WEIGHTS_FILE = "tfidf.joblib"
+
+
+def build_tfidf(seed: int = 42, min_char: int = 2):
+    """The scikit-learn pipeline: word 1-2-gram and char_wb `min_char`-5-gram tf-idf, logistic regression."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
+
+    features = make_union(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_features=100_000, lowercase=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(min_char, 5), sublinear_tf=True, min_df=1, max_features=200_000),
+    )
+    classifier = LogisticRegression(C=10.0, class_weight="balanced", max_iter=3000, random_state=seed)
+    return make_pipeline(features, classifier)
+
+
+class TfidfClassifier(Classifier):
+    """tf-idf features and logistic regression: trains in seconds, no torch needed to predict."""
+
+    kind = "tfidf"
+
+    def __init__(self, labels, pipeline, params: dict | None = None):
+        super().__init__(labels, params)
+        self.pipeline = pipeline
+
+    @classmethod
+    def fit(cls, train, val, config, progress: bool = False) -> TfidfClassifier:
+        labels = sorted(set(train.labels))
+        pipeline = build_tfidf(config.seed, config.tfidf_min_char).fit(train.texts, train.labels)
+        return cls(labels, pipeline, {"min_char": config.tfidf_min_char})
+
+    def predict_proba(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, len(self.labels)))
+        probs = self.pipeline.predict_proba(list(texts))
+        order = [list(self.pipeline.classes_).index(label) for label in self.labels]
+        return probs[:, order]
+
+    def save_files(self, folder: Path) -> None:
+        import joblib
+
+        joblib.dump(self.pipeline, folder / WEIGHTS_FILE)
+
+    @classmethod
+    def load_files(cls, folder: Path, info: ModelInfo) -> TfidfClassifier:
+        import joblib
+
+        return cls(info.labels, joblib.load(folder / WEIGHTS_FILE), info.params)
