@@ -31,9 +31,15 @@ def test_train_evaluate_predict_tfidf(sample_csv, sample_test_csv, tmp_path):
     out = run_cli("train", sample_csv, "--model", "tfidf", "--out", model, "--test", sample_test_csv, "--json")
     summary = json.loads(out.stdout)
     assert summary["test_metrics"]["n"] == 24 and (model / "report" / "metrics.json").is_file()
+    assert summary["calibration"] == "temperature" and 0 <= summary["expected_coverage"] <= 1
 
     out = run_cli("evaluate", sample_test_csv, "--model", model, "--out", tmp_path / "rep", "--quiet")
     assert "macro-F1" in out.stdout and (tmp_path / "rep" / "errors.csv").is_file()
+    assert "auto-labelled at ≥ 90 % accuracy" in out.stdout and (tmp_path / "rep" / "reliability.png").is_file()
+    out = run_cli("train", sample_csv, "--model", "tfidf", "--out", tmp_path / "tf2", "--auto-accuracy", "0.99",
+                  "--calibration", "isotonic", "--quiet")
+    info = json.loads((tmp_path / "tf2" / "callsort.json").read_text())
+    assert info["calibration"] == "isotonic" and info["auto_accuracy"] == 0.99
 
     new = tmp_path / "new.csv"
     new.write_text('text,id\n"You have reached our voicemail, please leave a message",1\n"Hello? Hello?",2\n')

@@ -1,11 +1,10 @@
 import csv
 import json
 
-import numpy as np
 from sklearn.metrics import f1_score
 
 from callsort import evaluate, load_model, read_calls
-from callsort.evaluate import choose_review_threshold, classification_metrics
+from callsort.evaluate import classification_metrics
 
 LABELS = ["Missed Call", "Other", "Voicemail - Lead"]
 
@@ -22,26 +21,21 @@ def test_metrics_match_scikit_learn():
         assert key in m
 
 
-def test_review_threshold_reaches_target_accuracy():
-    truth = ["a"] * 10
-    pred = ["a"] * 8 + ["b", "b"]
-    confidence = [0.99, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.3]
-    t = choose_review_threshold(truth, pred, confidence, 0.9)
-    kept = [c >= t for c in confidence]
-    accuracy = np.mean([p == y for p, y, k in zip(pred, truth, kept) if k])
-    assert t == 0.65 and accuracy >= 0.9  # the 0.6 call is wrong: 8/9 < 0.9
-
-
 def test_report_folder(tfidf_dir, sample_test_csv, tmp_path):
     model = load_model(tfidf_dir)
     table = read_calls(sample_test_csv)
     metrics = evaluate(model, table, tmp_path / "report")
     files = {p.name for p in (tmp_path / "report").iterdir()}
-    assert files == {"metrics.json", "confusion_matrix.png", "per_class_f1.png", "classification_report.txt", "errors.csv"}
+    assert files == {"metrics.json", "confusion_matrix.png", "per_class_f1.png", "reliability.png",
+                     "classification_report.txt", "errors.csv"}
+    confidence = metrics["confidence"]
+    assert 0 <= confidence["coverage_at_95"] <= confidence["coverage_at_90"] <= 1 and 0 <= confidence["ece"] <= 1
+    assert confidence["review_below"] == model.review_below and 0 <= confidence["auto_share"] <= 1
     saved = json.loads((tmp_path / "report" / "metrics.json").read_text())
     assert saved["macro_f1"] == metrics["macro_f1"] and len(saved["confusion_matrix"]) == len(model.labels)
     errors = list(csv.DictReader(open(tmp_path / "report" / "errors.csv")))
     assert len(errors) == round(metrics["n"] * (1 - metrics["accuracy"]))
     for row in errors:
         assert row["true_label"] != row["predicted_label"] and 0 < float(row["confidence"]) <= 1
-    assert (tmp_path / "report" / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
+    for plot in ("confusion_matrix.png", "reliability.png"):
+        assert (tmp_path / "report" / plot).read_bytes()[:4] == b"\x89PNG"

@@ -27,7 +27,22 @@ def test_tfidf_training_is_repeatable(sample_table):
     a = train(sample_table, TrainConfig(model="tfidf", seed=1), progress=False)
     b = train(sample_table, TrainConfig(model="tfidf", seed=1), progress=False)
     assert a.model.predict_proba(sample_table.texts[:4]).tolist() == b.model.predict_proba(sample_table.texts[:4]).tolist()
-    assert a.val_metrics["n"] == 8 and 0 <= a.model.review_below <= 1
+    assert a.val_metrics["n"] == 8 and 0 <= a.model.review_below <= 1.0001
+
+
+def test_training_calibrates_and_sets_the_review_threshold(sample_table, tmp_path):
+    from callsort import load_model
+
+    model = train(sample_table, TrainConfig(model="tfidf", val_fraction=0.3), progress=False).model
+    assert model.calibrator is not None and model.info.calibration == "temperature"
+    assert model.info.auto_accuracy == 0.9 and 0 <= model.info.expected_coverage <= 1
+    raw, calibrated = model.predict_proba(sample_table.texts[:5]), model.calibrated_proba(sample_table.texts[:5])
+    assert (raw.argmax(axis=1) == calibrated.argmax(axis=1)).all() and not (raw == calibrated).all()
+    model.save(tmp_path / "m")
+    again = load_model(tmp_path / "m")
+    assert again.predict(sample_table.texts[0]).probabilities == model.predict(sample_table.texts[0]).probabilities
+    plain = train(sample_table, TrainConfig(model="tfidf", calibration="none"), progress=False).model
+    assert plain.calibrator is None and plain.info.calibration == "none"
 
 
 @pytest.mark.slow

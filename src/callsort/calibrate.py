@@ -7,8 +7,12 @@ the "estimator" it calibrates is the table of those probabilities itself (`Given
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+
+log = logging.getLogger(__name__)
 
 METHODS = ("temperature", "isotonic", "none")
 
@@ -35,10 +39,14 @@ def fit_calibrator(probs: np.ndarray, truth: list[str], labels: list[str], metho
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.frozen import FrozenEstimator
 
-    if method == "none" or len(set(truth)) < 2:
+    if method == "none":
+        return None
+    if set(truth) != set(labels):  # a class the calibration calls lack could not be mapped
+        log.warning("not calibrated: the calibration calls lack %s", ", ".join(sorted(set(labels) - set(truth))))
         return None
     frozen = FrozenEstimator(GivenProbabilities(labels).fit(probs))
-    return CalibratedClassifierCV(frozen, method=method).fit(probs, np.asarray(truth))
+    every_call = np.arange(len(truth))  # one "split" whose test part is every call: the model is already fitted
+    return CalibratedClassifierCV(frozen, method=method, cv=[(every_call, every_call)]).fit(probs, np.asarray(truth))
 
 
 def apply_calibrator(calibrator, probs: np.ndarray, labels: list[str]) -> np.ndarray:

@@ -20,6 +20,7 @@ from .errors import ModelError
 from .version import __version__
 
 INFO_FILE = "callsort.json"
+CALIBRATION_FILE = "calibration.joblib"
 FORMAT_VERSION = 2
 
 # kind name -> "module:Class" (imported on first use, so loading a tf-idf model never imports torch) or a class
@@ -46,7 +47,10 @@ class ModelInfo:
     kind: str
     labels: list[str]
     params: dict = field(default_factory=dict)  # what the kind needs to rebuild itself (windows, blend weight…)
-    review_below: float = 0.5  # confidence under which a prediction is flagged for review
+    review_below: float = 0.5  # calibrated confidence under which a prediction is flagged for review
+    calibration: str = "none"  # how probabilities are calibrated: temperature, isotonic or none
+    auto_accuracy: float = 0.9  # the accuracy review_below was chosen to give the calls it lets through
+    expected_coverage: float | None = None  # share of the validation calls review_below let through
     training: dict = field(default_factory=dict)  # settings, data, validation/test metrics, history, versions
     callsort_version: str = ""
     format_version: int = FORMAT_VERSION
@@ -61,6 +65,7 @@ class Classifier:
         self.labels = list(labels)
         self.info = ModelInfo(self.kind, self.labels, dict(params or {}), callsort_version=__version__)
         self.path: Path | None = None  # the folder it was loaded from or saved to
+        self.calibrator = None  # fitted by train.train on calls the model did not learn from (calibrate.py)
 
     # -- what a kind implements ---------------------------------------------------------------------------
     @classmethod
@@ -91,10 +96,17 @@ class Classifier:
         """Names this model in result rows and jobs: its folder and a hash of what callsort.json says."""
         return model_identity(self.info, self.path)
 
+    def calibrated_proba(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """`predict_proba`, calibrated: a call given 0.9 is right about 90 % of the time."""
+        from .calibrate import apply_calibrator
+
+        return apply_calibrator(self.calibrator, self.predict_proba(texts, progress=progress), self.labels)
+
     def predict(self, texts: str | list[str], progress: bool = False):
-        """Label one text (returns a Prediction) or a list of texts (returns a list of Predictions)."""
+        """Label one text (returns a Prediction) or a list of texts (returns a list of Predictions), with
+        calibrated probabilities."""
         single = isinstance(texts, str)
-        probs = self.predict_proba([texts] if single else [str(t) for t in texts], progress=progress)
+        probs = self.calibrated_proba([texts] if single else [str(t) for t in texts], progress=progress)
         predictions = [Prediction(self.labels[int(row.argmax())], float(row.max()),
                                   {label: float(p) for label, p in zip(self.labels, row)}) for row in probs]
         return predictions[0] if single else predictions
@@ -104,6 +116,10 @@ class Classifier:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.save_files(folder)
+        if self.calibrator is not None:
+            import joblib
+
+            joblib.dump(self.calibrator, folder / CALIBRATION_FILE)
         (folder / INFO_FILE).write_text(json.dumps(asdict(self.info), indent=2, default=str))
         self.path = folder.resolve()
         return folder
@@ -150,6 +166,10 @@ def load_model(folder: str | Path) -> Classifier:
     info = read_model_info(folder)
     try:
         model = kind_class(info.kind).load_files(folder, info)
+        if info.calibration != "none":
+            import joblib
+
+            model.calibrator = joblib.load(folder / CALIBRATION_FILE)
     except (OSError, ValueError, EOFError, KeyError) as exc:
         raise ModelError(f"{folder}: model files are missing or damaged ({str(exc).splitlines()[0]})") from None
     model.info = info

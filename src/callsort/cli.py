@@ -120,6 +120,14 @@ def _metric_line(m: dict) -> str:
             f" · n={m.get('n', '?')}")
 
 
+def _coverage_line(c: dict) -> str:
+    """What the confidence is worth: how many calls can be labelled without a person, and how right they are."""
+    let_through = (f"; the model's threshold lets {c['auto_share']:.0%} through, {c['auto_accuracy']:.0%} right"
+                   if c.get("auto_accuracy") is not None else "; the model's threshold lets none through")
+    return (f"coverage: {c['coverage_at_90']:.0%} of calls can be auto-labelled at ≥ 90 % accuracy, "
+            f"{c['coverage_at_95']:.0%} at ≥ 95 % (ECE {c['ece']:.3f}){let_through}")
+
+
 @app.command()
 @settings_options(config=TrainConfig, asr=AsrConfig, output=Output)
 def train(
@@ -158,9 +166,13 @@ def train(
     training = result.model.info.training
     summary = {"model_dir": str(out), "labels": result.model.labels, "train_seconds": round(result.seconds, 1),
                "val_metrics": training["val_metrics"], "test_metrics": training.get("test_metrics"),
-               "review_below": result.model.review_below, "skipped_empty": table.skipped}
+               "review_below": result.model.review_below, "calibration": result.model.info.calibration,
+               "expected_coverage": result.model.info.expected_coverage, "skipped_empty": table.skipped}
     lines = [f"trained {config.model} model on {training['data']['train_calls']} calls in {result.seconds:.0f} s → {out}",
-             f"validation: {_metric_line({**training['val_metrics'], 'n': training['data']['val_calls']})}"]
+             f"validation: {_metric_line({**training['val_metrics'], 'n': training['data']['val_calls']})}",
+             f"review:     calls under confidence {result.model.review_below:.2f} need review "
+             f"({result.model.info.calibration} calibration); {result.model.info.expected_coverage:.0%} of the "
+             f"validation calls were above it, for ≥ {result.model.info.auto_accuracy:.0%} accuracy"]
     if training.get("test_metrics"):
         lines += [f"test:       {_metric_line(training['test_metrics'])}", f"report:     {out / 'report'}"]
     _emit(summary, output, lines)
@@ -187,7 +199,7 @@ def evaluate(
     read_model_info(model)  # a bad --model fails before any recognition
     table = load_calls(data, text_column, label_column, encoding, audio_column, asr, progress)
     metrics = run_evaluate(load_model(model), table, out, progress=progress)
-    _emit(metrics, output, [_metric_line(metrics), f"report: {out}"])
+    _emit(metrics, output, [_metric_line(metrics), _coverage_line(metrics["confidence"]), f"report: {out}"])
 
 
 @app.command()
@@ -359,6 +371,7 @@ def _print_demo(summary: dict) -> None:
         console.print(row["transcript"], highlight=False)
     console.print()
     console.print(f"held-out sample calls: {_metric_line(summary['test_metrics'])}")
+    console.print(_coverage_line(summary["test_confidence"]))
     console.print(f"model:  {summary['model_dir']}  (trained in {summary['train_seconds']:.0f} s)")
     console.print(f"report: {summary['report_dir']}")
     console.print(f"predictions: {summary['predictions']}, {summary['recordings']}")

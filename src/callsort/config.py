@@ -65,8 +65,10 @@ class TrainConfig(Settings):
     val_fraction: float = setting(0.12, "Share of the training calls held out for early stopping without --val.")
     tfidf_min_char: int = setting(2, "Shortest character n-gram of the tf-idf features (2 to 5).")
     tfidf_weight: float = setting(0.7, "Weight of the tf-idf model's probabilities in the blend, 0..1.")
-    review_precision: float = setting(0.9, "needs_review threshold: the lowest confidence whose validation "
-                                           "accuracy reaches this.")
+    calibration: str = setting("temperature", "Calibrate probabilities on the validation calls: temperature "
+                               "scaling, isotonic, or none.", ("temperature", "isotonic", "none"))
+    auto_accuracy: float = setting(0.9, "needs_review is set below the confidence at which the validation calls "
+                                        "let through are right this often.")
     seed: int = setting(42, "Seeds splits, initialisation and data order.")
     threads: int = setting(0, "Torch CPU threads; 0 = all cores.")
 
@@ -83,8 +85,8 @@ class TrainConfig(Settings):
             raise ConfigError(f"tfidf_min_char must be 2 to 5, got {self.tfidf_min_char}")
         if not 0 <= self.tfidf_weight <= 1:
             raise ConfigError(f"tfidf_weight must be between 0 and 1, got {self.tfidf_weight}")
-        if not 0 < self.review_precision <= 1:
-            raise ConfigError(f"review_precision must be in (0, 1], got {self.review_precision}")
+        if not 0 < self.auto_accuracy <= 1:
+            raise ConfigError(f"auto_accuracy must be in (0, 1], got {self.auto_accuracy}")
         if self.max_length < 16:
             raise ConfigError(f"max_length must be at least 16 tokens, got {self.max_length}")
         if self.stride >= self.max_length - 2:

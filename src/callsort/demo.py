@@ -40,6 +40,7 @@ def run_demo(out_dir: str | Path = "callsort-demo", config: TrainConfig | None =
         "report_dir": str(out_dir / "model" / "report"),
         "predictions": str(out_dir / "predictions.csv"),
         "test_metrics": result.model.info.training["test_metrics"],
+        "test_confidence": result.model.info.training["test_metrics"]["confidence"],
         "train_seconds": round(result.seconds, 1),
         "rows": [{**row.to_dict(), "text": text} for row, text in zip(rows, new_calls.texts)],
         "recordings": str(out_dir / "recordings.csv"),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .calibrate import confidence_report
 from .data import known_labels_only
 
 log = logging.getLogger(__name__)
@@ -39,25 +40,15 @@ def classification_metrics(y_true: list[str], y_pred: list[str], labels: list[st
     }
 
 
-def choose_review_threshold(y_true, y_pred, confidence, target_accuracy: float = 0.9) -> float:
-    """Lowest confidence t such that validation calls predicted with confidence >= t are right at least
-    `target_accuracy` of the time; calls below t are flagged `needs_review`."""
-    confidence = np.asarray(confidence, dtype=float)
-    correct = np.asarray([t == p for t, p in zip(y_true, y_pred)], dtype=float)
-    order = np.argsort(-confidence)
-    running = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
-    ok = np.nonzero(running >= target_accuracy)[0]
-    if len(ok) == 0:
-        return round(float(confidence.max()) if len(confidence) else 1.0, 4)
-    return round(float(confidence[order][ok[-1]]), 4)
-
-
 def evaluate(model, table, out_dir: str | Path | None = None, progress: bool = False) -> dict:
     """Score a model on labelled calls; with `out_dir`, write the full report there."""
     table = known_labels_only(table, model.labels, "evaluation data")
     predictions = model.predict(table.texts, progress=progress)
     predicted = [p.label for p in predictions]
     metrics = classification_metrics(table.labels, predicted, model.labels)
+    confidence = np.array([p.confidence for p in predictions])
+    metrics["confidence"] = confidence_report(confidence, np.array(predicted) == np.array(table.labels),
+                                              model.review_below)
     if out_dir is not None:
         write_report(out_dir, metrics, table, predictions)
     return metrics
@@ -81,6 +72,8 @@ def write_report(out_dir: str | Path, metrics: dict, table, predictions) -> Path
                 writer.writerow([source, truth, p.label, f"{p.confidence:.4f}", text])
     plot_confusion_matrix(metrics, out / "confusion_matrix.png")
     plot_per_class_f1(metrics, out / "per_class_f1.png")
+    plot_reliability(np.array([p.confidence for p in predictions]), np.array(predicted) == np.array(table.labels),
+                     metrics["confidence"], out / "reliability.png")
     return out
 
 
@@ -142,6 +135,34 @@ def plot_per_class_f1(metrics: dict, path: Path) -> None:
         ax.text(min(value + 0.01, 0.93), i, f"{value:.2f}", va="center", fontsize=8)
     ax.set_xlabel("F1")
     ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_reliability(confidence, correct, report: dict, path: Path) -> None:
+    """Reliability diagram (scikit-learn's calibration_curve on the top label) and the accuracy of the calls
+    let through at each share of coverage."""
+    from sklearn.calibration import calibration_curve
+
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.8))
+    accuracy, mean_confidence = calibration_curve(correct, confidence, n_bins=10, strategy="uniform")
+    left.plot([0, 1], [0, 1], "--", color="grey", label="perfectly calibrated")
+    left.plot(mean_confidence, accuracy, "o-", color="tab:blue", label=f"model (ECE {report['ece']:.3f})")
+    left.set(xlabel="confidence", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1), title="Reliability")
+    left.legend(loc="upper left")
+    order = np.argsort(-confidence, kind="stable")
+    share = np.arange(1, len(order) + 1) / len(order)
+    right.plot(share, np.cumsum(correct[order]) / np.arange(1, len(order) + 1), color="tab:blue")
+    for target in (0.9, 0.95):
+        right.axhline(target, color="grey", linestyle=":")
+    right.axvline(report.get("auto_share") or 0, color="tab:red", linestyle="--",
+                  label=f"let through by the model's threshold ({report.get('auto_share') or 0:.0%})")
+    right.set(xlabel="share of calls labelled automatically (most confident first)",
+              ylabel="accuracy of those calls", xlim=(0, 1), ylim=(0, 1.02),
+              title=f"coverage at 90 %: {report['coverage_at_90']:.0%} · at 95 %: {report['coverage_at_95']:.0%}")
+    right.legend(loc="lower left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

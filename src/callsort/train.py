@@ -15,7 +15,8 @@ from .classifier import Classifier, kind_class
 from .config import TrainConfig
 from .data import CallTable, check_trainable, known_labels_only
 from .errors import InputError
-from .evaluate import choose_review_threshold, classification_metrics, evaluate
+from .calibrate import apply_calibrator, fit_calibrator, threshold_for
+from .evaluate import classification_metrics, evaluate
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +47,7 @@ def train(table: CallTable, config: TrainConfig | None = None, val: CallTable | 
         val = known_labels_only(val, sorted(set(table.labels)), "validation data")
 
     model = kind_class(config.model).fit(table, val, config, progress)
-    val_probs = model.predict_proba(val.texts)
-    val_pred = [model.labels[i] for i in val_probs.argmax(axis=1)]
-    val_metrics = classification_metrics(val.labels, val_pred, model.labels)
-    model.info.review_below = choose_review_threshold(val.labels, val_pred, val_probs.max(axis=1),
-                                                      config.review_precision)
+    val_metrics = calibrate_and_choose_threshold(model, val, config)
     seconds = time.perf_counter() - started
     history = model.info.training.get("history", [])
     model.info.training = {
@@ -61,6 +58,23 @@ def train(table: CallTable, config: TrainConfig | None = None, val: CallTable | 
         "history": history, "seconds": round(seconds, 1), "versions": _versions(),
     }
     return TrainResult(model, val_metrics, history, seconds)
+
+
+def calibrate_and_choose_threshold(model: Classifier, val: CallTable, config: TrainConfig) -> dict:
+    """Calibrate the model on the validation calls (it never learned from them), then set needs_review below
+    the confidence at which they are right `config.auto_accuracy` of the time; returns their metrics."""
+    raw = model.predict_proba(val.texts)
+    model.calibrator = fit_calibrator(raw, val.labels, model.labels, config.calibration)
+    probs = apply_calibrator(model.calibrator, raw, model.labels)
+    predicted = [model.labels[i] for i in probs.argmax(axis=1)]
+    confidence = probs.max(axis=1)
+    correct = np.array(predicted) == np.array(val.labels)
+    info = model.info
+    info.calibration = config.calibration if model.calibrator is not None else "none"
+    info.auto_accuracy = config.auto_accuracy
+    info.review_below = threshold_for(confidence, correct, config.auto_accuracy)
+    info.expected_coverage = round(float((confidence >= info.review_below).mean()), 4)
+    return classification_metrics(val.labels, predicted, model.labels)
 
 
 def split_stratified(table: CallTable, fraction: float, seed: int) -> tuple[CallTable, CallTable]:
@@ -96,7 +110,8 @@ def train_and_save(table: CallTable, out_dir: str | Path, config: TrainConfig | 
     if test is not None:
         metrics = evaluate(result.model, test, out_dir / "report", progress=progress)
         result.model.info.training["test_metrics"] = {
-            k: metrics[k] for k in ("n", "accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall")}
+            k: metrics[k] for k in ("n", "accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall",
+                                    "confidence")}
     result.model.save(out_dir)
     return result
 
