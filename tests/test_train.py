@@ -3,7 +3,7 @@ import json
 import pytest
 
 from callsort import TrainConfig, read_calls, train
-from callsort.errors import ConfigError, InputError
+from callsort.errors import ConfigError, InputError, ModelError
 from callsort.train import cross_validate, split_stratified, train_and_save
 
 
@@ -14,9 +14,9 @@ def test_split_is_stratified(sample_table):
     assert not set(train_part.sources) & set(val_part.sources)
 
 
-def test_bad_settings_are_rejected():
-    with pytest.raises(ConfigError):
-        TrainConfig(model="svm")
+def test_bad_settings_are_rejected(sample_table):
+    with pytest.raises(ModelError, match="unknown model kind 'svm'"):
+        train(sample_table, TrainConfig(model="svm"), progress=False)
     with pytest.raises(ConfigError):
         TrainConfig(stop_on="accuracy")
     with pytest.raises(ConfigError):
@@ -115,3 +115,18 @@ def test_fine_tune_on_whole_calls_in_bf16(sample_table, tiny_config):
     assert result.model.info.training["settings"]["train_windows"] == "all"
     probs = result.model.predict_proba(sample_table.texts[:3])
     assert probs.shape == (3, len(result.model.labels)) and abs(probs.sum(axis=1) - 1).max() < 1e-5
+
+
+@pytest.mark.slow
+def test_head_and_tail_for_fixed_epochs(sample_table, tiny_config, tmp_path):
+    """--view head_tail --stop-on none: one window a call, every epoch trained, nothing restored."""
+    from callsort import load_model
+
+    config = TrainConfig(**{**tiny_config.to_dict(), "model": "encoder", "view": "head_tail", "max_length": 64,
+                            "stop_on": "none", "epochs": 2})
+    result = train(sample_table, config, progress=False)
+    assert [h["epoch"] for h in result.history] == [1, 2] and result.model.info.params["view"] == "head_tail"
+    result.model.save(tmp_path / "m")
+    again = load_model(tmp_path / "m")
+    assert again.info.params["view"] == "head_tail"
+    assert again.predict_proba(sample_table.texts[:3]) == pytest.approx(result.model.predict_proba(sample_table.texts[:3]))

@@ -38,6 +38,7 @@ def train(table: CallTable, config: TrainConfig | None = None, val: CallTable | 
     """Train a classifier of kind `config.model` on labelled calls. Without `val`, a stratified share of
     `table` is held out; the validation calls choose when to stop and the needs_review threshold."""
     config = config or TrainConfig()
+    kind = kind_class(config.model)  # an unknown kind fails here, before any work
     started = time.perf_counter()
     check_trainable(table, "training data")
     fingerprint = table.fingerprint()  # of the data as given, before any split
@@ -46,7 +47,7 @@ def train(table: CallTable, config: TrainConfig | None = None, val: CallTable | 
     else:
         val = known_labels_only(val, sorted(set(table.labels)), "validation data")
 
-    model = kind_class(config.model).fit(table, val, config, progress)
+    model = kind.fit(table, val, config, progress)
     val_metrics = calibrate_and_choose_threshold(model, val, config)
     seconds = time.perf_counter() - started
     history = model.info.training.get("history", [])
