@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .calibrate import confidence_report
 from .data import known_labels_only
 
 log = logging.getLogger(__name__)
@@ -42,6 +41,8 @@ def classification_metrics(y_true: list[str], y_pred: list[str], labels: list[st
 
 def evaluate(model, table, out_dir: str | Path | None = None, progress: bool = False) -> dict:
     """Score a model on labelled calls; with `out_dir`, write the full report there."""
+    from .calibrate import confidence_report  # scikit-learn: imported when used
+
     table = known_labels_only(table, model.labels, "evaluation data")
     predictions = model.predict(table.texts, progress=progress)
     predicted = [p.label for p in predictions]

@@ -15,7 +15,6 @@ from .classifier import Classifier, kind_class
 from .config import TrainConfig
 from .data import CallTable, check_trainable, known_labels_only
 from .errors import InputError
-from .calibrate import apply_calibrator, fit_calibrator, threshold_for
 from .evaluate import classification_metrics, evaluate
 
 log = logging.getLogger(__name__)
@@ -64,6 +63,8 @@ def train(table: CallTable, config: TrainConfig | None = None, val: CallTable | 
 def calibrate_and_choose_threshold(model: Classifier, val: CallTable, config: TrainConfig) -> dict:
     """Calibrate the model on the validation calls (it never learned from them), then set needs_review below
     the confidence at which they are right `config.auto_accuracy` of the time; returns their metrics."""
+    from .calibrate import apply_calibrator, fit_calibrator, threshold_for  # scikit-learn: imported when used
+
     raw = model.predict_proba(val.texts)
     model.calibrator = fit_calibrator(raw, val.labels, model.labels, config.calibration)
     probs = apply_calibrator(model.calibrator, raw, model.labels)
