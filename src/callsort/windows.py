@@ -27,7 +27,7 @@ def _head_and_tail(tokenizer, texts: list[str], max_length: int) -> dict:
     first = tokenizer.cls_token_id if tokenizer.cls_token_id is not None else tokenizer.bos_token_id
     last = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id
     ids = []
-    for tokens in tokenizer(list(texts), add_special_tokens=False)["input_ids"]:
+    for tokens in tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]:  # cut below
         if len(tokens) > keep:
             tokens = tokens[:keep // 2] + tokens[len(tokens) - (keep - keep // 2):]
         ids.append([first, *tokens, last])
