@@ -39,6 +39,7 @@ class StoredRun:
     config: JobConfig
     review_below: float | None
     progress: bool
+    todo: int  # of this run's calls, those not yet done when it started
 
     def rows_of(self, items: list[WorkItem]) -> list[int]:
         return [self.index[(item.source, item.content_hash)] for item in items]
@@ -80,9 +81,10 @@ def run_stored(calls: CallTable, model: Classifier | str | Path, store: JobStore
     index = {key: i for i, key in reversed(list(enumerate(keys)))}  # first row of each (source, content)
     added = store.add(job, keys)
     known = store.results(job)
-    log.info("job %s: %d calls, %d new, %d to do", job, len(keys), added,
-             sum(1 for key in index if known[key]["state"] != "done"))
-    run = StoredRun(calls, index, store.ids(job, list(index)), job, model, store, asr, config, review_below, progress)
+    todo = sum(1 for key in index if known[key]["state"] != "done")
+    log.info("job %s: %d calls, %d new, %d to do", job, len(keys), added, todo)
+    run = StoredRun(calls, index, store.ids(job, list(index)), job, model, store, asr, config, review_below, progress,
+                    todo)
     run_on_ray(run) if config.engine == "ray" else run_locally(run)
     return rows_in_input_order(store.results(job), keys, identity)
 
@@ -95,8 +97,7 @@ def run_locally(run: StoredRun) -> None:
     if transcriber and run.asr.use_cache:
         recognise_first(run, transcriber)
     model = load_model(run.model) if not isinstance(run.model, Classifier) else run.model
-    todo = sum(1 for r in run.store.results(run.job).values() if r["state"] != "done")
-    bar = tqdm(total=todo, unit="call", disable=not run.progress, desc="classifying")
+    bar = tqdm(total=run.todo, unit="call", disable=not run.progress, desc="classifying")
     started = time.time()
     while True:
         # calls that failed before this run are retried once per run, not again and again within it
@@ -138,7 +139,7 @@ def _classify_claimed(run: StoredRun, claimed: list[WorkItem], model, transcribe
             record(run.store, item, row)
             settled += 1
     except Exception as exc:  # noqa: BLE001 - recorded per call and retried on the next run, never lost
-        message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        message = one_line(exc)
         log.error("batch failed, recorded for retry: %s", message)
         for item in claimed[settled:]:
             record(run.store, item, ResultRow.failed(item.source, message, identity_of(model)))
@@ -151,6 +152,11 @@ def claim_batches(store: JobStore, job: str, ids: list[int], claim_size: int, ma
         among = ids[start:start + 500]
         while claimed := store.claim(job, claim_size, max_attempts, failed_before, among):
             yield claimed
+
+
+def one_line(exc: Exception) -> str:
+    """An unexpected error as the one line a failed row records (the store retries it on the next run)."""
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
 def record(store: JobStore, item: WorkItem, row: ResultRow) -> None:
@@ -200,7 +206,7 @@ class CallWorker:
         try:
             rows = list(classify_calls(calls, self.model, self.transcriber, self.review_below))
         except Exception as exc:  # noqa: BLE001 - becomes a failed (retryable) call in the store
-            message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            message = one_line(exc)
             rows = [ResultRow.failed(source, message, self.model.identity) for source in batch["source"]]
         return {"id": batch["id"], "row": [json.dumps(r.to_dict()) for r in rows]}
 
