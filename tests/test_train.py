@@ -1,8 +1,10 @@
 import json
 
+import numpy as np
+
 import pytest
 
-from callsort import TrainConfig, read_calls, train
+from callsort import TrainConfig, load_model, read_calls, train
 from callsort.errors import ConfigError, InputError, ModelError
 from callsort.train import cross_validate, split_stratified, train_and_save
 
@@ -46,6 +48,25 @@ def test_training_calibrates_and_sets_the_review_threshold(sample_table, tmp_pat
 
 
 @pytest.mark.slow
+def test_calibration_on_out_of_fold_probabilities(sample_table, tmp_path):
+    from callsort.train import out_of_fold_proba
+    from callsort.tfidf import TfidfClassifier
+
+    config = TrainConfig(model="tfidf", calibration="isotonic", calibration_folds=3)
+    probs, truth = out_of_fold_proba(TfidfClassifier, sample_table, sorted(set(sample_table.labels)), config)
+    assert probs.shape == (len(sample_table), len(set(truth))) and np.allclose(probs.sum(axis=1), 1)
+    assert truth == sample_table.labels  # row i of probs is call i, predicted by a model that never saw it
+
+    model = train(sample_table, config, progress=False).model
+    assert model.info.calibrated_on == f"{len(sample_table)} out-of-fold calls" and model.calibrator is not None
+    assert 0 < model.review_below <= 1 and 0 <= model.info.expected_coverage <= 1
+    reloaded = load_model(model.save(tmp_path / "m"))
+    assert reloaded.info.calibrated_on == model.info.calibrated_on
+    assert np.allclose(reloaded.calibrated_proba(sample_table.texts[:4]), model.calibrated_proba(sample_table.texts[:4]))
+    with pytest.raises(ConfigError, match="calibration_folds"):
+        TrainConfig(calibration_folds=1)
+
+
 def test_fine_tune_records_history_and_learns(sample_table, sample_test_csv, tiny_config, tmp_path):
     config = TrainConfig(**{**tiny_config.to_dict(), "epochs": 4, "model": "encoder"})
     test = read_calls(sample_test_csv)

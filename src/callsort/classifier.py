@@ -49,6 +49,7 @@ class ModelInfo:
     params: dict = field(default_factory=dict)  # what the kind needs to rebuild itself (windows, blend weight…)
     review_below: float = 0.5  # calibrated confidence under which a prediction is flagged for review
     calibration: str = "none"  # how probabilities are calibrated: temperature, isotonic or none
+    calibrated_on: str = ""  # which calls calibration and review_below were fitted on ("70 validation calls")
     auto_accuracy: float = 0.9  # the accuracy review_below was chosen to give the calls it lets through
     expected_coverage: float | None = None  # share of the validation calls review_below let through
     training: dict = field(default_factory=dict)  # settings, data, validation/test metrics, history, versions
@@ -98,9 +99,13 @@ class Classifier:
 
     def calibrated_proba(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """`predict_proba`, calibrated: a call given 0.9 is right about 90 % of the time."""
+        return self.calibrated(self.predict_proba(texts, progress=progress))
+
+    def calibrated(self, probs: np.ndarray) -> np.ndarray:
+        """Raw probabilities of this model -> calibrated ones (unchanged when it has no calibrator)."""
         from .calibrate import apply_calibrator
 
-        return apply_calibrator(self.calibrator, self.predict_proba(texts, progress=progress), self.labels)
+        return apply_calibrator(self.calibrator, probs, self.labels)
 
     def predict(self, texts: str | list[str], progress: bool = False):
         """Label one text (returns a Prediction) or a list of texts (returns a list of Predictions), with

@@ -167,12 +167,13 @@ def train(
     summary = {"model_dir": str(out), "labels": result.model.labels, "train_seconds": round(result.seconds, 1),
                "val_metrics": training["val_metrics"], "test_metrics": training.get("test_metrics"),
                "review_below": result.model.review_below, "calibration": result.model.info.calibration,
+               "calibrated_on": result.model.info.calibrated_on,
                "expected_coverage": result.model.info.expected_coverage, "skipped_empty": table.skipped}
     lines = [f"trained {config.model} model on {training['data']['train_calls']} calls in {result.seconds:.0f} s → {out}",
              f"validation: {_metric_line({**training['val_metrics'], 'n': training['data']['val_calls']})}",
              f"review:     calls under confidence {result.model.review_below:.2f} need review "
              f"({result.model.info.calibration} calibration); {result.model.info.expected_coverage:.0%} of the "
-             f"validation calls were above it, for ≥ {result.model.info.auto_accuracy:.0%} accuracy"]
+             f"{result.model.info.calibrated_on} were above it, for ≥ {result.model.info.auto_accuracy:.0%} accuracy"]
     if training.get("test_metrics"):
         lines += [f"test:       {_metric_line(training['test_metrics'])}", f"report:     {out / 'report'}"]
     _emit(summary, output, lines)

@@ -67,6 +67,9 @@ class TrainConfig(Settings):
     tfidf_weight: float = setting(0.7, "Weight of the tf-idf model's probabilities in the blend, 0..1.")
     calibration: str = setting("temperature", "Calibrate probabilities on the validation calls: temperature "
                                "scaling, isotonic, or none.", ("temperature", "isotonic", "none"))
+    calibration_folds: int = setting(0, "Calibrate and set the review threshold on out-of-fold probabilities of "
+                                        "this many extra fits over all the training calls (costs that many times "
+                                        "the training; cheap for tfidf); 0 = on the validation calls.")
     auto_accuracy: float = setting(0.9, "needs_review is set below the confidence at which the validation calls "
                                         "let through are right this often.")
     seed: int = setting(42, "Seeds splits, initialisation and data order.")
@@ -75,6 +78,8 @@ class TrainConfig(Settings):
     def check(self) -> None:
         if self.model == "transformer":  # the name before kinds had their own modules
             self.model = "blend"
+        if self.calibration_folds == 1 or self.calibration_folds < 0:
+            raise ConfigError(f"calibration_folds must be 0 or at least 2, got {self.calibration_folds}")
         if not 0 < self.val_fraction < 1:
             raise ConfigError(f"val_fraction must be between 0 and 1, got {self.val_fraction}")
         if not 2 <= self.tfidf_min_char <= 5:

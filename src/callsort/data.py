@@ -42,6 +42,11 @@ class CallTable:
         return CallTable(pick(self.texts), pick(self.sources), pick(self.labels), 0, pick(self.audio),
                          pick(self.details))
 
+    def concat(self, other: CallTable) -> CallTable:
+        """This table's rows followed by `other`'s (texts, sources and labels)."""
+        labels = self.labels + other.labels if self.labels is not None and other.labels is not None else None
+        return CallTable(self.texts + other.texts, self.sources + other.sources, labels)
+
     def errors(self) -> list[str]:
         """Per row: why it could not be used (from transcription), or ''."""
         return [d.get("error", "") for d in self.details] if self.details else [""] * len(self)

@@ -47,7 +47,14 @@ def train(table: CallTable, config: TrainConfig | None = None, val: CallTable | 
         val = known_labels_only(val, sorted(set(table.labels)), "validation data")
 
     model = kind.fit(table, val, config, progress)
-    val_metrics = calibrate_and_choose_threshold(model, val, config)
+    val_probs = model.predict_proba(val.texts)
+    if config.calibration_folds:
+        probs, truth = out_of_fold_proba(kind, table.concat(val), model.labels, config, progress)
+    else:
+        probs, truth = val_probs, val.labels
+    calibrate_and_choose_threshold(model, probs, truth, config)
+    val_metrics = classification_metrics(
+        val.labels, [model.labels[i] for i in model.calibrated(val_probs).argmax(axis=1)], model.labels)
     seconds = time.perf_counter() - started
     history = model.info.training.get("history", [])
     model.info.training = {
@@ -60,23 +67,41 @@ def train(table: CallTable, config: TrainConfig | None = None, val: CallTable | 
     return TrainResult(model, val_metrics, history, seconds)
 
 
-def calibrate_and_choose_threshold(model: Classifier, val: CallTable, config: TrainConfig) -> dict:
-    """Calibrate the model on the validation calls (it never learned from them), then set needs_review below
-    the confidence at which they are right `config.auto_accuracy` of the time; returns their metrics."""
-    from .calibrate import apply_calibrator, fit_calibrator, threshold_for  # scikit-learn: imported when used
+def calibrate_and_choose_threshold(model: Classifier, raw: np.ndarray, truth: list[str], config: TrainConfig) -> None:
+    """Calibrate the model on probabilities of calls it never learned from (validation or out-of-fold), then
+    set needs_review below the confidence at which those calls are right `config.auto_accuracy` of the time."""
+    from .calibrate import fit_calibrator, threshold_for  # scikit-learn: imported when used
 
-    raw = model.predict_proba(val.texts)
-    model.calibrator = fit_calibrator(raw, val.labels, model.labels, config.calibration)
-    probs = apply_calibrator(model.calibrator, raw, model.labels)
-    predicted = [model.labels[i] for i in probs.argmax(axis=1)]
+    model.calibrator = fit_calibrator(raw, truth, model.labels, config.calibration)
+    probs = model.calibrated(raw)
     confidence = probs.max(axis=1)
-    correct = np.array(predicted) == np.array(val.labels)
+    correct = probs.argmax(axis=1) == np.array([model.labels.index(t) for t in truth])
     info = model.info
     info.calibration = config.calibration if model.calibrator is not None else "none"
+    info.calibrated_on = f"{len(truth)} out-of-fold calls" if config.calibration_folds else f"{len(truth)} validation calls"
     info.auto_accuracy = config.auto_accuracy
     info.review_below = threshold_for(confidence, correct, config.auto_accuracy)
     info.expected_coverage = round(float((confidence >= info.review_below).mean()), 4)
-    return classification_metrics(val.labels, predicted, model.labels)
+
+
+def out_of_fold_proba(kind, table: CallTable, labels: list[str], config: TrainConfig,
+                      progress: bool = False) -> tuple[np.ndarray, list[str]]:
+    """Probabilities of every call from a model of `kind` fitted without it (stratified
+    `config.calibration_folds`-fold; each fit holds out its own validation calls); returns (probs, labels)."""
+    from sklearn.model_selection import StratifiedKFold
+    from tqdm.auto import tqdm
+
+    # 2 x folds calls a class: every fit then keeps some of each class after holding out its validation calls
+    check_trainable(table, f"training data for {config.calibration_folds} calibration folds",
+                    min_per_class=2 * config.calibration_folds)
+    folds = StratifiedKFold(n_splits=config.calibration_folds, shuffle=True, random_state=config.seed)
+    probs = np.zeros((len(table), len(labels)))
+    for fit_idx, held_idx in tqdm(list(folds.split(np.zeros(len(table)), table.labels)), desc="calibration folds",
+                                  unit="fit", disable=not progress):
+        fit_part, fit_val = split_stratified(table.subset(fit_idx), config.val_fraction, config.seed)
+        part = kind.fit(fit_part, fit_val, config, progress=False)
+        probs[held_idx] = part.predict_proba(table.subset(held_idx).texts)[:, [part.labels.index(x) for x in labels]]
+    return probs, list(table.labels)
 
 
 def split_stratified(table: CallTable, fraction: float, seed: int) -> tuple[CallTable, CallTable]:
