@@ -173,7 +173,8 @@ def store_url(request, tmp_path):
     from sqlalchemy import create_engine, text
 
     with create_engine(url).begin() as conn:  # each test starts from an empty store
-        conn.execute(text("drop table if exists calls"))
+        for table in ("calls", "corrections", "batches"):
+            conn.execute(text(f"drop table if exists {table}"))
     return url
 
 
@@ -184,3 +185,38 @@ def run_cli(*args: str, check_code: int | None = 0) -> subprocess.CompletedProce
     if check_code is not None:
         assert proc.returncode == check_code, f"exit {proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}"
     return proc
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(*args: str, port: int | None = None):
+    """`callsort serve ARGS` as a real process on loopback; returns (process, base URL) once /healthz answers."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = port or free_port()
+    exe = Path(sys.executable).parent / "callsort"
+    proc = subprocess.Popen([str(exe), "serve", *args, "--port", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, env={**os.environ})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.3)
+        if proc.poll() is not None:
+            break
+    proc.kill()
+    pytest.fail(f"server did not start: {proc.stdout.read().decode()[-2000:]}")

@@ -1,43 +1,21 @@
 """`callsort serve` as a real process on loopback: curl-style requests, a client that hangs up mid-upload,
 and the web page driven in Debian's Chromium by Playwright."""
 
-import os
 import shutil
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from conftest import start_server
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tfidf_dir):
-    port = free_port()
-    exe = Path(sys.executable).parent / "callsort"
-    proc = subprocess.Popen([str(exe), "serve", "--model", str(tfidf_dir), "--port", str(port), "--max-upload-mb", "5"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"server did not start: {proc.stdout.read().decode()[-2000:]}")
+    proc, url = start_server("--model", str(tfidf_dir), "--max-upload-mb", "5")
     yield url
     proc.terminate()
     proc.wait(10)

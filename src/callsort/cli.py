@@ -22,6 +22,7 @@ import typer
 
 from .config import AsrConfig, JobConfig, ServeConfig, Settings, TrainConfig, setting
 from .errors import CallsortError
+from .evaluate import coverage_line, metric_line
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Sort call-centre recordings and transcripts into business categories, offline.")
@@ -115,19 +116,6 @@ def _emit(summary: dict, output: Output, lines: list[str]) -> None:
             typer.echo(line)
 
 
-def _metric_line(m: dict) -> str:
-    return (f"accuracy {m['accuracy']:.3f} · macro-F1 {m['macro_f1']:.3f} · weighted-F1 {m['weighted_f1']:.3f}"
-            f" · n={m.get('n', '?')}")
-
-
-def _coverage_line(c: dict) -> str:
-    """What the confidence is worth: how many calls can be labelled without a person, and how right they are."""
-    let_through = (f"; the model's threshold lets {c['auto_share']:.0%} through, {c['auto_accuracy']:.0%} right"
-                   if c.get("auto_accuracy") is not None else "; the model's threshold lets none through")
-    return (f"coverage: {c['coverage_at_90']:.0%} of calls can be auto-labelled at ≥ 90 % accuracy, "
-            f"{c['coverage_at_95']:.0%} at ≥ 95 % (ECE {c['ece']:.3f}){let_through}")
-
-
 @app.command()
 @settings_options(config=TrainConfig, asr=AsrConfig, output=Output)
 def train(
@@ -140,11 +128,14 @@ def train(
     val: Annotated[Optional[Path], typer.Option(help="Validation calls for early stopping.")] = None,
     test: Annotated[Optional[Path], typer.Option(help="Test calls: scored after training, report in OUT/report.")] = None,
     cv: Annotated[int, typer.Option(help="Run stratified K-fold cross-validation instead (K >= 2).")] = 0,
+    corrections: Annotated[Optional[str], typer.Option(
+        help="Results store whose reviewed calls join the training data (a corrected label wins).")] = None,
     audio_column: AudioColumn = None,
     encoding: Encoding = "utf-8",
 ) -> None:
     """Train a classifier on labelled transcripts or recordings (or cross-validate with --cv)."""
     from .pipeline import load_calls
+    from .review import add_corrections
     from .train import cross_validate, train_and_save
 
     progress = _setup(output)
@@ -152,7 +143,11 @@ def train(
     def load(path):
         return load_calls(path, text_column, label_column, encoding, audio_column, asr, progress)
 
-    table = load(data)
+    table, used = load(data), None
+    if corrections:
+        table, used = add_corrections(table, corrections)
+        logging.getLogger("callsort").info("corrections from %s: %d used (%d relabelled a call of the data, "
+                                           "%d added)", corrections, used["used"], used["relabelled"], used["added"])
     if cv:
         if cv < 2:
             raise CallsortError("--cv needs K >= 2")
@@ -162,20 +157,22 @@ def train(
                   for m in ("accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall")]
         _emit(summary, output, lines + [f"report: {out}/cv_metrics.json"])
         return
-    result = train_and_save(table, out, config, load(val) if val else None, load(test) if test else None, progress)
+    result = train_and_save(table, out, config, load(val) if val else None, load(test) if test else None, progress,
+                            corrections=used)
     training = result.model.info.training
     summary = {"model_dir": str(out), "labels": result.model.labels, "train_seconds": round(result.seconds, 1),
                "val_metrics": training["val_metrics"], "test_metrics": training.get("test_metrics"),
                "review_below": result.model.review_below, "calibration": result.model.info.calibration,
                "calibrated_on": result.model.info.calibrated_on,
-               "expected_coverage": result.model.info.expected_coverage, "skipped_empty": table.skipped}
+               "expected_coverage": result.model.info.expected_coverage, "skipped_empty": table.skipped,
+               "corrections": used}
     lines = [f"trained {config.model} model on {training['data']['train_calls']} calls in {result.seconds:.0f} s → {out}",
-             f"validation: {_metric_line({**training['val_metrics'], 'n': training['data']['val_calls']})}",
+             f"validation: {metric_line({**training['val_metrics'], 'n': training['data']['val_calls']})}",
              f"review:     calls under confidence {result.model.review_below:.2f} need review "
              f"({result.model.info.calibration} calibration); {result.model.info.expected_coverage:.0%} of the "
              f"{result.model.info.calibrated_on} were above it, for ≥ {result.model.info.auto_accuracy:.0%} accuracy"]
     if training.get("test_metrics"):
-        lines += [f"test:       {_metric_line(training['test_metrics'])}", f"report:     {out / 'report'}"]
+        lines += [f"test:       {metric_line(training['test_metrics'])}", f"report:     {out / 'report'}"]
     _emit(summary, output, lines)
 
 
@@ -200,7 +197,7 @@ def evaluate(
     read_model_info(model)  # a bad --model fails before any recognition
     table = load_calls(data, text_column, label_column, encoding, audio_column, asr, progress)
     metrics = run_evaluate(load_model(model), table, out, progress=progress)
-    _emit(metrics, output, [_metric_line(metrics), _coverage_line(metrics["confidence"]), f"report: {out}"])
+    _emit(metrics, output, [metric_line(metrics), coverage_line(metrics["confidence"]), f"report: {out}"])
 
 
 @app.command()
@@ -313,6 +310,29 @@ def transcribe(
         raise typer.Exit(EXIT_PARTIAL)
 
 
+@app.command("corrections")
+@settings_options(output=Output)
+def corrections_export(
+    store: Annotated[str, typer.Argument(help="Results store (SQLite file or SQLAlchemy URL) of the reviewed calls.")],
+    output: Output,
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV or JSONL file to write.")] = Path("corrections.csv"),
+    history: Annotated[bool, typer.Option(help="Every correction, not only the latest of each call.")] = False,
+) -> None:
+    """Export reviewers' corrections: source, content hash, text, label, reason, reviewer, time."""
+    from .review import export_corrections
+    from .store import JobStore
+
+    _setup(output)
+    if "://" not in store and not Path(store).is_file():
+        raise CallsortError(f"{store}: no such results store")
+    jobs_store = JobStore(store)
+    try:
+        count = export_corrections(jobs_store, out, history)
+    finally:
+        jobs_store.close()
+    _emit({"corrections": count, "out": str(out)}, output, [f"{count} corrections → {out}"])
+
+
 @app.command()
 @settings_options(config=ServeConfig, asr=AsrConfig)
 def serve(model: ModelDir, config: ServeConfig, asr: AsrConfig) -> None:
@@ -345,37 +365,13 @@ def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo's model, report and predictions.")] = Path("callsort-demo"),
 ) -> None:
     """Train on the built-in sample calls, evaluate, and classify a few new calls and two recordings."""
-    from .demo import run_demo
+    from .demo import print_summary, run_demo
 
     summary = run_demo(out, progress=_setup(output))
     if output.json:
         _emit(summary, output, [])
         return
-    _print_demo(summary)
-
-
-def _print_demo(summary: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    table = Table(title="callsort demo: new calls classified", show_lines=True)
-    for column in ("call", "label", "confidence", "review?"):
-        table.add_column(column)
-    for row in summary["rows"]:
-        snippet = row["text"][:90] + ("…" if len(row["text"]) > 90 else "")
-        table.add_row(snippet, row["label"], f"{row['confidence']:.2f}", "yes" if row["needs_review"] else "")
-    console.print(table)
-    for row in summary["audio_rows"]:
-        console.print(f"\n[bold]{Path(row['source']).name}[/bold] ({row['duration_s']:.0f} s, Whisper "
-                      f"{row['asr_model']}) → [bold]{row['label']}[/bold] ({row['confidence']:.2f})")
-        console.print(row["transcript"], highlight=False)
-    console.print()
-    console.print(f"held-out sample calls: {_metric_line(summary['test_metrics'])}")
-    console.print(_coverage_line(summary["test_confidence"]))
-    console.print(f"model:  {summary['model_dir']}  (trained in {summary['train_seconds']:.0f} s)")
-    console.print(f"report: {summary['report_dir']}")
-    console.print(f"predictions: {summary['predictions']}, {summary['recordings']}")
+    print_summary(summary)
 
 
 def main() -> None:

@@ -156,9 +156,24 @@ class ServeConfig(Settings):
     api_key: str | None = setting(None, "Require this key on every route that shows call content (x-api-key or "
                                         "Authorization: Bearer).", envvar="CALLSORT_API_KEY")
     max_upload_mb: float = setting(50.0, "Largest request body accepted (413 above).")
+    reviewer_key: str | None = setting(None, "A second key that may review (see calls, recordings and "
+                                             "transcripts, correct labels) but not start folder batches; needs "
+                                             "--api-key.", envvar="CALLSORT_REVIEWER_KEY")
+    review_below: float | None = setting(None, "Flag calls under this confidence for review instead of the "
+                                               "model's own threshold (as predict --review-below).")
+    store: str | None = setting(None, "Results store (SQLite file or SQLAlchemy URL): enables batches, the "
+                                      "review queue and corrections.")
+    uploads: str | None = setting(None, "Folder for uploaded batches (default: beside a SQLite store, "
+                                        "STORE.uploads/).")
 
     def check(self) -> None:
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be 1..65535, got {self.port}")
         if self.max_upload_mb <= 0:
             raise ConfigError(f"max_upload_mb must be positive, got {self.max_upload_mb}")
+        if self.reviewer_key and not self.api_key:
+            raise ConfigError("--reviewer-key needs --api-key (the reviewer key grants less than the API key)")
+        if self.store and not self.uploads:
+            if "://" in self.store:
+                raise ConfigError("--uploads FOLDER is needed with a database URL as --store")
+            self.uploads = f"{self.store}.uploads"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .config import AsrConfig, TrainConfig
 from .data import CallTable, read_calls
+from .evaluate import coverage_line, metric_line
 from .pipeline import classify_calls, write_rows
 from .train import train_and_save
 from .transcribe import Transcriber
@@ -46,3 +47,28 @@ def run_demo(out_dir: str | Path = "callsort-demo", config: TrainConfig | None =
         "recordings": str(out_dir / "recordings.csv"),
         "audio_rows": [row.to_dict() for row in audio_rows],
     }
+
+
+def print_summary(summary: dict) -> None:
+    """The demo's summary for people: the new calls, the recordings and their transcripts, the figures."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title="callsort demo: new calls classified", show_lines=True)
+    for column in ("call", "label", "confidence", "review?"):
+        table.add_column(column)
+    for row in summary["rows"]:
+        snippet = row["text"][:90] + ("…" if len(row["text"]) > 90 else "")
+        table.add_row(snippet, row["label"], f"{row['confidence']:.2f}", "yes" if row["needs_review"] else "")
+    console.print(table)
+    for row in summary["audio_rows"]:
+        console.print(f"\n[bold]{Path(row['source']).name}[/bold] ({row['duration_s']:.0f} s, Whisper "
+                      f"{row['asr_model']}) → [bold]{row['label']}[/bold] ({row['confidence']:.2f})")
+        console.print(row["transcript"], highlight=False)
+    console.print()
+    console.print(f"held-out sample calls: {metric_line(summary['test_metrics'])}")
+    console.print(coverage_line(summary["test_confidence"]))
+    console.print(f"model:  {summary['model_dir']}  (trained in {summary['train_seconds']:.0f} s)")
+    console.print(f"report: {summary['report_dir']}")
+    console.print(f"predictions: {summary['predictions']}, {summary['recordings']}")

@@ -167,3 +167,17 @@ def plot_reliability(confidence, correct, report: dict, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def metric_line(m: dict) -> str:
+    """Accuracy and F1 of a metrics dict on one line."""
+    return (f"accuracy {m['accuracy']:.3f} · macro-F1 {m['macro_f1']:.3f} · weighted-F1 {m['weighted_f1']:.3f}"
+            f" · n={m.get('n', '?')}")
+
+
+def coverage_line(c: dict) -> str:
+    """What the confidence is worth: how many calls can be labelled without a person, and how right they are."""
+    let_through = (f"; the model's threshold lets {c['auto_share']:.0%} through, {c['auto_accuracy']:.0%} right"
+                   if c.get("auto_accuracy") is not None else "; the model's threshold lets none through")
+    return (f"coverage: {c['coverage_at_90']:.0%} of calls can be auto-labelled at ≥ 90 % accuracy, "
+            f"{c['coverage_at_95']:.0%} at ≥ 95 % (ECE {c['ece']:.3f}){let_through}")

@@ -7,6 +7,7 @@ Recognition runs before the text model is loaded, so the two memory peaks never 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -163,17 +164,23 @@ def write_rows(rows: list, path: str | Path) -> Path:
     path = check_output_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = [r.to_dict() if isinstance(r, ResultRow) else r for r in rows]
-    columns = list(dict.fromkeys(k for row in rows for k in row))
     with open(path, "w", newline="", encoding="utf-8") as f:
         if path.suffix.lower() == ".jsonl":
             for row in rows:
                 f.write(json.dumps(row) + "\n")
         else:
-            writer = csv.DictWriter(f, fieldnames=columns)
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+            f.write(csv_text(rows))
     return path
+
+
+def csv_text(rows: list[dict], columns: list[str] | None = None) -> str:
+    """Rows as CSV text: nested values as JSON, booleans as true/false; columns in first-seen order."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns or list(dict.fromkeys(k for row in rows for k in row)))
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+    return out.getvalue()
 
 
 def _csv_cell(value):

@@ -13,8 +13,13 @@ from .classifier import load_model
 from .config import AsrConfig, ServeConfig
 from .data import CallTable
 from .errors import CallsortError
+from .batches import BatchRunner
 from .pipeline import classify_calls
+from .review_routes import add_review_routes
+from .store import JobStore
 from .transcribe import Transcriber
+
+KEY_COOKIE = "callsort_key"
 
 UPLOAD_CHUNK = 1 << 20
 
@@ -62,25 +67,39 @@ class BodyLimit:
 
 
 class Service:
-    """What the routes share: the text model and Whisper (loaded once, at start), and the settings."""
+    """What the routes share: the text model and Whisper (loaded once, at start), the settings, and with a
+    results store the batches (batches.BatchRunner), resumed if a stopped service left some unfinished."""
 
     def __init__(self, model_dir: str | Path, config: ServeConfig, asr: AsrConfig):
         self.model_dir, self.config = Path(model_dir), config
         self.model = load_model(model_dir)
         self.transcriber = Transcriber(asr)
         self.transcriber.load()
+        self.store = self.batches = None
+        if config.store:
+            self.store = JobStore(config.store)
+            self.batches = BatchRunner(self.store, self.model, asr, Path(config.uploads),
+                                       review_below=config.review_below)
+            self.batches.resume()
 
     def classify(self, calls: CallTable) -> list[dict]:
-        return [row.to_dict() for row in classify_calls(calls, self.model, self.transcriber)]
+        return [row.to_dict() for row in classify_calls(calls, self.model, self.transcriber, self.config.review_below)]
 
-    def key_ok(self, headers) -> bool:
+    def role(self, headers, cookie: str | None = None) -> str | None:
+        """Who is asking: 'admin' (the API key, or no key configured), 'reviewer' (the reviewer key) or None.
+        `cookie` is the page's key cookie, accepted where an <audio> element cannot send a header."""
         if not self.config.api_key:
-            return True
+            return "admin"
         given = headers.get("x-api-key") or ""
         auth = headers.get("authorization") or ""
         if auth.lower().startswith("bearer "):
             given = given or auth[7:].strip()
-        return hmac.compare_digest(given.encode(), self.config.api_key.encode())  # constant time
+        given = (given or cookie or "").encode()
+        if hmac.compare_digest(given, self.config.api_key.encode()):  # constant time
+            return "admin"
+        if self.config.reviewer_key and hmac.compare_digest(given, self.config.reviewer_key.encode()):
+            return "reviewer"
+        return None
 
 
 async def read_calls_from(request) -> tuple[CallTable, list[str]]:
@@ -134,14 +153,14 @@ def create_app(model_dir: str | Path, config: ServeConfig | None = None, asr: As
                   description="Classify call transcripts and recordings into business categories.")
 
     def require_key(request: Request) -> None:
-        if not service.key_ok(request.headers):
+        if service.role(request.headers) is None:
             raise HTTPException(401, "missing or wrong API key (x-api-key or Authorization: Bearer)")
 
     @app.get("/healthz")
     def healthz() -> dict:
         """Liveness, and what the service classifies with (no call content, so no API key needed)."""
         return {"status": "ok", "model": service.model_dir.name, "labels": service.model.labels,
-                "asr_model": service.transcriber.model_name}
+                "asr_model": service.transcriber.model_name, "review": service.batches is not None}
 
     @app.post("/v1/classify", dependencies=[Depends(require_key)])
     async def classify_one(request: Request) -> dict:
@@ -160,6 +179,8 @@ def create_app(model_dir: str | Path, config: ServeConfig | None = None, asr: As
     @app.exception_handler(CallsortError)
     async def callsort_error(_request, exc: CallsortError):
         return JSONResponse({"detail": str(exc)}, 422)
+
+    add_review_routes(app, service)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:

@@ -47,6 +47,30 @@ def _tables():
         UniqueConstraint("job", "source", "content_hash"),
         Index("ix_calls_job_state", "job", "state"),
     )
+    # A person's label for a call. Never updated: a later correction of the same call supersedes (history kept).
+    Table(
+        "corrections", metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("call_id", Integer, nullable=False),
+        Column("source", Text, nullable=False),
+        Column("content_hash", String(64), nullable=False),
+        Column("text", Text),  # the transcript the reviewer read
+        Column("predicted", String(200)),  # what the model had said
+        Column("label", String(200), nullable=False),
+        Column("reason", Text),
+        Column("reviewer", String(200)),
+        Column("created_at", Float, nullable=False),
+        Index("ix_corrections_call", "call_id"),
+    )
+    # A batch the service was given (uploads or a folder): where its recordings live and which calls it holds.
+    Table(
+        "batches", metadata,
+        Column("id", String(32), primary_key=True),
+        Column("job", String(64), nullable=False),
+        Column("folder", Text, nullable=False),  # recordings of this batch are served from here only
+        Column("call_ids", Text, nullable=False),  # JSON list of calls.id
+        Column("created_at", Float, nullable=False),
+    )
     return metadata, calls
 
 
@@ -174,6 +198,62 @@ class JobStore:
                                 .where(c.c.job == job)).all()
         return {(r.source, r.content_hash): {"state": r.state, "attempts": r.attempts, "error": r.error,
                                              "result": json.loads(r.result) if r.result else None} for r in rows}
+
+    def rows(self, ids: list[int]) -> list[dict]:
+        """Calls by id, in the order given: id, source, content_hash, state, attempts, error, result."""
+        from sqlalchemy import select
+
+        c, found = self.calls, {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                for r in conn.execute(select(c.c.id, c.c.source, c.c.content_hash, c.c.state, c.c.attempts, c.c.error,
+                                             c.c.result).where(c.c.id.in_(ids[start:start + 500]))).all():
+                    found[r.id] = {"id": r.id, "source": r.source, "content_hash": r.content_hash, "state": r.state,
+                                   "attempts": r.attempts, "error": r.error,
+                                   "result": json.loads(r.result) if r.result else None}
+        return [found[i] for i in ids if i in found]
+
+    def add_batch(self, batch_id: str, job: str, folder: str, call_ids: list[int]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(self.table("batches").insert().values(id=batch_id, job=job, folder=folder,
+                                                                call_ids=json.dumps(call_ids), created_at=time.time()))
+
+    def batches(self) -> list[dict]:
+        """Every batch, newest first: id, job, folder, call_ids, created_at."""
+        from sqlalchemy import select
+
+        b = self.table("batches")
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(b).order_by(b.c.created_at.desc())).all()
+        return [{**r._asdict(), "call_ids": json.loads(r.call_ids)} for r in rows]
+
+    def correct(self, call_id: int, label: str, reason: str | None = None, reviewer: str | None = None) -> dict:
+        """Record a person's label for a stored call (with the transcript and prediction it had); returns it."""
+        row = self.rows([call_id])
+        if not row:
+            raise InputError(f"call {call_id}: not in the results store")
+        result = row[0]["result"] or {}
+        values = {"call_id": call_id, "source": row[0]["source"], "content_hash": row[0]["content_hash"],
+                  "text": result.get("transcript") or result.get("text"), "predicted": result.get("label"),
+                  "label": label, "reason": reason or None, "reviewer": reviewer or None, "created_at": time.time()}
+        with self.engine.begin() as conn:
+            values["id"] = conn.execute(self.table("corrections").insert().values(**values)).inserted_primary_key[0]
+        return values
+
+    def corrections(self, history: bool = False) -> list[dict]:
+        """Corrections, oldest first; without `history` only the latest of each call (the one that counts)."""
+        from sqlalchemy import select
+
+        k = self.table("corrections")
+        with self.engine.connect() as conn:
+            rows = [r._asdict() for r in conn.execute(select(k).order_by(k.c.id)).all()]
+        if history:
+            return rows
+        latest = {r["call_id"]: r for r in rows}  # later ids supersede earlier ones
+        return sorted(latest.values(), key=lambda r: r["id"])
+
+    def table(self, name: str):
+        return self.metadata.tables[name]
 
     def summary(self) -> list[dict]:
         """Per job: how many calls are in each state, and the failures with their reasons."""

@@ -130,9 +130,13 @@ def _versions() -> dict:
 
 
 def train_and_save(table: CallTable, out_dir: str | Path, config: TrainConfig | None = None,
-                   val: CallTable | None = None, test: CallTable | None = None, progress: bool = True) -> TrainResult:
-    """Train, score on `test` (report in `out_dir/report`), and save the model folder."""
+                   val: CallTable | None = None, test: CallTable | None = None, progress: bool = True,
+                   corrections: dict | None = None) -> TrainResult:
+    """Train, score on `test` (report in `out_dir/report`), and save the model folder. `corrections` (the
+    counts of review.add_corrections) is recorded in callsort.json."""
     result = train(table, config, val, progress)
+    if corrections is not None:
+        result.model.info.training["corrections"] = corrections
     out_dir = Path(out_dir)
     if test is not None:
         metrics = evaluate(result.model, test, out_dir / "report", progress=progress)
