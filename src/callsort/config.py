@@ -63,7 +63,8 @@ class TrainConfig(Settings):
                                        "every epoch).", ("macro_f1", "loss", "none"))
     patience: int = setting(3, "Evaluations without improvement before stopping.")
     val_fraction: float = setting(0.12, "Share of the training calls held out for early stopping without --val.")
-    tfidf_min_char: int = setting(2, "Shortest character n-gram of the tf-idf features (2 to 5).")
+    tfidf_min_char: int = setting(3, "Shortest character n-gram of the tf-idf features (2 to 5; 3 was chosen by "
+                                     "CV, benchmarks/results/accuracy.md).")
     tfidf_weight: float = setting(0.7, "Weight of the tf-idf model's probabilities in the blend, 0..1.")
     calibration: str = setting("temperature", "Calibrate probabilities on the validation calls: temperature "
                                "scaling, isotonic, or none.", ("temperature", "isotonic", "none"))
