@@ -38,6 +38,8 @@ class Prediction:
     label: str
     confidence: float
     probabilities: dict[str, float]
+    reason: str = ""  # why the lead was not booked, for the categories that carry a reason (reasons.py)
+    reason_confidence: float | None = None
 
 
 @dataclass
@@ -52,6 +54,7 @@ class ModelInfo:
     calibrated_on: str = ""  # which calls calibration and review_below were fitted on ("70 validation calls")
     auto_accuracy: float = 0.9  # the accuracy review_below was chosen to give the calls it lets through
     expected_coverage: float | None = None  # share of the validation calls review_below let through
+    reasons: dict = field(default_factory=dict)  # the lost-lead reason model, when trained (reasons.py)
     training: dict = field(default_factory=dict)  # settings, data, validation/test metrics, history, versions
     callsort_version: str = ""
     format_version: int = FORMAT_VERSION
@@ -67,6 +70,7 @@ class Classifier:
         self.info = ModelInfo(self.kind, self.labels, dict(params or {}), callsort_version=__version__)
         self.path: Path | None = None  # the folder it was loaded from or saved to
         self.calibrator = None  # fitted by train.train on calls the model did not learn from (calibrate.py)
+        self.reasons = None  # a reasons.ReasonModel when trained with a reason column
 
     # -- what a kind implements ---------------------------------------------------------------------------
     @classmethod
@@ -111,9 +115,14 @@ class Classifier:
         """Label one text (returns a Prediction) or a list of texts (returns a list of Predictions), with
         calibrated probabilities."""
         single = isinstance(texts, str)
-        probs = self.calibrated_proba([texts] if single else [str(t) for t in texts], progress=progress)
+        texts = [texts] if single else [str(t) for t in texts]
+        probs = self.calibrated_proba(texts, progress=progress)
         predictions = [Prediction(self.labels[int(row.argmax())], float(row.max()),
                                   {label: float(p) for label, p in zip(self.labels, row)}) for row in probs]
+        if self.reasons is not None:  # a reason for the calls predicted in a category that carries one
+            asks = [i for i, p in enumerate(predictions) if p.label in self.reasons.for_labels]
+            for i, reason, confidence in zip(asks, *self.reasons.predict([texts[i] for i in asks])):
+                predictions[i].reason, predictions[i].reason_confidence = reason, float(confidence)
         return predictions[0] if single else predictions
 
     def save(self, folder: str | Path) -> Path:
@@ -125,6 +134,9 @@ class Classifier:
             import joblib
 
             joblib.dump(self.calibrator, folder / CALIBRATION_FILE)
+        if self.reasons is not None:
+            self.reasons.save(folder)
+            self.info.reasons = self.reasons.describe()
         (folder / INFO_FILE).write_text(json.dumps(asdict(self.info), indent=2, default=str))
         self.path = folder.resolve()
         return folder
@@ -175,6 +187,10 @@ def load_model(folder: str | Path) -> Classifier:
             import joblib
 
             model.calibrator = joblib.load(folder / CALIBRATION_FILE)
+        if info.reasons:
+            from .reasons import ReasonModel
+
+            model.reasons = ReasonModel.load(folder, info.reasons)
     except (OSError, ValueError, EOFError, KeyError) as exc:
         raise ModelError(f"{folder}: model files are missing or damaged ({str(exc).splitlines()[0]})") from None
     model.info = info

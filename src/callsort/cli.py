@@ -91,6 +91,8 @@ def _option_type(f, hint):
 TextColumn = Annotated[str, typer.Option(help="Column holding the transcript (case-insensitive).")]
 LabelColumn = Annotated[str, typer.Option(help="Column holding the category (case-insensitive).")]
 Encoding = Annotated[str, typer.Option(help="Text encoding of the input files.")]
+ReasonColumn = Annotated[Optional[str], typer.Option(
+    help="Column holding why a lead was not booked (e.g. Reason): trains / scores the lost-lead reason model.")]
 AudioColumn = Annotated[Optional[str], typer.Option(
     help="Column of a table naming recordings (relative to the table) to transcribe instead of reading text.")]
 ModelDir = Annotated[Path, typer.Option("--model", "-m", help="A model folder written by `callsort train`.")]
@@ -130,6 +132,7 @@ def train(
     cv: Annotated[int, typer.Option(help="Run stratified K-fold cross-validation instead (K >= 2).")] = 0,
     corrections: Annotated[Optional[str], typer.Option(
         help="Results store whose reviewed calls join the training data (a corrected label wins).")] = None,
+    reason_column: ReasonColumn = None,
     audio_column: AudioColumn = None,
     encoding: Encoding = "utf-8",
 ) -> None:
@@ -141,7 +144,7 @@ def train(
     progress = _setup(output)
 
     def load(path):
-        return load_calls(path, text_column, label_column, encoding, audio_column, asr, progress)
+        return load_calls(path, text_column, label_column, encoding, audio_column, asr, progress, reason_column)
 
     table, used = load(data), None
     if corrections:
@@ -185,6 +188,7 @@ def evaluate(
     asr: AsrConfig, output: Output,
     text_column: TextColumn = "text",
     label_column: LabelColumn = "label",
+    reason_column: ReasonColumn = None,
     audio_column: AudioColumn = None,
     encoding: Encoding = "utf-8",
 ) -> None:
@@ -195,9 +199,14 @@ def evaluate(
 
     progress = _setup(output)
     read_model_info(model)  # a bad --model fails before any recognition
-    table = load_calls(data, text_column, label_column, encoding, audio_column, asr, progress)
+    table = load_calls(data, text_column, label_column, encoding, audio_column, asr, progress, reason_column)
     metrics = run_evaluate(load_model(model), table, out, progress=progress)
-    _emit(metrics, output, [metric_line(metrics), coverage_line(metrics["confidence"]), f"report: {out}"])
+    lines = [metric_line(metrics), coverage_line(metrics["confidence"])]
+    if metrics.get("reasons"):
+        r = metrics["reasons"]
+        lines.append(f"reasons: macro-F1 {r['macro_f1']:.3f}, accuracy {r['accuracy']:.3f} on {r['n']} not-booked "
+                     f"calls (always '{r['majority']}': accuracy {r['majority_accuracy']:.3f})")
+    _emit(metrics, output, lines + [f"report: {out}"])
 
 
 @app.command()

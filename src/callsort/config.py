@@ -71,6 +71,7 @@ class TrainConfig(Settings):
     calibration_folds: int = setting(0, "Calibrate and set the review threshold on out-of-fold probabilities of "
                                         "this many extra fits over all the training calls (costs that many times "
                                         "the training; cheap for tfidf); 0 = on the validation calls.")
+    reason_min_calls: int = setting(5, "With a reason column: reasons with fewer calls are folded into 'Other'.")
     auto_accuracy: float = setting(0.9, "needs_review is set below the confidence at which the validation calls "
                                         "let through are right this often.")
     seed: int = setting(42, "Seeds splits, initialisation and data order.")

@@ -31,6 +31,7 @@ class CallTable:
     skipped: int = 0  # rows dropped because their text was empty
     audio: list[str | None] | None = None  # recording per row, when the calls are audio
     details: list[dict] | None = None  # per row: transcript, duration_s, asr_model, error
+    reasons: list[str] | None = None  # why a lead was not booked, when the data says ('' = unknown)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -40,12 +41,13 @@ class CallTable:
             return [values[i] for i in index] if values is not None else None
 
         return CallTable(pick(self.texts), pick(self.sources), pick(self.labels), 0, pick(self.audio),
-                         pick(self.details))
+                         pick(self.details), pick(self.reasons))
 
     def concat(self, other: CallTable) -> CallTable:
         """This table's rows followed by `other`'s (texts, sources and labels)."""
         labels = self.labels + other.labels if self.labels is not None and other.labels is not None else None
-        return CallTable(self.texts + other.texts, self.sources + other.sources, labels)
+        reasons = self.reasons + other.reasons if self.reasons is not None and other.reasons is not None else None
+        return CallTable(self.texts + other.texts, self.sources + other.sources, labels, reasons=reasons)
 
     def errors(self) -> list[str]:
         """Per row: why it could not be used (from transcription), or ''."""
@@ -65,6 +67,12 @@ def normalise_label(label: object) -> str:
     return re.sub(r"\s+", " ", str(label)).strip()
 
 
+def normalise_reason(value: object) -> str:
+    """Like a label, with typographic apostrophes made plain ("Couldn’t" = "Couldn't"); blank stays ''."""
+    text = normalise_label(re.sub(r"[\u2018\u2019\u02bc`\u00b4]", "'", "" if value is None else str(value)))
+    return "" if text.lower() in ("nan", "none") else text
+
+
 def read_calls(
     path: str | Path,
     text_column: str = "text",
@@ -72,6 +80,7 @@ def read_calls(
     encoding: str = "utf-8",
     drop_empty: bool = True,
     audio_column: str | None = None,
+    reason_column: str | None = None,
 ) -> CallTable:
     """Read calls from CSV, TSV, JSONL, Parquet, a folder of .txt files, or recordings (a file or a folder).
 
@@ -84,7 +93,9 @@ def read_calls(
     want_labels = label_column is not None
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
-    audio = None
+    audio = reasons = None
+    if reason_column is not None and (path.is_dir() or is_audio(path)):
+        raise InputError(f"{path}: a reason column needs a table (CSV, TSV, JSONL or Parquet)")
     if path.is_dir():
         recordings = sorted(p for p in path.rglob("*") if p.is_file() and is_audio(p))
         if recordings:
@@ -99,8 +110,9 @@ def read_calls(
                              "or a folder with one sub-folder per label")
         texts, sources, labels, audio = [""], [str(path)], None, [str(path)]
     else:
-        texts, sources, labels, audio = _read_table(path, text_column, label_column, encoding, audio_column)
-    table = CallTable(texts, sources, labels, audio=audio)
+        texts, sources, labels, audio, reasons = _read_table(path, text_column, label_column, encoding, audio_column,
+                                                             reason_column)
+    table = CallTable(texts, sources, labels, audio=audio, reasons=reasons)
     if drop_empty:
         keep = [i for i, t in enumerate(texts) if t.strip() or (audio and audio[i])]
         if len(keep) < len(texts):
@@ -127,7 +139,8 @@ def usable_calls(table: CallTable, where: str) -> CallTable:
     return table
 
 
-def _read_table(path: Path, text_column: str, label_column: str | None, encoding: str, audio_column: str | None):
+def _read_table(path: Path, text_column: str, label_column: str | None, encoding: str, audio_column: str | None,
+                reason_column: str | None = None):
     import pandas as pd
 
     fmt = TABLE_FORMATS.get(path.suffix.lower())
@@ -170,7 +183,10 @@ def _read_table(path: Path, text_column: str, label_column: str | None, encoding
     if label_column is not None:
         label_col = _find_column(frame, label_column, path, "label")
         labels = [normalise_label(_as_text(v)) for v in frame[label_col]]
-    return texts, sources, labels, audio
+    reasons = None
+    if reason_column is not None:
+        reasons = [normalise_reason(_as_text(v)) for v in frame[_find_column(frame, reason_column, path, "reason")]]
+    return texts, sources, labels, audio, reasons
 
 
 def _find_column(frame, name: str, path: Path, role: str) -> str:

@@ -25,8 +25,8 @@ def run_demo(out_dir: str | Path = "callsort-demo", config: TrainConfig | None =
     out_dir = Path(out_dir)
     # the sample is tiny (64 short calls): more passes over it, same recipe otherwise
     config = config or TrainConfig(epochs=10, patience=3)
-    train_table = read_calls(sample_path("sample_calls.csv"))
-    test_table = read_calls(sample_path("sample_test.csv"))
+    train_table = read_calls(sample_path("sample_calls.csv"), reason_column="reason")
+    test_table = read_calls(sample_path("sample_test.csv"), reason_column="reason")
     result = train_and_save(train_table, out_dir / "model", config, test=test_table, progress=progress)
     new_calls = read_calls(sample_path("sample_new_calls.csv"), label_column=None)
     rows = list(classify_calls(new_calls, result.model))
@@ -42,6 +42,7 @@ def run_demo(out_dir: str | Path = "callsort-demo", config: TrainConfig | None =
         "predictions": str(out_dir / "predictions.csv"),
         "test_metrics": result.model.info.training["test_metrics"],
         "test_confidence": result.model.info.training["test_metrics"]["confidence"],
+        "test_reasons": result.model.info.training["test_metrics"].get("reasons"),
         "train_seconds": round(result.seconds, 1),
         "rows": [{**row.to_dict(), "text": text} for row, text in zip(rows, new_calls.texts)],
         "recordings": str(out_dir / "recordings.csv"),
@@ -56,11 +57,12 @@ def print_summary(summary: dict) -> None:
 
     console = Console()
     table = Table(title="callsort demo: new calls classified", show_lines=True)
-    for column in ("call", "label", "confidence", "review?"):
+    for column in ("call", "label", "confidence", "review?", "why not booked"):
         table.add_column(column)
     for row in summary["rows"]:
         snippet = row["text"][:90] + ("…" if len(row["text"]) > 90 else "")
-        table.add_row(snippet, row["label"], f"{row['confidence']:.2f}", "yes" if row["needs_review"] else "")
+        table.add_row(snippet, row["label"], f"{row['confidence']:.2f}", "yes" if row["needs_review"] else "",
+                      row["reason"])
     console.print(table)
     for row in summary["audio_rows"]:
         console.print(f"\n[bold]{Path(row['source']).name}[/bold] ({row['duration_s']:.0f} s, Whisper "
@@ -69,6 +71,10 @@ def print_summary(summary: dict) -> None:
     console.print()
     console.print(f"held-out sample calls: {metric_line(summary['test_metrics'])}")
     console.print(coverage_line(summary["test_confidence"]))
+    if summary.get("test_reasons"):
+        r = summary["test_reasons"]
+        console.print(f"lost-lead reasons: accuracy {r['accuracy']:.3f} on {r['n']} not-booked calls "
+                      f"(always '{r['majority']}': {r['majority_accuracy']:.3f})")
     console.print(f"model:  {summary['model_dir']}  (trained in {summary['train_seconds']:.0f} s)")
     console.print(f"report: {summary['report_dir']}")
     console.print(f"predictions: {summary['predictions']}, {summary['recordings']}")

@@ -50,9 +50,30 @@ def evaluate(model, table, out_dir: str | Path | None = None, progress: bool = F
     confidence = np.array([p.confidence for p in predictions])
     metrics["confidence"] = confidence_report(confidence, np.array(predicted) == np.array(table.labels),
                                               model.review_below)
+    reasons = reason_metrics(model, table)
+    if reasons:
+        metrics["reasons"] = reasons
     if out_dir is not None:
         write_report(out_dir, metrics, table, predictions)
     return metrics
+
+
+def reason_metrics(model, table) -> dict | None:
+    """Lost-lead reasons scored on the calls whose true category carries one and whose true reason is known
+    (whatever the predicted category), beside always answering the commonest training reason."""
+    if model.reasons is None or table.reasons is None:
+        return None
+    rows = [i for i, (label, reason) in enumerate(zip(table.labels, table.reasons))
+            if label in model.reasons.for_labels and reason]
+    if not rows:
+        return None
+    truth = [model.reasons.target(table.reasons[i]) for i in rows]
+    predicted, _ = model.reasons.predict([table.texts[i] for i in rows])
+    metrics = classification_metrics(truth, predicted, model.reasons.reasons)
+    majority = max(model.reasons.counts, key=model.reasons.counts.get) if model.reasons.counts else truth[0]
+    baseline = classification_metrics(truth, [majority] * len(truth), model.reasons.reasons)
+    return {**metrics, "majority": majority, "majority_accuracy": baseline["accuracy"],
+            "majority_macro_f1": baseline["macro_f1"]}
 
 
 def write_report(out_dir: str | Path, metrics: dict, table, predictions) -> Path:
@@ -75,6 +96,8 @@ def write_report(out_dir: str | Path, metrics: dict, table, predictions) -> Path
     plot_per_class_f1(metrics, out / "per_class_f1.png")
     plot_reliability(np.array([p.confidence for p in predictions]), np.array(predicted) == np.array(table.labels),
                      metrics["confidence"], out / "reliability.png")
+    if metrics.get("reasons"):
+        plot_confusion_matrix(metrics["reasons"], out / "reason_confusion_matrix.png")
     return out
 
 

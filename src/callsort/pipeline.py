@@ -32,6 +32,8 @@ class ResultRow:
     needs_review: bool = True  # confidence under the model's threshold, no words, or failed
     error: str = ""
     attempts: int = 1  # tries this result took (stored batches retry failed calls)
+    reason: str = ""  # why a lead was not booked (models trained with a reason column), else ''
+    reason_confidence: float | None = None
     transcript: str | None = None  # recordings: speaker-tagged turns when channels were split
     duration_s: float | None = None
     asr_model: str | None = None
@@ -59,7 +61,7 @@ def transcribe_calls(calls: CallTable, transcriber: Transcriber | None = None, p
         return calls
     ones = list(_one_by_one(calls, transcriber, progress))
     return CallTable([one.texts[0] for one in ones], calls.sources, calls.labels, calls.skipped, calls.audio,
-                     [one.details[0] if one.details else {} for one in ones])
+                     [one.details[0] if one.details else {} for one in ones], calls.reasons)
 
 
 def _one_by_one(calls: CallTable, transcriber: Transcriber | None, progress: bool) -> Iterator[CallTable]:
@@ -73,7 +75,7 @@ def _one_by_one(calls: CallTable, transcriber: Transcriber | None, progress: boo
             t = next(transcripts)
             details = {"transcript": t.transcript, "duration_s": t.duration_s, "asr_model": t.asr_model,
                        "error": t.error.replace(str(audio[i]), calls.sources[i])}
-            one = CallTable([t.text], one.sources, one.labels, 0, one.audio, [details])
+            one = CallTable([t.text], one.sources, one.labels, 0, one.audio, [details], one.reasons)
         yield one
 
 
@@ -123,8 +125,10 @@ def _row(calls: CallTable, i: int, prediction, identity: str, error: str) -> Res
     if prediction is None:
         return ResultRow.failed(calls.sources[i], error or f"{calls.sources[i]}: empty transcript", identity, **audio)
     p, threshold = prediction
+    reason_confidence = round(p.reason_confidence, 4) if p.reason_confidence is not None else None
     return ResultRow(source=calls.sources[i], label=p.label, confidence=round(p.confidence, 4),
                      probabilities={k: round(v, 4) for k, v in p.probabilities.items()},
+                     reason=p.reason, reason_confidence=reason_confidence,
                      needs_review=p.confidence < threshold or not calls.texts[i].strip(), model=identity, **audio)
 
 
@@ -137,14 +141,14 @@ def identity_of(model: Classifier | str | Path) -> str:
 
 def load_calls(path: str | Path, text_column: str = "text", label_column: str | None = "label",
                encoding: str = "utf-8", audio_column: str | None = None, asr: AsrConfig | None = None,
-               progress: bool = False) -> CallTable:
+               progress: bool = False, reason_column: str | None = None) -> CallTable:
     """Read calls and transcribe any recordings among them (see `data.read_calls`).
 
     With labels (training, evaluation) rows without a usable transcript are left out with a warning;
     without labels (prediction) every row is kept so that each failure gets its own output row.
     """
     table = read_calls(path, text_column, label_column, encoding, drop_empty=label_column is not None,
-                       audio_column=audio_column)
+                       audio_column=audio_column, reason_column=reason_column)
     if table.audio and any(table.audio):
         table = transcribe_calls(table, Transcriber(asr or AsrConfig()), progress)
         if label_column is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .data import CallTable, normalise_label
+from .data import CallTable, normalise_label, normalise_reason
 from .errors import InputError
 from .pipeline import check_output_path, csv_text, write_rows
 from .store import JobStore
@@ -36,7 +36,8 @@ def results_table(store: JobStore, ids: list[int]) -> list[dict]:
                       "label": result.get("label", ""), "confidence": result.get("confidence"),
                       "needs_review": bool(result.get("needs_review", row["state"] != "done")),
                       "duration_s": result.get("duration_s"), "error": row["error"] or result.get("error") or "",
-                      "corrected_label": fix.get("label", ""), "reason": fix.get("reason") or ""})
+                      "corrected_label": fix.get("label", ""),
+                      "reason": fix.get("reason") or result.get("reason") or ""})  # a reviewer's reason wins
     return table
 
 
@@ -69,8 +70,9 @@ def corrected_calls(store: JobStore) -> CallTable:
     """The latest correction of every call that has words, as labelled calls (texts as the classifier reads
     them; sources `store:call-id`)."""
     fixes = [c for c in store.corrections() if (c["text"] or "").strip()]
-    return CallTable([words_of(c["text"]) for c in fixes], [f"{c['source']}" for c in fixes],
-                     [normalise_label(c["label"]) for c in fixes])
+    return CallTable([words_of(c["text"]) for c in fixes], [c["source"] for c in fixes],
+                     [normalise_label(c["label"]) for c in fixes],
+                     reasons=[normalise_reason(c["reason"]) for c in fixes])
 
 
 def add_corrections(table: CallTable, store_url: str | Path) -> tuple[CallTable, dict]:
@@ -84,18 +86,21 @@ def add_corrections(table: CallTable, store_url: str | Path) -> tuple[CallTable,
     finally:
         store.close()
     position = {" ".join(text.split()): i for i, text in enumerate(table.texts)}
-    texts, sources, labels = list(table.texts), list(table.sources), list(table.labels)
+    merged = table.subset(range(len(table)))  # a copy
     relabelled = 0
-    for text, source, label in zip(fixes.texts, fixes.sources, fixes.labels):
+    for n, (text, label) in enumerate(zip(fixes.texts, fixes.labels)):
         i = position.get(" ".join(text.split()))
         if i is None:
-            position[text] = len(texts)
-            texts.append(text), sources.append(source), labels.append(label)
+            position[text] = len(merged)
+            merged = merged.concat(fixes.subset([n]) if merged.reasons is not None else
+                                   CallTable([text], [fixes.sources[n]], [label]))
         else:
-            relabelled += labels[i] != label
-            labels[i] = label
-    counts = {"used": len(fixes), "relabelled": relabelled, "added": len(texts) - len(table)}
-    return CallTable(texts, sources, labels, table.skipped), counts
+            relabelled += merged.labels[i] != label
+            merged.labels[i] = label
+            if merged.reasons is not None:  # the reviewer's reason (blank: unknown) replaces the data's
+                merged.reasons[i] = fixes.reasons[n]
+    merged.skipped = table.skipped
+    return merged, {"used": len(fixes), "relabelled": relabelled, "added": len(merged) - len(table)}
 
 
 def _iso(seconds: float) -> str:

@@ -47,6 +47,7 @@ def train(table: CallTable, config: TrainConfig | None = None, val: CallTable | 
         val = known_labels_only(val, sorted(set(table.labels)), "validation data")
 
     model = kind.fit(table, val, config, progress)
+    model.reasons = fit_reasons(table if table.reasons is None or val.reasons is None else table.concat(val), config)
     val_probs = model.predict_proba(val.texts)
     if config.calibration_folds:
         probs, truth = out_of_fold_proba(kind, table.concat(val), model.labels, config, progress)
@@ -64,7 +65,19 @@ def train(table: CallTable, config: TrainConfig | None = None, val: CallTable | 
         "val_metrics": {k: val_metrics[k] for k in ("accuracy", "macro_f1", "weighted_f1")},
         "history": history, "seconds": round(seconds, 1), "versions": _versions(),
     }
+    if model.reasons is not None:
+        model.info.reasons = model.reasons.describe()
+        model.info.training["data"]["reason_counts"] = dict(Counter(r for r in table.reasons if r))
     return TrainResult(model, val_metrics, history, seconds)
+
+
+def fit_reasons(table: CallTable, config: TrainConfig):
+    """The lost-lead reason model (reasons.py) when the calls carry reasons, else None."""
+    if table.reasons is None:
+        return None
+    from .reasons import ReasonModel
+
+    return ReasonModel.fit(table.texts, table.labels, table.reasons, config.reason_min_calls, config.seed)
 
 
 def calibrate_and_choose_threshold(model: Classifier, raw: np.ndarray, truth: list[str], config: TrainConfig) -> None:
@@ -142,7 +155,7 @@ def train_and_save(table: CallTable, out_dir: str | Path, config: TrainConfig | 
         metrics = evaluate(result.model, test, out_dir / "report", progress=progress)
         result.model.info.training["test_metrics"] = {
             k: metrics[k] for k in ("n", "accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall",
-                                    "confidence")}
+                                    "confidence", "reasons") if k in metrics}
     result.model.save(out_dir)
     return result
 
