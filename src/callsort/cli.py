@@ -6,21 +6,18 @@ each is declared once, with its help, for every command that takes it.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import json
 import logging
 import os
 import sys
-import typing
 from collections import Counter
-from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from .config import AsrConfig, JobConfig, ServeConfig, Settings, TrainConfig, setting
+from .cli_options import Output, settings_options
+from .config import AsrConfig, JobConfig, ServeConfig, TrainConfig
 from .errors import CallsortError
 from .evaluate import coverage_line, metric_line
 
@@ -28,63 +25,6 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Sort call-centre recordings and transcripts into business categories, offline.")
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
-
-
-@dataclass
-class Output(Settings):
-    """How a command reports: progress and log lines for people, or one JSON summary for scripts."""
-
-    quiet: bool = setting(False, "No progress bars or log messages.", option=("--quiet", "-q"))
-    json: bool = setting(False, "Print a JSON summary on stdout (implies --quiet).", option=("--json",))
-
-    @property
-    def progress(self) -> bool:
-        return not (self.quiet or self.json)
-
-
-def settings_options(**groups: type[Settings]):
-    """Decorator: replace each parameter named in `groups` (e.g. asr=AsrConfig) by one CLI option per field
-    of that dataclass, and hand the command the dataclass built from them (validated by its __post_init__)."""
-    def decorate(command):
-        base = inspect.signature(command, eval_str=True)
-        kept = [p for p in base.parameters.values() if p.name not in groups]
-        added, owner = [], {}
-        for group, cls in groups.items():
-            hints = typing.get_type_hints(cls)
-            for f in fields(cls):
-                if not f.metadata.get("cli", True):
-                    continue
-                name = f"{group}__{f.name}"
-                owner[name] = (group, f.name)
-                added.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
-                                               annotation=_option_type(f, hints[f.name])))
-
-        @functools.wraps(command)
-        def run(**kwargs):
-            values: dict[str, dict] = {group: {} for group in groups}
-            for name, (group, field_name) in owner.items():
-                values[group][field_name] = kwargs.pop(name)
-            return command(**kwargs, **{group: groups[group](**values[group]) for group in groups})
-
-        run.__signature__ = base.replace(parameters=kept + added)
-        run.__annotations__ = {p.name: p.annotation for p in kept + added}
-        del run.__wrapped__  # typer must read the new signature, not the command's
-        return run
-    return decorate
-
-
-def _option_type(f, hint):
-    """Annotated[type, typer.Option(...)] for one settings field."""
-    meta = f.metadata
-    args = typing.get_args(hint)
-    if type(None) in args:  # `str | None`
-        hint = Optional[next(a for a in args if a is not type(None))]
-    names = meta.get("option") or ((f"--{f.name.replace('_', '-')}/--no-{f.name.replace('_', '-')}",)
-                                    if hint is bool else (f"--{f.name.replace('_', '-')}",))
-    if meta.get("choices"):
-        hint = typing.Literal[tuple(meta["choices"])]  # typer shows and checks them as choices
-    extra = {"envvar": meta["envvar"]} if meta.get("envvar") else {}
-    return Annotated[hint, typer.Option(*names, help=meta["help"], show_default=True, **extra)]
 
 
 # options of reading calls, shared by train, evaluate and predict
@@ -96,6 +36,11 @@ ReasonColumn = Annotated[Optional[str], typer.Option(
 AudioColumn = Annotated[Optional[str], typer.Option(
     help="Column of a table naming recordings (relative to the table) to transcribe instead of reading text.")]
 ModelDir = Annotated[Path, typer.Option("--model", "-m", help="A model folder written by `callsort train`.")]
+MetaTable = Annotated[Optional[Path], typer.Option(
+    "--meta", help="Table of per-recording facts (a file column, then e.g. datetime, agent, source, caller) "
+                   "joined onto the rows by file name.")]
+MetaPattern = Annotated[Optional[str], typer.Option(
+    help='Parse facts from file names, e.g. "{date}_{time}_{agent}.mp3".')]
 
 
 def _setup(output: Output) -> bool:
@@ -222,12 +167,15 @@ def predict(
         help="Flag predictions under this confidence (default: chosen on validation data at training).")] = None,
     store: Annotated[Optional[str], typer.Option(
         help="Results store (SQLite file or SQLAlchemy URL): makes the batch resumable after a crash.")] = None,
+    meta: MetaTable = None,
+    meta_pattern: MetaPattern = None,
     audio_column: AudioColumn = None,
     encoding: Encoding = "utf-8",
 ) -> None:
     """Classify calls; one output row per input with label, confidence, probabilities and needs_review."""
     from .classifier import read_model_info
     from .data import read_calls
+    from .metadata import attach_meta
     from .pipeline import check_output_path, classify_calls, write_rows
     from .transcribe import Transcriber
 
@@ -247,7 +195,7 @@ def predict(
     else:
         transcriber = Transcriber(asr) if calls.audio and any(calls.audio) else None
         rows = list(classify_calls(calls, model, transcriber, review_below, progress))
-    write_rows(rows, out)
+    write_rows(attach_meta(rows, meta, meta_pattern), out)
     _report_rows(rows, out, output)
 
 
@@ -317,6 +265,37 @@ def transcribe(
     _emit(summary, output, lines + [f"  {r['error']}" for r in failed])
     if failed:
         raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command()
+@settings_options(output=Output)
+def report(
+    inputs: Annotated[list[str], typer.Argument(
+        help="Predictions files (.csv/.jsonl from `predict`) and/or results stores (SQLite file or URL).")],
+    output: Output,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for index.html and summary.json.")] = Path("report"),
+    meta: MetaTable = None,
+    meta_pattern: MetaPattern = None,
+    job: Annotated[Optional[str], typer.Option(help="With a store: only this job (default: all).")] = None,
+    lead_labels: Annotated[Optional[str], typer.Option(
+        help="Comma-separated categories that count as leads (default: those naming Lead Booked / Not Booked).")] = None,
+    booked_labels: Annotated[Optional[str], typer.Option(
+        help="Comma-separated lead categories that count as booked (default: leads without 'Not Booked').")] = None,
+) -> None:
+    """Write the manager's report: booking rate by agent, day, hour and source, staffing, lost-lead reasons,
+    the callback list — one self-contained HTML page."""
+    from .report import LeadRules, add_meta, load_rows, summarise, write_report
+
+    _setup(output)
+    rows = add_meta([r for source in inputs for r in load_rows(source, job)], meta, meta_pattern)
+    rules = LeadRules([x.strip() for x in (lead_labels or "").split(",") if x.strip()],
+                      [x.strip() for x in (booked_labels or "").split(",") if x.strip()])
+    summary = summarise(rows, rules)
+    page = write_report(summary, out)
+    rate = f"{summary['booking_rate']:.0%}" if summary["booking_rate"] is not None else "–"
+    _emit({"report": str(page), **summary}, output,
+          [f"{summary['calls']} calls: booking rate {rate} ({summary['booked']} of {summary['leads']} leads), "
+           f"{len(summary['callbacks'])} to ring back → {page}"])
 
 
 @app.command("corrections")

@@ -139,8 +139,8 @@ def usable_calls(table: CallTable, where: str) -> CallTable:
     return table
 
 
-def _read_table(path: Path, text_column: str, label_column: str | None, encoding: str, audio_column: str | None,
-                reason_column: str | None = None):
+def read_table_frame(path: Path, encoding: str = "utf-8"):
+    """A CSV, TSV, JSONL or Parquet file as a pandas DataFrame of text; a clear InputError otherwise."""
     import pandas as pd
 
     fmt = TABLE_FORMATS.get(path.suffix.lower())
@@ -169,6 +169,12 @@ def _read_table(path: Path, text_column: str, label_column: str | None, encoding
         raise InputError(f"{path}: cannot read as {fmt}: {first}") from None
     if frame.empty:
         raise InputError(f"{path}: no rows")
+    return frame
+
+
+def _read_table(path: Path, text_column: str, label_column: str | None, encoding: str, audio_column: str | None,
+                reason_column: str | None = None):
+    frame = read_table_frame(path, encoding)
     audio = None
     if audio_column is not None:
         audio_col = _find_column(frame, audio_column, path, "audio")

@@ -13,9 +13,11 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Iterator
 
+from .agent import agent_name
 from .classifier import Classifier, load_model, model_identity, read_model_info
 from .data import CallTable, read_calls, usable_calls
 from .errors import InputError
+from .timing import TIMING_FIELDS, call_timing
 from .transcribe import AsrConfig, Transcriber
 
 OUTPUT_FORMATS = (".csv", ".jsonl")
@@ -37,6 +39,15 @@ class ResultRow:
     transcript: str | None = None  # recordings: speaker-tagged turns when channels were split
     duration_s: float | None = None
     asr_model: str | None = None
+    # dual-channel recordings: who talked when (timing.py for the definitions); None otherwise
+    ring_or_hold_s: float | None = None
+    agent_talk_s: float | None = None
+    caller_talk_s: float | None = None
+    silence_s: float | None = None
+    overlap_s: float | None = None
+    turns: int | None = None
+    agent_name: str = ""  # the name the agent gives in the greeting, when heard (agent.py)
+    meta: dict = field(default_factory=dict)  # facts about the call from the phone system (metadata.py)
     model: str = ""  # the classifier's identity (classifier.Classifier.identity)
 
     @classmethod
@@ -74,7 +85,7 @@ def _one_by_one(calls: CallTable, transcriber: Transcriber | None, progress: boo
         if audio[i]:
             t = next(transcripts)
             details = {"transcript": t.transcript, "duration_s": t.duration_s, "asr_model": t.asr_model,
-                       "error": t.error.replace(str(audio[i]), calls.sources[i])}
+                       "error": t.error.replace(str(audio[i]), calls.sources[i]), **call_timing(t.speech, t.duration_s)}
             one = CallTable([t.text], one.sources, one.labels, 0, one.audio, [details], one.reasons)
         yield one
 
@@ -121,11 +132,12 @@ def _classify(calls: CallTable, model, identity: str, review_below: float | None
 def _row(calls: CallTable, i: int, prediction, identity: str, error: str) -> ResultRow:
     audio = {}
     if calls.audio and calls.audio[i]:
-        audio = {k: calls.details[i].get(k) for k in ("transcript", "duration_s", "asr_model")}
+        audio = {k: calls.details[i].get(k) for k in ("transcript", "duration_s", "asr_model", *TIMING_FIELDS)}
     if prediction is None:
         return ResultRow.failed(calls.sources[i], error or f"{calls.sources[i]}: empty transcript", identity, **audio)
     p, threshold = prediction
     reason_confidence = round(p.reason_confidence, 4) if p.reason_confidence is not None else None
+    audio["agent_name"] = agent_name(calls.texts[i], audio.get("transcript"))
     return ResultRow(source=calls.sources[i], label=p.label, confidence=round(p.confidence, 4),
                      probabilities={k: round(v, 4) for k, v in p.probabilities.items()},
                      reason=p.reason, reason_confidence=reason_confidence,

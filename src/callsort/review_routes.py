@@ -37,10 +37,12 @@ class Access:
 
 
 def add_review_routes(app, service) -> None:
-    """Add /v1/batches…, /v1/review, /v1/calls/{id} (+ /audio, /correction) and /v1/corrections to `app`."""
+    """Add /v1/batches…, /v1/review, /v1/calls/{id} (+ /audio, /correction), /v1/corrections and
+    /report/{job} to `app`."""
     access = Access(service)
     _batch_routes(app, service, access)
     _review_routes(app, service, access)
+    _report_route(app, service, access)
 
 
 def _batch_or_404(service, batch_id: str) -> dict:
@@ -144,6 +146,20 @@ def _review_routes(app, service, access: Access) -> None:
 def _named(rows: list[dict]) -> list[dict]:
     """Rows with each source cut to its file's name: the service does not show its own paths."""
     return [{**r, "source": Path(r["source"]).name} for r in rows]
+
+
+def _report_route(app, service, access: Access) -> None:
+    @app.get("/report/{job}", dependencies=[Depends(access)])
+    def job_report(job: str) -> Response:
+        """The manager's report (report.py) of one stored job, or of all with job "all"."""
+        from .report import summarise
+        from .report_page import render_page
+
+        rows = [v["result"] for j in ([j["job"] for j in service.store.summary()] if job == "all" else [job])
+                for v in service.store.results(j).values() if v["result"]]
+        if not rows:
+            raise HTTPException(404, f"no results for job {job}")
+        return Response(render_page(summarise(rows)), media_type="text/html")
 
 
 def _text(body: dict, key: str) -> str | None:

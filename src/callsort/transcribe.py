@@ -21,7 +21,7 @@ from .registry import ASR_MODELS, cache_dir, resolve_asr_model
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1  # bump when the transcript format or recognition changes
+CACHE_VERSION = 2  # bump when the transcript format or recognition changes
 CHUNK_S = 30  # Whisper hears 30 s at a time
 
 
@@ -36,6 +36,7 @@ class Transcript:
     asr_model: str = ""
     channels: str = ""  # mix or split, as decided for this file
     segments: list[dict] = field(default_factory=list)  # speaker, start, end, text
+    speech: list[dict] = field(default_factory=list)  # split channels: each side's speech (VAD), speaker/start/end
     error: str = ""
     cached: bool = False
 
@@ -147,15 +148,21 @@ class Transcriber:
         key, recording, mode, parts = value
         try:
             segments = self._recognise(parts, timestamps=mode == "split")
+            speech = [{"speaker": who, "start": round(r["start"] / SAMPLE_RATE, 3),
+                       "end": round(r["end"] / SAMPLE_RATE, 3)} for who, _, regions in parts for r in regions
+                      ] if mode == "split" else []
             if mode == "split" and self.config.agent_channel == "auto":
-                segments = _agent_greets_first(segments)
+                segments, swapped = _agent_greets_first(segments), segments
+                if segments is not swapped:  # the right channel was the agent: so is its speech
+                    speech = [{**r, "speaker": "Caller" if r["speaker"] == "Agent" else "Agent"} for r in speech]
         except RuntimeError as exc:  # a decoder failure on one file must not stop the batch
             return Transcript(source=path, asr_model=self.model_name, duration_s=recording.duration_s,
                               error=f"{path}: speech recognition failed ({str(exc).splitlines()[0]})")
         text = " ".join(s["text"] for s in segments)
         transcript = Transcript(
             source=recording.path, text=text, transcript=_speaker_turns(segments) if mode == "split" else text,
-            duration_s=round(recording.duration_s, 2), asr_model=self.model_name, channels=mode, segments=segments)
+            duration_s=round(recording.duration_s, 2), asr_model=self.model_name, channels=mode, segments=segments,
+            speech=speech)
         self._cache_put(key, transcript)
         return transcript
 

@@ -1,0 +1,108 @@
+"""The report's page: report.summarise's figures drawn with matplotlib as inline SVG in one HTML file."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+
+CALLBACKS_SHOWN = 200  # the page lists the newest; summary.json has every one
+STYLE = """body{font:15px/1.45 system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#222}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd}
+.cards{display:flex;flex-wrap:wrap;gap:1rem}.card{border:1px solid #ddd;border-radius:8px;padding:.6rem 1rem;min-width:10rem}
+.card b{font-size:1.4rem;display:block}.small{color:#666;font-size:.85rem}
+table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{border-bottom:1px solid #ddd;padding:.25rem .4rem;text-align:left}
+figure{margin:1rem 0}svg{max-width:100%;height:auto}"""
+
+
+def render_page(summary: dict) -> str:
+    """The whole page as one string: cards, charts, the callback list; no external resources."""
+    charts = [
+        _bars("Calls by category", summary["by_category"], horizontal=True),
+        _rates("Booking rate by agent", summary["booking_by_agent"]),
+        _rates("Booking rate by hour of day", summary["booking_by_hour"]),
+        _rates("Booking rate by day", summary["booking_by_day"]),
+        _rates("Booking rate by source", summary["booking_by_source"]),
+        _bars("Missed and voicemail calls by hour of day", summary["unanswered_by_hour"]),
+        _bars("Missed and voicemail calls by weekday", summary["unanswered_by_weekday"]),
+        _bars("Why leads were not booked", summary["lost_reasons"], horizontal=True),
+    ]
+    body = [f"<h1>What the calls say</h1><p class=small>{summary['calls']} calls ({summary['failed']} could not "
+            f"be classified). {escape(summary['definition'].capitalize()[0] + summary['definition'][1:])}. Every figure shows how many calls it rests on.</p>",
+            _cards(summary), "<h2>Bookings</h2>", *charts[:5], "<h2>Staffing: calls nobody answered</h2>",
+            *charts[5:7], "<h2>Lost leads</h2>", charts[7], "<h2>Ring back today</h2>", _callback_table(summary)]
+    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>callsort report</title>"
+            f"<meta name=viewport content='width=device-width, initial-scale=1'>"
+            f"<link rel=icon href='data:,'><style>{STYLE}</style></head>"  # no favicon request: fully offline
+            f"<body>{''.join(body)}</body></html>")
+
+
+def _cards(s: dict) -> str:
+    rate = f"{s['booking_rate']:.0%}" if s["booking_rate"] is not None else "–"
+    wait, share = s["median_wait_s"], s["agent_talk_share"]
+    cards = [("booking rate", rate, f"{s['booked']} of {s['leads']} leads"),
+             ("need review", f"{s['needs_review']['calls']}", f"of {s['needs_review']['of']} calls"),
+             ("to ring back", f"{len(s['callbacks'])}", "lost leads"),
+             ("median wait before an answer", f"{wait['value']} s" if wait["value"] is not None else "–",
+              f"{wait['calls']} answered two-channel calls"),
+             ("agent's share of talk", f"{share['value']:.0%}" if share["value"] is not None else "–",
+              f"{share['calls']} two-channel calls")]
+    return "<div class=cards>" + "".join(f"<div class=card>{escape(t)}<b>{escape(v)}</b><span class=small>"
+                                         f"{escape(n)}</span></div>" for t, v, n in cards) + "</div>"
+
+
+def _callback_table(s: dict) -> str:
+    if not s["callbacks"]:
+        return "<p class=small>No lost lead says someone must call back.</p>"
+    head = "<tr><th>when</th><th>agent</th><th>caller</th><th>call</th><th>reason</th><th>first lines</th></tr>"
+    rows = "".join(f"<tr><td>{escape(c['when'])}</td><td>{escape(c['agent'])}</td><td>{escape(c['caller'])}</td>"
+                   f"<td>{escape(c['file'])}</td><td>{escape(c['reason'])}</td><td>{escape(c['first_lines'])}</td></tr>"
+                   for c in s["callbacks"][:CALLBACKS_SHOWN])
+    more = (f"<p class=small>The newest {CALLBACKS_SHOWN} of {len(s['callbacks'])}; summary.json lists them all.</p>"
+            if len(s["callbacks"]) > CALLBACKS_SHOWN else "")
+    return f"<table class=callbacks>{head}{rows}</table>{more}"
+
+
+def _rates(title: str, groups: dict) -> str:
+    labels = list(groups)
+    return _chart(title, labels, [groups[g]["rate"] * 100 for g in labels],
+                  [f"{groups[g]['booked']}/{groups[g]['leads']}" for g in labels], "% of leads booked")
+
+
+def _bars(title: str, counts: dict, horizontal: bool = False) -> str:
+    labels = list(counts)
+    return _chart(title, labels, [counts[k] for k in labels], [str(counts[k]) for k in labels], "calls", horizontal)
+
+
+def _chart(title: str, labels: list[str], values: list[float], notes: list[str], unit: str,
+           horizontal: bool = False) -> str:
+    """One bar chart as an inline <figure><svg>; each bar carries its count."""
+    if not labels:
+        return f"<figure><figcaption>{escape(title)}</figcaption><p class=small>no calls</p></figure>"
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["svg.fonttype"] = "none"  # text stays text: small files, selectable
+    size = (7.5, 0.35 * len(labels) + 1.2) if horizontal else (max(4.5, 0.55 * len(labels) + 1.5), 3.2)
+    fig, ax = plt.subplots(figsize=size)
+    positions = range(len(labels))
+    bars = (ax.barh if horizontal else ax.bar)(positions, values, color="#4a8")
+    (ax.set_yticks if horizontal else ax.set_xticks)(positions, labels, **({} if horizontal else {"rotation": 30, "ha": "right"}))
+    ax.bar_label(bars, notes, padding=2, fontsize=8)
+    (ax.set_xlabel if horizontal else ax.set_ylabel)(unit)
+    if horizontal:
+        ax.invert_yaxis()
+    ax.set_title(title, fontsize=11)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
+    plt.close(fig)
+    svg = re.sub(r"<metadata>.*?</metadata>", "", buffer.getvalue(), flags=re.S)  # dates, tool names: not needed
+    return f"<figure class=chart>{svg[svg.index('<svg'):]}</figure>"
+
+
+def escape(value) -> str:
+    return html.escape("" if value is None else str(value))

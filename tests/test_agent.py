@@ -1,0 +1,26 @@
+"""Who answered: the agent's name from the greeting."""
+
+from callsort.agent import agent_name
+from callsort.data import read_calls
+
+
+def test_names_in_the_shipped_calls(sample_csv):
+    table = read_calls(sample_csv)
+    # answered sample calls open "Thank you for calling <company>, this is <agent>, how can I help you?";
+    # voicemails, menus and dropped lines name nobody (a caller's "this is James" is not the agent)
+    said = [text.split("this is ", 1)[1].split(",", 1)[0] if ", this is " in text[:80] else "" for text in table.texts]
+    assert [agent_name(text) for text in table.texts] == said and said.count("") < len(said) / 3
+
+
+def test_greeting_forms_and_what_is_not_a_name():
+    assert agent_name("Thank you for calling Blend and Suns. This is Kate. Hi Kate, my AC is out") == "Kate"
+    assert agent_name("Good morning, this is Becky. I'm calling to ask") == "Becky"
+    assert agent_name("This is Terry. Terry. My name is Charles") == "Terry"
+    assert agent_name("Thank you for calling. This is yes, how can I help you?") == ""
+    assert agent_name("Press one for service. This call may be recorded.") == ""
+
+
+def test_only_the_agent_side_of_a_split_transcript():
+    transcript = "Agent: You have reached our voicemail, leave a message.\nCaller: Hi, this is Sam, how can I help you"
+    assert agent_name("", transcript) == ""  # the caller's name is not the agent's
+    assert agent_name("", "Agent: Northside, this is Dana, how can I help you?\nCaller: Hi Dana") == "Dana"

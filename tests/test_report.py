@@ -1,0 +1,102 @@
+"""The manager's report: the figures on known rows, then `callsort report` on the shipped recordings and
+calls (plus the real recordings when present) with a metadata table, checked in Chromium."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from callsort.report import LeadRules, summarise
+
+from conftest import SHARED_CALLS, run_cli, start_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def row(label, reason="", agent="", when="", **more):
+    return {"source": f"/calls/{agent or 'x'}-{when}.mp3", "label": label, "reason": reason, "needs_review": False,
+            "meta": {"agent": agent, "datetime": when} if when else {"agent": agent}, **more}
+
+
+def test_figures_on_known_rows():
+    rows = [row("New Customer - Lead Booked", agent="Ann", when="2026-11-23 09:05"),
+            row("New Customer - Lead Not Booked", "CSR Needs to Call Customer Back", "Ann", "2026-11-23 10:30"),
+            row("Existing Customer - Lead Booked", agent="Bob", when="2026-11-24 09:40", ring_or_hold_s=4.0,
+                agent_talk_s=30.0, caller_talk_s=10.0),
+            row("Existing Customer - Lead Not Booked", "Price Shopper", "Bob", "2026-11-24 11:00"),
+            row("Existing Customer - Lead Not Booked", "CSR Needs to Call Customer Back", "Bob", "2026-11-25 16:20"),
+            row("Missed Call", when="2026-11-28 19:00"), row("Voicemail - Lead", when="2026-11-28 19:45"),
+            {"source": "/calls/broken.mp3", "error": "broken.mp3: not audio"}]
+    s = summarise(rows)
+    assert (s["calls"], s["failed"], s["leads"], s["booked"], s["booking_rate"]) == (8, 1, 5, 2, 0.4)
+    assert s["booking_by_agent"] == {"Ann": {"booked": 1, "leads": 2, "rate": 0.5},
+                                     "Bob": {"booked": 1, "leads": 3, "rate": 0.3333}}
+    assert s["booking_by_hour"]["09:00"] == {"booked": 2, "leads": 2, "rate": 1.0}
+    assert s["unanswered_by_hour"] == {"19:00": 2} and s["unanswered_by_weekday"] == {"Sat": 2}
+    assert s["lost_reasons"] == {"CSR Needs to Call Customer Back": 2, "Price Shopper": 1}
+    assert [c["when"] for c in s["callbacks"]] == ["2026-11-25 16:20", "2026-11-23 10:30"]  # newest first
+    assert s["median_wait_s"] == {"value": 4.0, "calls": 1} and s["agent_talk_share"]["value"] == 0.75
+    narrow = summarise(rows, LeadRules(lead_labels=["New Customer - Lead Booked", "New Customer - Lead Not Booked"]))
+    assert (narrow["leads"], narrow["booked"]) == (2, 1)
+
+
+@pytest.mark.slow
+def test_report_page_from_recordings_and_calls(sample_test_csv, booked_call, voicemail_call, tfidf_dir, tmp_path):
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    for call in (booked_call, voicemail_call):
+        shutil.copy(call, recordings / call.name)
+    if (SHARED_CALLS / "audio").is_dir():  # the 4 real recordings, when the shared data is here
+        for call in (SHARED_CALLS / "audio").glob("*.mp3"):
+            shutil.copy(call, recordings / call.name)
+    names = sorted(p.name for p in recordings.iterdir())
+    meta = tmp_path / "calls.csv"  # what a phone system exports: one row per recording
+    meta.write_text("file,datetime,agent,source,caller\n" + "".join(
+        f"{name},2026-11-{23 + i % 5} {8 + 2 * i}:{10 + i}:00,{'Ann' if i % 2 else 'Bob'},"
+        f"{'Google Ads' if i % 3 else 'Yard sign'},555-01{i:02d}\n" for i, name in enumerate(names)))
+    run_cli("predict", recordings, "--model", tfidf_dir, "--out", tmp_path / "rec.jsonl", "--meta", meta, "-q")
+    run_cli("predict", sample_test_csv, "--model", tfidf_dir, "--out", tmp_path / "text.csv", "-q")
+    done = run_cli("report", tmp_path / "rec.jsonl", tmp_path / "text.csv", "--out", tmp_path / "report", "--json")
+    summary = json.loads(done.stdout)
+    assert summary["calls"] == len(names) + 24 and summary["leads"] > 0
+    assert set(summary["booking_by_source"]) >= {"Google Ads", "Yard sign"}
+    page = tmp_path / "report" / "index.html"
+    assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//|url\((?!#)", page.read_text())  # nothing from elsewhere
+    check_in_chromium(page.as_uri(), expected_charts=8)
+
+
+def check_in_chromium(url: str, expected_charts: int, headers: dict | None = None) -> None:
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(extra_http_headers=headers or {})
+        errors = []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url)
+        charts = page.locator("figure.chart svg")
+        assert charts.count() == expected_charts
+        for i in range(charts.count()):
+            box = charts.nth(i).bounding_box()
+            assert box and box["width"] > 100 and box["height"] > 100  # drawn, not an empty element
+        assert page.locator(".card").count() == 5 and not errors
+        browser.close()
+
+
+@pytest.mark.slow
+def test_the_service_serves_a_stored_jobs_report_behind_its_key(tfidf_dir, sample_test_csv, tmp_path):
+    store = tmp_path / "jobs.db"
+    run_cli("predict", sample_test_csv, "--model", tfidf_dir, "--out", tmp_path / "p.csv", "--store", store, "-q")
+    proc, url = start_server("--model", str(tfidf_dir), "--store", str(store), "--api-key", "k")
+    try:
+        assert httpx.get(f"{url}/report/all").status_code == 401
+        assert httpx.get(f"{url}/report/nope", headers={"x-api-key": "k"}).status_code == 404
+        check_in_chromium(f"{url}/report/all", expected_charts=8, headers={"x-api-key": "k"})
+    finally:
+        proc.terminate()
+        proc.wait(10)
