@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	# the CPU build of torch first: a bare `torch` requirement would pull gigabytes of CUDA packages
 	$(PYTHON) -m pip install --quiet torch==2.13.0
-	$(PYTHON) -m pip install --quiet -e ".[test,base,ray]"
+	$(PYTHON) -m pip install --quiet -e ".[test,base,ray,redact]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -39,7 +39,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	cd benchmarks && ../$(PYTHON) accuracy.py run tfidf tfidf_char3 encoder encoder_ht256 && ../$(PYTHON) accuracy.py report
-	cd benchmarks && ../$(PYTHON) asr_speed.py && ../$(PYTHON) predict_memory.py && ../$(PYTHON) review_loop.py && ../$(PYTHON) reasons.py
+	cd benchmarks && ../$(PYTHON) asr_speed.py && ../$(PYTHON) predict_memory.py && ../$(PYTHON) review_loop.py && ../$(PYTHON) reasons.py && ../$(PYTHON) redaction.py && ../$(PYTHON) report_page.py
 
 clean:
 	rm -rf callsort-demo .pytest_cache build src/*.egg-info

@@ -193,7 +193,7 @@ def predict(
         rows = run_stored(calls, model, results, asr, jobs, review_below, progress)
         results.close()
     else:
-        transcriber = Transcriber(asr) if calls.audio and any(calls.audio) else None
+        transcriber = Transcriber(asr) if (calls.audio and any(calls.audio)) or asr.redact else None
         rows = list(classify_calls(calls, model, transcriber, review_below, progress))
     write_rows(attach_meta(rows, meta, meta_pattern), out)
     _report_rows(rows, out, output)

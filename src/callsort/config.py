@@ -116,6 +116,12 @@ class AsrConfig(Settings):
     vad_speech_pad_ms: int = setting(200, "Audio kept either side of a speech region.", cli=False)
     threads: int = setting(0, "CPU cores shared by the Whisper workers; 0 = all this process may use.", cli=False)
     use_cache: bool = setting(True, "Reuse and write the transcript cache.", option=("--cache/--no-cache",))
+    redact: bool = setting(False, "Replace personal data in transcripts by its type ([NAME], [PHONE], …) before "
+                                  "anything is classified, written, cached or returned.", option=("--redact",))
+    redact_entities: str = setting("NAME,PHONE,ADDRESS,EMAIL,CARD,DATE_OF_BIRTH",
+                                   "With --redact: which kinds of personal data, comma-separated.")
+    redact_agent_names: bool = setting(False, "With --redact: also the agent's own name in the greeting.",
+                                       option=("--redact-agent-names",))
 
     def check(self) -> None:
         if self.language == "auto":
@@ -124,10 +130,20 @@ class AsrConfig(Settings):
             raise ConfigError("beam_size and batch_size must be at least 1")
         if self.workers < 0 or self.threads < 0:
             raise ConfigError("workers and threads must be 0 (automatic) or more")
+        from .redact import ENTITIES  # a plain tuple: no Presidio import here
+
+        unknown = set(self.entity_list()) - set(ENTITIES)
+        if unknown:
+            raise ConfigError(f"unknown --redact-entities {', '.join(sorted(unknown))}; known: {', '.join(ENTITIES)}")
+
+    def entity_list(self) -> list[str]:
+        return [e.strip().upper() for e in self.redact_entities.split(",") if e.strip()]
 
     def cache_settings(self) -> dict:
         """The settings that change a transcript (not speed knobs), part of the cache key."""
         skip = {"batch_size", "workers", "threads", "use_cache", "model"}
+        if not self.redact:
+            skip |= {"redact_entities", "redact_agent_names"}
         return {k: v for k, v in asdict(self).items() if k not in skip}
 
 

@@ -74,7 +74,7 @@ def run_stored(calls: CallTable, model: Classifier | str | Path, store: JobStore
     """Classify every call through `store`, skipping calls already done; one row per input, in order."""
     config = config or JobConfig()
     has_audio = bool(calls.audio and any(calls.audio))
-    asr = (asr or AsrConfig()) if has_audio else None
+    asr = (asr or AsrConfig()) if has_audio or (asr is not None and asr.redact) else None  # redaction: a job of its own
     identity = identity_of(model)
     job = job_id(identity, asr)
     keys = [(calls.sources[i], content_hash(calls, i)) for i in range(len(calls))]

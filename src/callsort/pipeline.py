@@ -101,6 +101,8 @@ def classify_calls(calls: CallTable, model: Classifier | str | Path, transcriber
     transcript, and always flagged for review; an empty row of a transcript table is an error.
     """
     identity = identity_of(model)
+    if transcriber is not None and transcriber.redactor is not None:
+        calls = redact_texts(calls, transcriber.redactor)
     has_audio = calls.details is None and bool(calls.audio and any(calls.audio))
     if has_audio and isinstance(model, Classifier):
         for one in _one_by_one(calls, transcriber, progress):
@@ -112,6 +114,14 @@ def classify_calls(calls: CallTable, model: Classifier | str | Path, transcriber
         if transcriber is not None and not had_whisper:
             transcriber.unload()  # recognition is over: free Whisper before the text model loads
     yield from _classify(calls, model, identity, review_below, progress)
+
+
+def redact_texts(calls: CallTable, redactor) -> CallTable:
+    """The calls with the text of every transcript row (not recordings: the Transcriber redacts those)
+    redacted, so the classifier reads what is kept."""
+    audio = calls.audio or [None] * len(calls)
+    texts = [text if audio[i] or not text.strip() else redactor.redact(text)[0] for i, text in enumerate(calls.texts)]
+    return CallTable(texts, calls.sources, calls.labels, calls.skipped, calls.audio, calls.details, calls.reasons)
 
 
 def _classify(calls: CallTable, model, identity: str, review_below: float | None,

@@ -55,6 +55,16 @@ class Transcriber:
         self.workers = self.config.workers or min(threads, 4)
         self.threads_per_worker = max(1, threads // self.workers)
         self._model = None
+        self._redactor = None
+
+    @property
+    def redactor(self):
+        """The Redactor (redact.py) when redaction is on, loaded on first use; else None."""
+        if self.config.redact and self._redactor is None:
+            from .redact import Redactor
+
+            self._redactor = Redactor(self.config.entity_list(), self.config.redact_agent_names)
+        return self._redactor
 
     def load(self):
         """Load Whisper now (it otherwise loads on first use); returns the faster-whisper WhisperModel.
@@ -163,8 +173,30 @@ class Transcriber:
             source=recording.path, text=text, transcript=_speaker_turns(segments) if mode == "split" else text,
             duration_s=round(recording.duration_s, 2), asr_model=self.model_name, channels=mode, segments=segments,
             speech=speech)
+        if self.redactor is not None:  # before the cache: it never holds what redaction removes
+            transcript = self._redacted(transcript)
         self._cache_put(key, transcript)
         return transcript
+
+    def _redacted(self, t: Transcript) -> Transcript:
+        """The transcript with personal data replaced; a segment, too short for the name finder on its own,
+        also loses every stretch removed from the whole text."""
+        text, in_text = self.redactor.redact(t.text)
+        removed = {t.text[s.start:s.end]: s.entity for s in in_text}
+        turns = []  # turn by turn, so that the "Agent: " / "Caller: " tags are never taken for names
+        for line in t.transcript.splitlines():
+            tag, words = line.split(": ", 1) if line.startswith(("Agent: ", "Caller: ")) else ("", line)
+            redacted, spans = self.redactor.redact(words)
+            removed.update({words[s.start:s.end]: s.entity for s in spans})
+            turns.append(f"{tag}: {redacted}" if tag else redacted)
+        transcript = "\n".join(turns)
+        segments = []
+        for segment in t.segments:
+            words = self.redactor.redact(segment["text"])[0]
+            for stretch in sorted(removed, key=len, reverse=True):
+                words = words.replace(stretch, f"[{removed[stretch]}]")
+            segments.append({**segment, "text": words})
+        return Transcript(**{**t.__dict__, "text": text, "transcript": transcript, "segments": segments})
 
     def _recognise(self, parts: list, timestamps: bool) -> list[dict]:
         """Whisper over the speech of every part (channel) at once; segments in time order with speakers.

@@ -1,0 +1,179 @@
+"""Redaction measured: recall and precision per kind of personal data on call transcripts this script writes
+(personal data planted the ways speech recognition writes it, with where each is), words wrongly removed,
+the time it adds per call, and what redacting costs the classifier in macro-F1 on the real calls.
+
+    python benchmarks/redaction.py [--calls 300]
+
+Writes results/redaction.{json,md}. The planted transcripts are made here, from word lists, with a fixed seed.
+"""
+
+import argparse
+import random
+import re
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import CORES, TRANSCRIPTS, write_results  # noqa: E402
+
+from callsort.redact import ENTITIES, Redactor  # noqa: E402
+
+FIRST = ["Laura", "Mike", "Patricia", "Robert", "Jennifer", "David", "Maria", "James", "Linda", "Kevin", "Sofia",
+         "Daniel", "Angela", "Thomas", "Nancy", "Brian", "Karen", "Steven", "Olivia", "Marcus"]
+LAST = ["Jenkins", "Doyle", "Gomez", "Miller", "Nguyen", "Schmidt", "Okafor", "Rossi", "Patel", "Kowalski",
+        "Brennan", "Harris", "Lopez", "Fischer", "Young", "Carter"]
+STREETS = ["Maple", "Elm", "Lakeview", "Genova", "Oak", "Cedar Ridge", "Main", "Sycamore", "Willow", "Hillcrest"]
+SUFFIXES = ["Street", "Avenue", "Road", "Lane", "Drive", "Court", "Way", "Boulevard"]
+DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+AGENTS = ["Holly", "Ellie", "Heather", "Dana", "Tom"]
+FILLER = ["My furnace stopped working last night and the house is freezing.",
+          "The technician can come tomorrow between eight and ten.", "It's eighty nine dollars for the diagnostic.",
+          "We have two units, one upstairs and one in the basement.", "Is this for the water heater we installed?",
+          "Can someone come out today? Our first opening is Tuesday at three.", "Okay, I'll check with my wife.",
+          "The air conditioner is making a loud noise.", "We can do a free estimate on a new system.",
+          "Alright, you're all set for Thursday the eighth.", "Thank you so much, have a good one."]
+
+
+def spoken(digits: str, rng) -> str:
+    words = ["oh" if d == "0" and rng.random() < 0.5 else DIGITS[int(d)] for d in digits]
+    return " ".join(words)
+
+
+def plant(kind: str, rng) -> str:
+    """One piece of personal data of `kind`, written as an ASR transcript might."""
+    number = "".join(str(rng.randint(0, 9)) for _ in range(10))
+    if kind == "NAME":
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        return name if rng.random() < 0.8 else name.split()[0]
+    if kind == "PHONE":
+        return rng.choice([f"{number[:3]}-{number[3:6]}-{number[6:]}", f"{number[:3]} {number[3:6]} {number[6:]}",
+                           f"{spoken(number[:3], rng)}, {spoken(number[3:6], rng)}, {spoken(number[6:], rng)}",
+                           f"555 {number[:4]}", f"five five five, {spoken(number[:4], rng)}"])
+    if kind == "EMAIL":
+        user, host = rng.choice(FIRST).lower(), rng.choice(["gmail", "yahoo", "outlook", "aol"])
+        return rng.choice([f"{user}.{rng.choice(LAST).lower()}@{host}.com", f"{user} at {host} dot com",
+                           f"{' '.join(user)} at {host} dot com", f"{user} dot {rng.choice(LAST).lower()} at {host} dot com"])
+    if kind == "ADDRESS":
+        house = str(rng.randint(10, 9999))
+        street = f"{rng.choice(STREETS)} {rng.choice(SUFFIXES)}"
+        return rng.choice([f"{house} {street}", f"{spoken(house, rng)} {street}", f"{house} {street.lower()}"])
+    if kind == "CARD":
+        card = "4" + "".join(str(rng.randint(0, 9)) for _ in range(15))
+        groups = [card[i:i + 4] for i in range(0, 16, 4)]
+        return rng.choice([" ".join(groups), ", ".join(spoken(g, rng) for g in groups), "-".join(groups)])
+    month = rng.choice(["March", "July", "October", "January", "May"])
+    return rng.choice([f"{month} {rng.randint(1, 28)}, 19{rng.randint(40, 99)}",
+                       f"{rng.randint(1, 12):02d}/{rng.randint(1, 28):02d}/19{rng.randint(40, 99)}",
+                       f"{month} {rng.choice(['third', 'fourth', '21st'])}, nineteen {rng.choice(['seventy two', 'eighty', 'sixty five'])}"])
+
+
+LEADS = {"NAME": ["my name is {}.", "this is {} calling.", "it's under {}.", "the account is for {}."],
+         "PHONE": ["my number is {}.", "you can reach me at {}.", "call me back at {}."],
+         "EMAIL": ["my email is {}.", "send it to {}."], "ADDRESS": ["I live at {}.", "the address is {}."],
+         "CARD": ["the card number is {}.", "I'll pay with card {}."],
+         "DATE_OF_BIRTH": ["I was born on {}.", "my date of birth is {}."]}
+
+
+def make_call(rng) -> tuple[str, list[tuple[int, int, str]]]:
+    """A transcript and where its planted personal data is: [(start, end, kind)]."""
+    agent = rng.choice(AGENTS)
+    parts, planted = [f"Thank you for calling Northside Heating, this is {agent}, how can I help you?"], []
+    for kind in rng.sample(ENTITIES, k=rng.randint(2, 4)):
+        parts.append(rng.choice(FILLER))
+        value = plant(kind, rng)
+        lead = rng.choice(LEADS[kind])
+        before = " ".join(parts) + " " + lead[:lead.index("{}")]
+        planted.append((len(before), len(before) + len(value), kind))
+        parts.append(lead.format(value).capitalize() if lead.startswith("{") else lead.format(value))
+    parts.append(rng.choice(FILLER))
+    return " ".join(parts), planted
+
+
+def score(calls, redactor) -> dict:
+    found = {k: [0, 0] for k in ENTITIES}  # kind -> [planted spans fully removed, planted spans]
+    spans_total, spans_right, words_kept_total, words_lost = 0, 0, 0, 0
+    seconds = []
+    for text, planted in calls:
+        started = time.perf_counter()
+        spans = redactor.find(text)
+        seconds.append(time.perf_counter() - started)
+        removed = np.zeros(len(text), bool)
+        for s in spans:
+            removed[s.start:s.end] = True
+        is_pii = np.zeros(len(text), bool)
+        for start, end, kind in planted:
+            is_pii[start:end] = True
+            found[kind][1] += 1
+            core = [i for i in range(start, end) if text[i].isalnum()]
+            found[kind][0] += all(removed[i] for i in core)
+        spans_total += len(spans)
+        spans_right += sum(1 for s in spans if is_pii[s.start:s.end].any())
+        for m in re.finditer(r"\w+", text):
+            if not is_pii[m.start():m.end()].any():
+                words_kept_total += 1
+                words_lost += bool(removed[m.start():m.end()].any())
+    return {"recall": {k: round(a / b, 3) if b else None for k, (a, b) in found.items()},
+            "planted": {k: b for k, (_, b) in found.items()}, "precision": round(spans_right / max(spans_total, 1), 3),
+            "spans": spans_total, "words_wrongly_removed": words_lost, "other_words": words_kept_total,
+            "ms_per_call": round(1000 * float(np.median(seconds)), 1)}
+
+
+def classifier_cost(redactor) -> dict | None:
+    """macro-F1 of the tf-idf kind on accuracy.py's fixed test part, trained and scored on redacted text vs not."""
+    if not TRANSCRIPTS.is_file():
+        return None
+    import callsort
+    from accuracy import split
+    from callsort.evaluate import classification_metrics
+    from common import real_calls
+
+    table = real_calls()
+    tune_idx, test_idx = split(table)
+    started = time.perf_counter()
+    redacted = callsort.CallTable([redactor.redact(t)[0] for t in table.texts], table.sources, table.labels)
+    per_call = (time.perf_counter() - started) / len(table)
+    out = {"s_per_real_call": round(per_call, 3)}
+    for name, data in (("plain", table), ("redacted", redacted)):
+        model = callsort.train(data.subset(tune_idx), callsort.TrainConfig(model="tfidf"), progress=False).model
+        test = data.subset(test_idx)
+        out[name] = round(classification_metrics(test.labels, [p.label for p in model.predict(test.texts)],
+                                                 model.labels)["macro_f1"], 4)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=300)
+    args = parser.parse_args()
+    rng = random.Random(20261129)
+    calls = [make_call(rng) for _ in range(args.calls)]
+    started = time.perf_counter()
+    redactor = Redactor()
+    load_s = time.perf_counter() - started
+    result = {"date": time.strftime("%Y-%m-%d"), "cores": CORES, "calls": len(calls), "load_s": round(load_s, 1),
+              **score(calls, redactor), "classifier": classifier_cost(redactor)}
+    r = result
+    lines = [f"# Redaction ({r['date']}, {CORES} cores)", "",
+             f"{r['calls']} call transcripts written by `benchmarks/redaction.py` (seed 20261129), 2–4 pieces of "
+             "personal data planted in each, as speech recognition writes them.", "",
+             "| kind | planted | recall (every letter and digit removed) |", "|---|---:|---:|"]
+    lines += [f"| {k} | {r['planted'][k]} | {r['recall'][k]:.3f} |" for k in ENTITIES]
+    lines += ["", f"Precision (redacted stretches that hold planted data): {r['precision']:.3f} of {r['spans']}. "
+              f"Other words wrongly removed: {r['words_wrongly_removed']} of {r['other_words']} "
+              f"({r['words_wrongly_removed'] / r['other_words']:.2%}). Median {r['ms_per_call']} ms per call "
+              f"(plus {r['load_s']} s to load spaCy and Presidio once)."]
+    if r["classifier"]:
+        c = r["classifier"]
+        lines += ["", f"Classifier cost on the real calls (tf-idf, fixed test part of accuracy.py): macro-F1 "
+                  f"{c['plain']:.3f} on plain text, {c['redacted']:.3f} with training and test text redacted "
+                  f"({c['s_per_real_call']} s per real transcript to redact)."]
+    write_results("redaction", result, lines)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Redaction: personal data the ways speech recognition writes it, the agent's name kept, the cache never
+holding what was removed, and redacted text in every output path."""
+
+import json
+
+import pytest
+
+from callsort import AsrConfig, Transcriber
+from callsort.errors import ConfigError
+from callsort.pipeline import classify_calls, redact_texts
+from callsort.data import CallTable
+
+pytest.importorskip("presidio_analyzer")
+
+
+@pytest.fixture(scope="module")
+def redactor():
+    from callsort.redact import Redactor
+
+    return Redactor()
+
+
+@pytest.mark.parametrize("said, kind", [
+    ("my number is five five five, oh one four two", "PHONE"), ("call me at 330-208-3944", "PHONE"),
+    ("my email is john at gmail dot com", "EMAIL"), ("it's j o h n at yahoo dot com", "EMAIL"),
+    ("send it to laura.jenkins@outlook.com", "EMAIL"), ("I live at four two Elm Street", "ADDRESS"),
+    ("the address is 1286 lakeview court", "ADDRESS"),
+    ("the card is four one one one, one one one one, one one one one, one one one one", "CARD"),
+    ("card 4111 1111 1111 1111 please", "CARD"), ("I was born on March 3rd, 1980", "DATE_OF_BIRTH"),
+    ("my name is Patricia Gomez", "NAME")])
+def test_spoken_forms(redactor, said, kind):
+    redacted, spans = redactor.redact(said)
+    assert f"[{kind}]" in redacted and not any(ch.isdigit() for ch in redacted), redacted
+
+
+def test_what_is_kept(redactor):
+    call = ("Thank you for calling Northside, this is Dana, how can I help you? The technician can come "
+            "tomorrow between eight and ten, it's eighty nine dollars for two units.")
+    assert redactor.redact(call)[0] == call  # the agent's name, times, prices and counts stay
+    from callsort.redact import Redactor
+
+    assert "[NAME]" in Redactor(agent_names=True).redact(call)[0]
+    assert "Dana" in Redactor(entities=["PHONE"]).redact("this is Dana Smith, my number is 330-208-3944")[0]
+    with pytest.raises(ConfigError, match="NOPE"):
+        AsrConfig(redact=True, redact_entities="PHONE,NOPE")
+
+
+def test_transcripts_and_the_cache(voicemail_call, tmp_path, monkeypatch):
+    monkeypatch.setenv("CALLSORT_CACHE_DIR", str(tmp_path / "cache"))
+    redacted = next(Transcriber(AsrConfig(redact=True)).transcribe_many([str(voicemail_call)]))
+    assert "[PHONE]" in redacted.transcript and "0142" not in redacted.transcript + redacted.text
+    assert all("0142" not in s["text"] for s in redacted.segments)
+    cached = "".join(p.read_text() for p in (tmp_path / "cache").rglob("*.json"))
+    assert cached and "0142" not in cached  # the cache holds only the redacted transcript
+    plain = next(Transcriber(AsrConfig()).transcribe_many([str(voicemail_call)]))
+    assert not plain.cached and "0142" in plain.text  # a run without --redact never gets redacted text
+    again = next(Transcriber(AsrConfig(redact=True)).transcribe_many([str(voicemail_call)]))
+    assert again.cached and again.transcript == redacted.transcript
+
+
+def test_classification_reads_redacted_text(tfidf_dir, redactor):
+    calls = CallTable(["hi, my number is 330-208-3944, please call me back"], ["t:1"])
+    assert redact_texts(calls, redactor).texts == ["hi, my number is [PHONE], please call me back"]
+    row = next(classify_calls(calls, tfidf_dir, Transcriber(AsrConfig(redact=True))))
+    assert row.label and not row.error
+
+
+def test_service_returns_redacted_transcripts(tfidf_dir, voicemail_call):
+    from fastapi.testclient import TestClient
+
+    from callsort.config import ServeConfig
+    from callsort.serve import create_app
+
+    client = TestClient(create_app(tfidf_dir, ServeConfig(), AsrConfig(use_cache=False, redact=True)))
+    with open(voicemail_call, "rb") as f:
+        body = client.post("/v1/classify", files={"file": ("vm.mp3", f)}).json()
+    assert "[PHONE]" in body["transcript"] and "0142" not in json.dumps(body)
