@@ -10,6 +10,7 @@ Writes results/redaction.{json,md}. The planted transcripts are made here, from 
 import argparse
 import random
 import re
+import statistics
 import sys
 import time
 from collections import defaultdict
@@ -95,6 +96,7 @@ def make_call(rng) -> tuple[str, list[tuple[int, int, str]]]:
 
 def score(calls, redactor) -> dict:
     found = {k: [0, 0] for k in ENTITIES}  # kind -> [planted spans fully removed, planted spans]
+    typed = {k: [0, 0] for k in ENTITIES}  # kind -> [spans of that kind on planted data of that kind, spans]
     spans_total, spans_right, words_kept_total, words_lost = 0, 0, 0, 0
     seconds = []
     for text, planted in calls:
@@ -112,12 +114,18 @@ def score(calls, redactor) -> dict:
             found[kind][0] += all(removed[i] for i in core)
         spans_total += len(spans)
         spans_right += sum(1 for s in spans if is_pii[s.start:s.end].any())
+        for s in spans:
+            typed[s.entity][1] += 1
+            typed[s.entity][0] += any(s.start < end and start < s.end and kind == s.entity
+                                      for start, end, kind in planted)
         for m in re.finditer(r"\w+", text):
             if not is_pii[m.start():m.end()].any():
                 words_kept_total += 1
                 words_lost += bool(removed[m.start():m.end()].any())
     return {"recall": {k: round(a / b, 3) if b else None for k, (a, b) in found.items()},
             "planted": {k: b for k, (_, b) in found.items()}, "precision": round(spans_right / max(spans_total, 1), 3),
+            "precision_by_kind": {k: round(a / b, 3) if b else None for k, (a, b) in typed.items()},
+            "spans_by_kind": {k: b for k, (_, b) in typed.items()},
             "spans": spans_total, "words_wrongly_removed": words_lost, "other_words": words_kept_total,
             "ms_per_call": round(1000 * float(np.median(seconds)), 1)}
 
@@ -145,6 +153,29 @@ def classifier_cost(redactor) -> dict | None:
     return out
 
 
+def word_time_cost(repeats: int = 3) -> dict:
+    """Seconds to transcribe the two shipped recordings with --redact, with and without --redact-audio (word
+    times), interleaved in one run; medians."""
+    import tempfile
+
+    from callsort import AsrConfig, Transcriber
+    from callsort.demo import SAMPLE_RECORDINGS, sample_path
+
+    paths = [str(sample_path(n)) for n in SAMPLE_RECORDINGS]
+    times = {"redact": [], "redact_audio": []}
+    with tempfile.TemporaryDirectory() as out:
+        plain = Transcriber(AsrConfig(redact=True, use_cache=False))
+        audio = Transcriber(AsrConfig(redact=True, use_cache=False, redact_audio=out))
+        for transcriber in (plain, audio):  # warm-up: Whisper and spaCy loaded
+            list(transcriber.transcribe_many(paths[:1]))
+        for _ in range(repeats):
+            for name, transcriber in (("redact", plain), ("redact_audio", audio)):
+                started = time.perf_counter()
+                list(transcriber.transcribe_many(paths))
+                times[name].append(time.perf_counter() - started)
+    return {k: round(statistics.median(v), 2) for k, v in times.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=300)
@@ -155,13 +186,15 @@ def main() -> None:
     redactor = Redactor()
     load_s = time.perf_counter() - started
     result = {"date": time.strftime("%Y-%m-%d"), "cores": CORES, "calls": len(calls), "load_s": round(load_s, 1),
-              **score(calls, redactor), "classifier": classifier_cost(redactor)}
+              **score(calls, redactor), "classifier": classifier_cost(redactor), "word_times": word_time_cost()}
     r = result
     lines = [f"# Redaction ({r['date']}, {CORES} cores)", "",
              f"{r['calls']} call transcripts written by `benchmarks/redaction.py` (seed 20261129), 2–4 pieces of "
              "personal data planted in each, as speech recognition writes them.", "",
-             "| kind | planted | recall (every letter and digit removed) |", "|---|---:|---:|"]
-    lines += [f"| {k} | {r['planted'][k]} | {r['recall'][k]:.3f} |" for k in ENTITIES]
+             "| kind | planted | recall (every letter and digit removed) | spans found | precision (of that kind, on data of that kind) |",
+             "|---|---:|---:|---:|---:|"]
+    lines += [f"| {k} | {r['planted'][k]} | {r['recall'][k]:.3f} | {r['spans_by_kind'][k]} | "
+              f"{r['precision_by_kind'][k]:.3f} |" for k in ENTITIES]
     lines += ["", f"Precision (redacted stretches that hold planted data): {r['precision']:.3f} of {r['spans']}. "
               f"Other words wrongly removed: {r['words_wrongly_removed']} of {r['other_words']} "
               f"({r['words_wrongly_removed'] / r['other_words']:.2%}). Median {r['ms_per_call']} ms per call "
@@ -171,6 +204,10 @@ def main() -> None:
         lines += ["", f"Classifier cost on the real calls (tf-idf, fixed test part of accuracy.py): macro-F1 "
                   f"{c['plain']:.3f} on plain text, {c['redacted']:.3f} with training and test text redacted "
                   f"({c['s_per_real_call']} s per real transcript to redact)."]
+    w = r["word_times"]
+    lines += ["", f"--redact-audio (word times from Whisper, silenced copies written) on the two shipped recordings "
+              f"(50 s of audio), median of 3 interleaved runs: {w['redact_audio']} s against {w['redact']} s with "
+              f"--redact alone ({w['redact_audio'] / w['redact']:.2f}x)."]
     write_results("redaction", result, lines)
     print("\n".join(lines))
 

@@ -17,6 +17,7 @@ if "CALLSORT_CACHE_DIR" not in os.environ:  # keep the user's transcript cache o
 
     os.environ["CALLSORT_CACHE_DIR"] = tempfile.mkdtemp(prefix="callsort-test-cache-")
 
+from callsort.audio import write_wav  # noqa: F401 - tests import it from here
 from callsort import TrainConfig, read_calls, train  # noqa: E402
 from callsort.demo import sample_path  # noqa: E402
 
@@ -68,24 +69,6 @@ def booked_call() -> Path:
 @pytest.fixture(scope="session")
 def voicemail_call() -> Path:
     return sample_path("sample_call_voicemail.mp3")
-
-
-def write_wav(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
-    """Write float samples (channels x n, or n for mono) as 16-bit PCM WAV with PyAV."""
-    import av
-
-    samples = np.atleast_2d(samples)
-    layout = "mono" if samples.shape[0] == 1 else "stereo"
-    pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
-    with av.open(str(path), "w", format="wav") as container:
-        stream = container.add_stream("pcm_s16le", rate=rate, layout=layout)
-        frame = av.AudioFrame.from_ndarray(pcm.T.reshape(1, -1).copy(), format="s16", layout=layout)
-        frame.sample_rate = rate
-        for packet in stream.encode(frame):
-            container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return path
 
 
 def tone(seconds: float, freq: float = 440.0, rate: int = 16000) -> np.ndarray:

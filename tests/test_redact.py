@@ -3,6 +3,8 @@ holding what was removed, and redacted text in every output path."""
 
 import json
 
+import numpy as np
+
 import pytest
 
 from callsort import AsrConfig, Transcriber
@@ -65,6 +67,15 @@ def test_classification_reads_redacted_text(tfidf_dir, redactor):
     assert row.label and not row.error
 
 
+def test_training_data_is_redacted_too(sample_csv, redactor):
+    from callsort.pipeline import load_calls
+
+    plain = load_calls(sample_csv)
+    redacted = load_calls(sample_csv, asr=AsrConfig(redact=True))
+    assert redacted.labels == plain.labels and redacted.texts != plain.texts
+    assert sum("[" in t for t in redacted.texts) > len(redacted) / 4  # the sample callers give names, numbers
+
+
 def test_service_returns_redacted_transcripts(tfidf_dir, voicemail_call):
     from fastapi.testclient import TestClient
 
@@ -75,3 +86,61 @@ def test_service_returns_redacted_transcripts(tfidf_dir, voicemail_call):
     with open(voicemail_call, "rb") as f:
         body = client.post("/v1/classify", files={"file": ("vm.mp3", f)}).json()
     assert "[PHONE]" in body["transcript"] and "0142" not in json.dumps(body)
+
+
+def test_redacted_audio_is_silent_where_the_spans_were(voicemail_call, tmp_path, monkeypatch):
+    from callsort.audio import load_recording
+    from callsort.silence import copy_name, silenced_intervals
+
+    monkeypatch.setenv("CALLSORT_CACHE_DIR", str(tmp_path / "cache"))
+    config = AsrConfig(redact=True, redact_audio=str(tmp_path / "out"))
+    t = next(Transcriber(config).transcribe_many([str(voicemail_call)]))
+    intervals = silenced_intervals(t.segments)
+    assert intervals and "[PHONE]" in t.transcript
+    assert all(w["word"] == "" for s in t.segments for w in s.get("words", []) if w.get("redacted"))
+    original = load_recording(voicemail_call).channels
+    written = tmp_path / "out" / copy_name(voicemail_call)
+    assert written.name.startswith("sample_call_voicemail.") and written.name.endswith(".redacted.wav")
+    copy = load_recording(written).channels
+    rate = 16000
+    for channel, start, end in intervals:  # the caller's phone number and name: silence, on the caller's side
+        a, b = int(start * rate) + 1, int(end * rate) - 1
+        assert np.abs(copy[channel][a:b]).max() < 1e-3 and np.abs(original[channel][a:b]).max() > 0.05
+    n = min(len(copy[1]), len(original[1]))
+    kept = np.ones(n, bool)
+    for _, start, end in intervals:
+        kept[int(start * rate):int(end * rate) + 1] = False
+    assert np.abs(copy[1][:n][kept] - original[1][:n][kept]).max() < 2e-3  # the rest untouched (16-bit)
+    cached = "".join(p.read_text() for p in (tmp_path / "cache").rglob("*.json"))
+    assert "0142" not in cached and '"redacted": true' in cached
+    written.unlink()
+    again = next(Transcriber(config).transcribe_many([str(voicemail_call)]))  # from the cache: the copy again
+    assert again.cached and written.is_file()
+    with pytest.raises(ConfigError, match="needs --redact"):
+        AsrConfig(redact_audio=str(tmp_path))
+
+
+def test_review_page_gets_only_redacted_text_and_audio(tfidf_dir, voicemail_call, tmp_path):
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from callsort.config import ServeConfig
+    from callsort.serve import create_app
+
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    (folder / "vm.mp3").write_bytes(voicemail_call.read_bytes())
+    answers = {}
+    for name, audio_dir in (("with copies", str(tmp_path / "copies")), ("without", None)):
+        asr = AsrConfig(use_cache=False, redact=True, redact_audio=audio_dir)
+        client = TestClient(create_app(tfidf_dir, ServeConfig(store=str(tmp_path / f"{len(answers)}.db")), asr))
+        batch = client.post("/v1/batches", json={"folder": str(folder)}).json()["id"]
+        while not (body := client.get(f"/v1/batches/{batch}").json())["finished"]:
+            time.sleep(0.3)
+        call = body["results"][0]["id"]
+        answers[name] = (client.get(f"/v1/calls/{call}").json(), client.get(f"/v1/calls/{call}/audio"))
+    detail, audio = answers["with copies"]
+    assert "[PHONE]" in detail["result"]["transcript"] and "0142" not in json.dumps(detail)
+    assert audio.status_code == 200 and audio.content[:4] == b"RIFF"  # the silenced WAV copy, not the mp3
+    assert answers["without"][1].status_code == 404  # no copy: the original is never played

@@ -50,7 +50,7 @@ def test_recognition_failure_is_an_error_not_a_label(client, booked_call, monkey
     """Regression: /v1/classify answered 200 with a label for a recording whose recognition failed."""
     from callsort.transcribe import Transcriber
 
-    def decoder_fails(self, parts, timestamps):
+    def decoder_fails(self, parts, timestamps, words=False):
         raise RuntimeError("decoder failed")  # injected fault: what CTranslate2 raises on a bad input
 
     monkeypatch.setattr(Transcriber, "_recognise", decoder_fails)

@@ -119,3 +119,21 @@ def choose_channels(recording: Recording, mode: str) -> str:
         return "mix"
     correlation = float(np.corrcoef(left, right)[0, 1])
     return "mix" if correlation > SPLIT_CORRELATION else "split"
+
+
+def write_wav(path: str | Path, samples: np.ndarray, rate: int = SAMPLE_RATE) -> Path:
+    """Write float samples (channels x n, or n for mono) as 16-bit PCM WAV with PyAV."""
+    import av
+
+    samples = np.atleast_2d(samples)
+    layout = "mono" if samples.shape[0] == 1 else "stereo"
+    pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
+    with av.open(str(path), "w", format="wav") as container:
+        stream = container.add_stream("pcm_s16le", rate=rate, layout=layout)
+        frame = av.AudioFrame.from_ndarray(pcm.T.reshape(1, -1).copy(), format="s16", layout=layout)
+        frame.sample_rate = rate
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return Path(path)

@@ -50,7 +50,8 @@ def _setup(output: Output) -> bool:
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # weight loading: callsort shows its own bars per stage
     logging.basicConfig(level=logging.INFO if output.progress else logging.ERROR, format="%(message)s",
                         stream=sys.stderr)
-    for noisy in ("transformers", "accelerate", "huggingface_hub", "matplotlib", "faster_whisper", "httpx"):
+    for noisy in ("transformers", "accelerate", "huggingface_hub", "matplotlib", "faster_whisper", "httpx",
+                  "presidio-analyzer", "presidio-anonymizer"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     return output.progress
 

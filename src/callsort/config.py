@@ -122,6 +122,8 @@ class AsrConfig(Settings):
                                    "With --redact: which kinds of personal data, comma-separated.")
     redact_agent_names: bool = setting(False, "With --redact: also the agent's own name in the greeting.",
                                        option=("--redact-agent-names",))
+    redact_audio: str | None = setting(None, "With --redact: write a copy of each recording into this folder with "
+                                             "every redacted stretch silenced (asks Whisper for word times).")
 
     def check(self) -> None:
         if self.language == "auto":
@@ -130,6 +132,8 @@ class AsrConfig(Settings):
             raise ConfigError("beam_size and batch_size must be at least 1")
         if self.workers < 0 or self.threads < 0:
             raise ConfigError("workers and threads must be 0 (automatic) or more")
+        if self.redact_audio and not self.redact:
+            raise ConfigError("--redact-audio needs --redact")
         from .redact import ENTITIES  # a plain tuple: no Presidio import here
 
         unknown = set(self.entity_list()) - set(ENTITIES)
@@ -141,10 +145,11 @@ class AsrConfig(Settings):
 
     def cache_settings(self) -> dict:
         """The settings that change a transcript (not speed knobs), part of the cache key."""
-        skip = {"batch_size", "workers", "threads", "use_cache", "model"}
+        skip = {"batch_size", "workers", "threads", "use_cache", "model", "redact_audio"}
         if not self.redact:
             skip |= {"redact_entities", "redact_agent_names"}
-        return {k: v for k, v in asdict(self).items() if k not in skip}
+        settings = {k: v for k, v in asdict(self).items() if k not in skip}
+        return {**settings, "word_times": True} if self.redact_audio else settings  # cached words, marked
 
 
 @dataclass

@@ -82,11 +82,16 @@ class Redactor:
     def redact(self, text: str) -> tuple[str, list[Span]]:
         """(text with each span replaced by [TYPE], the spans in the original text)."""
         spans = self.find(text)
-        out, at = [], 0
-        for s in spans:
-            out += [text[at:s.start], f"[{s.entity}]"]
-            at = s.end
-        return "".join(out) + text[at:], spans
+        return replace_spans(text, spans), spans
+
+
+def replace_spans(text: str, spans: list[Span]) -> str:
+    """`text` with every span (overlaps resolved: the longer wins) replaced by [TYPE]."""
+    out, at = [], 0
+    for s in _without_overlaps(spans):
+        out += [text[at:s.start], f"[{s.entity}]"]
+        at = s.end
+    return "".join(out) + text[at:]
 
 
 def _without_overlaps(spans: list[Span]) -> list[Span]:

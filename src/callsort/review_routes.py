@@ -115,9 +115,18 @@ def _review_routes(app, service, access: Access) -> None:
         """The call's recording, streamed (range requests), from its batch's folder only."""
         access.role(request, cookie_ok=True)  # <audio> sends the page's cookie, not a header
         try:
-            return FileResponse(service.batches.recording(call_id))
+            path = service.batches.recording(call_id)
         except KeyError:
             raise HTTPException(404, f"no recording for call {call_id}") from None
+        asr = service.transcriber.config
+        if asr.redact:  # only the silenced copy: the original would say what the transcript hides
+            from .silence import copy_name
+
+            path = Path(asr.redact_audio or "") / copy_name(path)
+            if not asr.redact_audio or not path.is_file():
+                raise HTTPException(404, "with --redact the service plays only redacted copies of the recordings "
+                                         "(start it with --redact-audio DIR)")
+        return FileResponse(path)
 
     @app.post("/v1/calls/{call_id}/correction", dependencies=[Depends(access)])
     async def correct(call_id: int, request: Request) -> dict:

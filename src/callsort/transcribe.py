@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .audio import SAMPLE_RATE, choose_channels, load_recording
+from .redact import Span, replace_spans
+from .silence import mark_words, write_silenced
 from .config import AsrConfig
 from .errors import AudioError, ModelError
 from .registry import ASR_MODELS, cache_dir, resolve_asr_model
@@ -135,10 +137,11 @@ class Transcriber:
             mode = choose_channels(recording, self.config.channels)
             if mode == "split":
                 agent = 1 if self.config.agent_channel == "right" else 0  # auto: left until the words say otherwise
-                parts = [("Agent", recording.channels[agent]), ("Caller", recording.channels[1 - agent])]
+                parts = [("Agent", recording.channels[agent], agent), ("Caller", recording.channels[1 - agent], 1 - agent)]
             else:
-                parts = [("", recording.mixed())]
-            return "audio", (key, recording, mode, [(who, audio, self._speech(audio)) for who, audio in parts])
+                parts = [("", recording.mixed(), None)]  # channel None: every channel
+            return "audio", (key, recording, mode, [(who, audio, self._speech(audio), channel)
+                                                    for who, audio, channel in parts])
         except AudioError as exc:
             return "error", str(exc)
 
@@ -152,14 +155,16 @@ class Transcriber:
     def _finish(self, path: str, prepared) -> Transcript:
         kind, value = prepared
         if kind == "cached":
+            if self.config.redact_audio:
+                write_silenced(load_recording(path), value, self.config.redact_audio)
             return value
         if kind == "error":
             return Transcript(source=path, asr_model=self.model_name, error=value)
         key, recording, mode, parts = value
         try:
-            segments = self._recognise(parts, timestamps=mode == "split")
+            segments = self._recognise(parts, timestamps=mode == "split", words=bool(self.config.redact_audio))
             speech = [{"speaker": who, "start": round(r["start"] / SAMPLE_RATE, 3),
-                       "end": round(r["end"] / SAMPLE_RATE, 3)} for who, _, regions in parts for r in regions
+                       "end": round(r["end"] / SAMPLE_RATE, 3)} for who, _, regions, _ in parts for r in regions
                       ] if mode == "split" else []
             if mode == "split" and self.config.agent_channel == "auto":
                 segments, swapped = _agent_greets_first(segments), segments
@@ -175,30 +180,33 @@ class Transcriber:
             speech=speech)
         if self.redactor is not None:  # before the cache: it never holds what redaction removes
             transcript = self._redacted(transcript)
+            if self.config.redact_audio:
+                write_silenced(recording, transcript, self.config.redact_audio)
         self._cache_put(key, transcript)
         return transcript
 
     def _redacted(self, t: Transcript) -> Transcript:
-        """The transcript with personal data replaced; a segment, too short for the name finder on its own,
-        also loses every stretch removed from the whole text."""
+        """The transcript with personal data replaced. Found in the whole text, then removed wherever it
+        occurs: a turn or a segment alone is often too short for the name finder."""
         text, in_text = self.redactor.redact(t.text)
         removed = {t.text[s.start:s.end]: s.entity for s in in_text}
+
+        def spans(piece: str) -> list[Span]:
+            return self.redactor.find(piece) + [Span(m.start(), m.end(), kind) for stretch, kind in removed.items()
+                                                for m in re.finditer(re.escape(stretch), piece)]
+
         turns = []  # turn by turn, so that the "Agent: " / "Caller: " tags are never taken for names
         for line in t.transcript.splitlines():
             tag, words = line.split(": ", 1) if line.startswith(("Agent: ", "Caller: ")) else ("", line)
-            redacted, spans = self.redactor.redact(words)
-            removed.update({words[s.start:s.end]: s.entity for s in spans})
-            turns.append(f"{tag}: {redacted}" if tag else redacted)
-        transcript = "\n".join(turns)
+            turns.append(f"{tag}: {replace_spans(words, spans(words))}" if tag else replace_spans(words, spans(words)))
         segments = []
         for segment in t.segments:
-            words = self.redactor.redact(segment["text"])[0]
-            for stretch in sorted(removed, key=len, reverse=True):
-                words = words.replace(stretch, f"[{removed[stretch]}]")
-            segments.append({**segment, "text": words})
-        return Transcript(**{**t.__dict__, "text": text, "transcript": transcript, "segments": segments})
+            found = spans(segment["text"])
+            segments.append({**segment, "text": replace_spans(segment["text"], found),
+                             **({"words": mark_words(segment["words"], found)} if "words" in segment else {})})
+        return Transcript(**{**t.__dict__, "text": text, "transcript": "\n".join(turns), "segments": segments})
 
-    def _recognise(self, parts: list, timestamps: bool) -> list[dict]:
+    def _recognise(self, parts: list, timestamps: bool, words: bool = False) -> list[dict]:
         """Whisper over the speech of every part (channel) at once; segments in time order with speakers.
 
         Each channel's speech regions are packed into <= 30 s chunks (faster-whisper's collect_chunks); the
@@ -208,38 +216,38 @@ class Transcriber:
         """
         from faster_whisper.vad import SpeechTimestampsMap, collect_chunks
 
-        chunks, owners = [], []  # owners: per chunk (speaker, timestamp map, chunk start in its part)
-        for speaker, audio, speech in parts:
+        chunks, owners = [], []  # owners: per chunk (speaker, timestamp map, chunk start in its part, channel)
+        for speaker, audio, speech, channel in parts:
             if not speech:
                 continue
             packed, metadata = collect_chunks(audio, speech, SAMPLE_RATE, max_duration=CHUNK_S)
             ts_map = SpeechTimestampsMap(speech, SAMPLE_RATE)
             chunks += packed
-            owners += [(speaker, ts_map, meta["offset"]) for meta in metadata]
+            owners += [(speaker, ts_map, meta["offset"], channel) for meta in metadata]
         if not chunks:
             return []  # no speech anywhere: an empty transcript, not an error
         self.load()
         workers = min(self.workers, len(chunks))
         shares = [range(len(chunks) * w // workers, len(chunks) * (w + 1) // workers) for w in range(workers)]
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            found = pool.map(lambda share: self._recognise_share([chunks[i] for i in share], timestamps), shares)
+            found = pool.map(lambda share: self._recognise_share([chunks[i] for i in share], timestamps, words),
+                             shares)
             segments = []
             for share, share_segments in zip(shares, found):
-                for i, start, end, text in share_segments:
-                    speaker, ts_map, offset = owners[share[i]]
-                    start, end = start + offset, end + offset
-                    # Whisper often starts a segment where the previous one ended, i.e. at the very end of the
-                    # previous speech region: take the region from a point just inside the segment so the start
-                    # lands on its speech
-                    region = ts_map.get_chunk_index(min(start + 0.5, (start + end) / 2))
-                    segments.append({"speaker": speaker, "start": ts_map.get_original_time(start, region),
-                                     "end": ts_map.get_original_time(end, is_end=True), "text": text})
+                for i, start, end, text, said in share_segments:
+                    speaker, ts_map, offset, channel = owners[share[i]]
+                    segment = {"speaker": speaker, **_original_times(ts_map, start + offset, end + offset), "text": text}
+                    if words:  # word times, for silencing what redaction removed (redact_audio)
+                        segment["channel"] = channel
+                        segment["words"] = [{"word": w, **_original_times(ts_map, a + offset, b + offset)}
+                                            for w, a, b in said]
+                    segments.append(segment)
         segments.sort(key=lambda s: s["start"])
         return segments
 
-    def _recognise_share(self, chunks: list, timestamps: bool) -> list[tuple[int, float, float, str]]:
-        """One worker's chunks through faster-whisper's batched pipeline: (chunk index, start, end, text) with
-        times relative to the chunk's start."""
+    def _recognise_share(self, chunks: list, timestamps: bool, words: bool = False) -> list[tuple]:
+        """One worker's chunks through faster-whisper's batched pipeline: (chunk index, start, end, text, words)
+        with times relative to the chunk's start; words (word, start, end) only when asked for."""
         import numpy as np
         from faster_whisper import BatchedInferencePipeline
 
@@ -247,13 +255,14 @@ class Transcriber:
         starts = [float(t) for t in np.cumsum([0] + [len(c) / SAMPLE_RATE for c in chunks])]
         clips = [{"start": starts[i], "end": starts[i + 1]} for i in range(len(chunks))]
         found, _ = BatchedInferencePipeline(self.load()).transcribe(
-            np.concatenate(chunks), clip_timestamps=clips, without_timestamps=not timestamps,
-            language=cfg.language, beam_size=cfg.beam_size, batch_size=cfg.batch_size)
+            np.concatenate(chunks), clip_timestamps=clips, without_timestamps=not (timestamps or words),
+            word_timestamps=words, language=cfg.language, beam_size=cfg.beam_size, batch_size=cfg.batch_size)
         results = []
         for seg in found:
             if seg.text.strip():
                 i = max(bisect.bisect_right(starts[:-1], (seg.start + seg.end) / 2) - 1, 0)
-                results.append((i, seg.start - starts[i], seg.end - starts[i], seg.text.strip()))
+                said = [(w.word, w.start - starts[i], w.end - starts[i]) for w in (seg.words or [])]
+                results.append((i, seg.start - starts[i], seg.end - starts[i], seg.text.strip(), said))
         return results
 
     # --- cache -------------------------------------------------------------------------------------------
@@ -303,6 +312,13 @@ class Transcriber:
 AGENT_PHRASES = re.compile(
     r"thank(s| you) for calling|how (can|may|could) (i |we )?(help|assist)|you('ve| have) reached"
     r"|leave (a|your) (message|name)|after the tone", re.IGNORECASE)
+
+
+def _original_times(ts_map, start: float, end: float) -> dict:
+    """Times in a packed chunk -> times in the recording. Whisper often starts a segment where the previous one
+    ended, i.e. at the very end of the previous speech region: the region is taken from a point just inside."""
+    region = ts_map.get_chunk_index(min(start + 0.5, (start + end) / 2))
+    return {"start": ts_map.get_original_time(start, region), "end": ts_map.get_original_time(end, is_end=True)}
 
 
 def _agent_greets_first(segments: list[dict]) -> list[dict]:
