@@ -121,6 +121,14 @@ def choose_channels(recording: Recording, mode: str) -> str:
     return "mix" if correlation > SPLIT_CORRELATION else "split"
 
 
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, hex (OSError when it cannot be read)."""
+    import hashlib
+
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 def write_wav(path: str | Path, samples: np.ndarray, rate: int = SAMPLE_RATE) -> Path:
     """Write float samples (channels x n, or n for mono) as 16-bit PCM WAV with PyAV."""
     import av

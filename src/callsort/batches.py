@@ -106,10 +106,10 @@ class BatchRunner:
         return resumed
 
     def batch(self, batch_id: str) -> dict:
-        found = [b for b in self.store.batches() if b["id"] == batch_id]
-        if not found:
+        found = self.store.batch(batch_id)
+        if found is None:
             raise KeyError(batch_id)
-        return found[0]
+        return found
 
     def progress(self, batch_id: str) -> dict:
         """Counts of the batch's calls by state, and whether the batch is finished."""

@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .audio import file_sha256
 from .classifier import Classifier, load_model
 from .config import AsrConfig, JobConfig
 from .data import CallTable
@@ -47,17 +48,12 @@ class StoredRun:
 
 def content_hash(calls: CallTable, i: int) -> str:
     """What a call's result depends on besides the model: the recording's bytes, or the transcript text."""
-    digest = hashlib.sha256()
     if calls.audio and calls.audio[i]:
         try:
-            with open(calls.audio[i], "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
+            return file_sha256(calls.audio[i])
         except OSError as exc:  # unreadable now: hash the reason, so that a later fix counts as new work
-            digest.update(f"unreadable:{exc}".encode())
-    else:
-        digest.update(calls.texts[i].encode())
-    return digest.hexdigest()
+            return hashlib.sha256(f"unreadable:{exc}".encode()).hexdigest()
+    return hashlib.sha256(calls.texts[i].encode()).hexdigest()
 
 
 def job_id(model_identity: str, asr: AsrConfig | None) -> str:

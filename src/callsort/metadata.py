@@ -60,14 +60,20 @@ def meta_for(source: str, table: dict[str, dict] | None, pattern: re.Pattern | N
     return found
 
 
-def attach_meta(rows: list, meta: str | Path | None = None, pattern: str | None = None) -> list:
-    """Set each ResultRow's `meta` from a metadata table and/or a file-name pattern; returns the rows."""
+def joiner(meta: str | Path | None = None, pattern: str | None = None):
+    """source -> what is known of it, from a metadata table and/or a file-name pattern; None without either."""
     if meta is None and pattern is None:
-        return rows
+        return None
     table = read_meta(meta) if meta else None
     regex = pattern_regex(pattern) if pattern else None
-    for row in rows:
-        row.meta = meta_for(row.source, table, regex)
+    return lambda source: meta_for(source, table, regex)
+
+
+def attach_meta(rows: list, meta: str | Path | None = None, pattern: str | None = None) -> list:
+    """Set each ResultRow's `meta` from a metadata table and/or a file-name pattern; returns the rows."""
+    join = joiner(meta, pattern)
+    for row in rows if join else []:
+        row.meta = join(row.source)
     return rows
 
 

@@ -171,12 +171,13 @@ def load_calls(path: str | Path, text_column: str = "text", label_column: str | 
     """
     table = read_calls(path, text_column, label_column, encoding, drop_empty=label_column is not None,
                        audio_column=audio_column, reason_column=reason_column)
-    transcriber = Transcriber(asr or AsrConfig())
-    if table.audio and any(table.audio):
+    has_audio, asr = bool(table.audio and any(table.audio)), asr or AsrConfig()
+    transcriber = Transcriber(asr) if has_audio or asr.redact else None
+    if has_audio:
         table = transcribe_calls(table, transcriber, progress)
         if label_column is not None:
             table = usable_calls(table, str(path))
-    if transcriber.redactor is not None:  # --redact: training and scoring read what is kept, as prediction does
+    if asr.redact:  # training and scoring read what is kept, as prediction does
         table = redact_texts(table, transcriber.redactor)
     return table
 

@@ -49,9 +49,9 @@ class Span:
 
 
 def _count_digits(text: str) -> int:
+    """Digits said in a run: "double five" is two, "triple" adds two to the next."""
     words = re.findall(rf"\d|\b{DIGIT_WORDS}\b", text, re.I)
-    return sum(2 if w.lower() == "double" else 3 if w.lower() == "triple" else 1 for w in words) - \
-        sum(1 for w in words if w.lower() in ("double", "triple"))
+    return sum({"double": 1, "triple": 2}.get(w.lower(), 1) for w in words)
 
 
 class Redactor:

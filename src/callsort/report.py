@@ -58,8 +58,7 @@ def load_rows(source: str | Path, job: str | None = None) -> list[dict]:
 
     store = JobStore(text)
     try:
-        jobs = [j["job"] for j in store.summary()] if job is None else [job]
-        rows = [v["result"] for j in jobs for v in store.results(j).values() if v["result"]]
+        rows = store.result_rows(job)
     finally:
         store.close()
     if not rows:
@@ -69,13 +68,11 @@ def load_rows(source: str | Path, job: str | None = None) -> list[dict]:
 
 def add_meta(rows: list[dict], meta: str | Path | None = None, pattern: str | None = None) -> list[dict]:
     """Join phone-system facts onto rows by file name (metadata.py); facts already on a row stay."""
-    if meta is None and pattern is None:
-        return rows
-    from .metadata import meta_for, pattern_regex, read_meta
+    from .metadata import joiner
 
-    table, regex = read_meta(meta) if meta else None, pattern_regex(pattern) if pattern else None
-    for row in rows:
-        row["meta"] = {**meta_for(str(row.get("source", "")), table, regex), **(row.get("meta") or {})}
+    join = joiner(meta, pattern)
+    for row in rows if join else []:
+        row["meta"] = {**join(str(row.get("source", ""))), **(row.get("meta") or {})}
     return rows
 
 

@@ -89,11 +89,10 @@ def add_corrections(table: CallTable, store_url: str | Path) -> tuple[CallTable,
     merged = table.subset(range(len(table)))  # a copy
     relabelled = 0
     for n, (text, label) in enumerate(zip(fixes.texts, fixes.labels)):
-        i = position.get(" ".join(text.split()))
+        i = position.get(text)  # words_of has already collapsed the whitespace of corrected texts
         if i is None:
             position[text] = len(merged)
-            merged = merged.concat(fixes.subset([n]) if merged.reasons is not None else
-                                   CallTable([text], [fixes.sources[n]], [label]))
+            merged = merged.concat(fixes.subset([n]))  # with its reason when the data has reasons
         else:
             relabelled += merged.labels[i] != label
             merged.labels[i] = label

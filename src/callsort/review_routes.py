@@ -164,8 +164,7 @@ def _report_route(app, service, access: Access) -> None:
         from .report import summarise
         from .report_page import render_page
 
-        rows = [v["result"] for j in ([j["job"] for j in service.store.summary()] if job == "all" else [job])
-                for v in service.store.results(j).values() if v["result"]]
+        rows = service.store.result_rows(None if job == "all" else job)
         if not rows:
             raise HTTPException(404, f"no results for job {job}")
         return Response(render_page(summarise(rows)), media_type="text/html")

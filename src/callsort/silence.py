@@ -8,12 +8,11 @@ The copy is 16 kHz WAV, the rate callsort decodes to.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, write_wav
+from .audio import SAMPLE_RATE, file_sha256, write_wav
 from .redact import Span
 
 PAD_S = 0.05
@@ -42,9 +41,7 @@ def silenced_intervals(segments: list[dict]) -> list[tuple[int | None, float, fl
 def copy_name(path: str | Path) -> str:
     """`<stem>.<first 12 hex of the file's SHA-256>.redacted.wav`: two recordings of one name stay apart, and
     the service finds a call's copy from the content hash its store keeps."""
-    with open(path, "rb") as f:
-        digest = hashlib.file_digest(f, "sha256").hexdigest()
-    return f"{Path(path).stem}.{digest[:12]}.redacted.wav"
+    return f"{Path(path).stem}.{file_sha256(path)[:12]}.redacted.wav"
 
 
 def write_silenced(recording, transcript, out_dir: str | Path) -> Path:

@@ -199,6 +199,11 @@ class JobStore:
         return {(r.source, r.content_hash): {"state": r.state, "attempts": r.attempts, "error": r.error,
                                              "result": json.loads(r.result) if r.result else None} for r in rows}
 
+    def result_rows(self, job: str | None = None) -> list[dict]:
+        """The result rows (done and failed) of one job, or of every job in the store."""
+        jobs = [j["job"] for j in self.summary()] if job is None else [job]
+        return [v["result"] for j in jobs for v in self.results(j).values() if v["result"]]
+
     def rows(self, ids: list[int]) -> list[dict]:
         """Calls by id, in the order given: id, source, content_hash, state, attempts, error, result."""
         from sqlalchemy import select
@@ -217,6 +222,15 @@ class JobStore:
         with self.engine.begin() as conn:
             conn.execute(self.table("batches").insert().values(id=batch_id, job=job, folder=folder,
                                                                 call_ids=json.dumps(call_ids), created_at=time.time()))
+
+    def batch(self, batch_id: str) -> dict | None:
+        """One batch (id, job, folder, call_ids, created_at), or None."""
+        from sqlalchemy import select
+
+        b = self.table("batches")
+        with self.engine.connect() as conn:
+            row = conn.execute(select(b).where(b.c.id == batch_id)).first()
+        return {**row._asdict(), "call_ids": json.loads(row.call_ids)} if row else None
 
     def batches(self) -> list[dict]:
         """Every batch, newest first: id, job, folder, call_ids, created_at."""
