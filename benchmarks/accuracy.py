@@ -24,8 +24,8 @@ import numpy as np
 from common import CORES, RESULTS, ROOT, real_calls, stratified_folds, write_results
 
 import callsort
-from callsort.calibrate import apply_calibrator, confidence_report, fit_calibrator, threshold_for
-from callsort.evaluate import classification_metrics
+from callsort.models.calibrate import apply_calibrator, confidence_report, fit_calibrator, threshold_for
+from callsort.models.evaluate import classification_metrics
 
 TEST_PART = ROOT / "benchmarks" / "test_part.json"
 PROBS = ROOT / "runs" / "accuracy"  # per-call probabilities: derived from third-party data, never committed
@@ -61,7 +61,7 @@ def split(table):
 
 def fit_component(name: str, table, folds: int = FOLDS) -> None:
     """Out-of-fold probabilities on the tuning calls; validation and test probabilities of the final model."""
-    from callsort.train import split_stratified
+    from callsort.models.train import split_stratified
 
     config = callsort.TrainConfig(**COMPONENTS[name])
     tune_idx, test_idx = split(table)
@@ -193,7 +193,7 @@ def report(table) -> dict:
     tune_idx, test_idx = split(table)
     labels = sorted(set(table.labels))
     tune_truth, test_truth = [table.labels[i] for i in tune_idx], [table.labels[i] for i in test_idx]
-    from callsort.train import split_stratified
+    from callsort.models.train import split_stratified
 
     _, val = split_stratified(table.subset(tune_idx), 0.12, 42)
     folds = stratified_folds(tune_truth, FOLDS, 42)

@@ -31,10 +31,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from common import CALLSORT, CORES, RESULTS, ROOT, SHARED, run_measured  # noqa: E402
 
-from callsort.audio import load_recording  # noqa: E402
+from callsort.speech.audio import load_recording  # noqa: E402
 from callsort.data import normalise_label  # noqa: E402
 from callsort.registry import resolve_asr_model  # noqa: E402
-from callsort.transcribe import AsrConfig, Transcriber  # noqa: E402
+from callsort.config import AsrConfig  # noqa: E402
+from callsort.speech.recognise import Recogniser  # noqa: E402
 
 THREADS = CORES
 
@@ -81,11 +82,11 @@ def faster_whisper_variants(files: list[Path]) -> dict:
 
 def callsort_variants(files: list[Path]) -> dict:
     def run(prefetch: bool, **settings):
-        transcriber = Transcriber(AsrConfig(use_cache=False, **settings))
-        transcriber.load()  # model load is timed in part 2, not here
+        recogniser = Recogniser(AsrConfig(**settings))  # recognition alone: no cache, no redaction
+        recogniser.load()  # model load is timed in part 2, not here
 
         def go():
-            results = transcriber.transcribe_many(files) if prefetch else map(transcriber.transcribe, files)
+            results = recogniser.transcribe_many(files) if prefetch else map(recogniser.transcribe, files)
             return sum(len(t.text.split()) for t in results)
         return go
 

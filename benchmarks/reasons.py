@@ -17,8 +17,8 @@ from accuracy import split  # noqa: E402
 from common import CORES, TRANSCRIPTS, stratified_folds, write_results  # noqa: E402
 
 from callsort.data import read_calls  # noqa: E402
-from callsort.evaluate import classification_metrics  # noqa: E402
-from callsort.reasons import ReasonModel  # noqa: E402
+from callsort.models.evaluate import classification_metrics  # noqa: E402
+from callsort.models.reasons import ReasonModel  # noqa: E402
 
 
 def score(fit, held) -> dict:

@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import CORES, TRANSCRIPTS, write_results  # noqa: E402
 
-from callsort.redact import ENTITIES, Redactor  # noqa: E402
+from callsort.privacy.redact import ENTITIES, Redactor  # noqa: E402
 
 FIRST = ["Laura", "Mike", "Patricia", "Robert", "Jennifer", "David", "Maria", "James", "Linda", "Kevin", "Sofia",
          "Daniel", "Angela", "Thomas", "Nancy", "Brian", "Karen", "Steven", "Olivia", "Marcus"]
@@ -136,7 +136,7 @@ def classifier_cost(redactor) -> dict | None:
         return None
     import callsort
     from accuracy import split
-    from callsort.evaluate import classification_metrics
+    from callsort.models.evaluate import classification_metrics
     from common import real_calls
 
     table = real_calls()
@@ -158,20 +158,20 @@ def word_time_cost(repeats: int = 3) -> dict:
     times), interleaved in one run; medians."""
     import tempfile
 
-    from callsort import AsrConfig, Transcriber
+    from callsort import AsrConfig, RunNeeds
     from callsort.demo import SAMPLE_RECORDINGS, sample_path
 
     paths = [str(sample_path(n)) for n in SAMPLE_RECORDINGS]
     times = {"redact": [], "redact_audio": []}
     with tempfile.TemporaryDirectory() as out:
-        plain = Transcriber(AsrConfig(redact=True, use_cache=False))
-        audio = Transcriber(AsrConfig(redact=True, use_cache=False, redact_audio=out))
-        for transcriber in (plain, audio):  # warm-up: Whisper and spaCy loaded
-            list(transcriber.transcribe_many(paths[:1]))
+        plain = RunNeeds.build(AsrConfig(redact=True, use_cache=False))  # Whisper, then redaction
+        audio = RunNeeds.build(AsrConfig(redact=True, use_cache=False, redact_audio=out))
+        for needs in (plain, audio):  # warm-up: Whisper and spaCy loaded
+            list(needs.transcripts(paths[:1]))
         for _ in range(repeats):
-            for name, transcriber in (("redact", plain), ("redact_audio", audio)):
+            for name, needs in (("redact", plain), ("redact_audio", audio)):
                 started = time.perf_counter()
-                list(transcriber.transcribe_many(paths))
+                list(needs.transcripts(paths))
                 times[name].append(time.perf_counter() - started)
     return {k: round(statistics.median(v), 2) for k, v in times.items()}
 

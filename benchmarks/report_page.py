@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import CORES, RESULTS, write_results  # noqa: E402
 
-from callsort.report import summarise, write_report  # noqa: E402
+from callsort.insights.report import summarise, write_report  # noqa: E402
 
 LABELS = ["New Customer - Lead Booked", "New Customer - Lead Not Booked", "Existing Customer - Lead Booked",
           "Existing Customer - Lead Not Booked", "Missed Call", "Voicemail - Lead", "Other", "Out of Service Capabilities"]

@@ -23,7 +23,7 @@ from accuracy import split  # noqa: E402
 from common import CORES, RESULTS, real_calls, write_results  # noqa: E402
 
 import callsort  # noqa: E402
-from callsort.evaluate import classification_metrics  # noqa: E402
+from callsort.models.evaluate import classification_metrics  # noqa: E402
 
 
 def one_loop(table, tune_idx, test, start: int, per_round: int, rounds: int, pick: str, seed: int) -> list[dict]:

@@ -2,7 +2,7 @@
 
 Each configuration classifies the same recordings from scratch (fresh store, transcript cache off), with the
 default text model; files per minute and audio hours per hour are measured over the whole batch, and the
-README projects from them the cluster needed for 20,000 hours of audio a month.
+benchmarks/README.md projects from them the cluster needed for 20,000 hours of audio a month.
 
     .venv/bin/python benchmarks/scale.py [--model runs/default-model] [--audio ../shared/data/calls/audio]
 
@@ -19,13 +19,12 @@ from pathlib import Path
 
 from common import AUDIO, RESULTS, ROOT  # noqa: E402
 
-from callsort import load_model, read_calls  # noqa: E402
-from callsort.audio import load_recording  # noqa: E402
-from callsort.demo import sample_path  # noqa: E402
+from callsort import AsrConfig, CallTable, RunNeeds, load_model  # noqa: E402
 from callsort.config import JobConfig  # noqa: E402
-from callsort.jobs import run_stored  # noqa: E402
-from callsort.store import JobStore  # noqa: E402
-from callsort.transcribe import AsrConfig  # noqa: E402
+from callsort.demo import sample_path  # noqa: E402
+from callsort.jobs.queue import WorkQueue  # noqa: E402
+from callsort.jobs.run import run_stored  # noqa: E402
+from callsort.speech.audio import find_recordings, load_recording  # noqa: E402
 
 SHARED_AUDIO = AUDIO
 HOURS_PER_MONTH = 20_000
@@ -34,7 +33,8 @@ HOURS_PER_MONTH = 20_000
 def run(table, model, config: JobConfig, asr: AsrConfig) -> float:
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        rows = run_stored(table, model, JobStore(Path(folder) / "jobs.db"), asr, config)
+        needs = RunNeeds.for_calls(table, asr)  # a fresh Whisper per configuration, as a new process has
+        rows = run_stored(table, model, WorkQueue(Path(folder) / "jobs.db"), needs, config)
         seconds = time.perf_counter() - started
     assert not any(r.error for r in rows), [r.error for r in rows if r.error]
     return seconds
@@ -46,7 +46,8 @@ def main() -> None:
     parser.add_argument("--audio", type=Path, default=SHARED_AUDIO if SHARED_AUDIO.is_dir() else None)
     args = parser.parse_args()
     folder = args.audio or sample_path("sample_call_booked.mp3").parent
-    table = read_calls(folder, label_column=None, drop_empty=False)
+    recordings = [str(p) for p in find_recordings([folder])]  # the recordings only (not labels.csv, samples)
+    table = CallTable([""] * len(recordings), recordings, audio=recordings)
     audio_s = sum(load_recording(p).duration_s for p in table.audio)
     model = load_model(args.model)
     asr = AsrConfig(use_cache=False)

@@ -17,7 +17,7 @@ if "CALLSORT_CACHE_DIR" not in os.environ:  # keep the user's transcript cache o
 
     os.environ["CALLSORT_CACHE_DIR"] = tempfile.mkdtemp(prefix="callsort-test-cache-")
 
-from callsort.audio import write_wav  # noqa: F401 - tests import it from here
+from callsort.speech.audio import write_wav  # noqa: F401 - tests import it from here
 from callsort import TrainConfig, read_calls, train  # noqa: E402
 from callsort.demo import sample_path  # noqa: E402
 

@@ -1,6 +1,6 @@
 """Who answered: the agent's name from the greeting."""
 
-from callsort.agent import agent_name
+from callsort.insights.agent import agent_name
 from callsort.data import read_calls
 
 

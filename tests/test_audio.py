@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from callsort.audio import SAMPLE_RATE, choose_channels, find_recordings, load_recording
+from callsort.speech.audio import SAMPLE_RATE, choose_channels, find_recordings, load_recording
 from callsort.errors import AudioError, InputError
 from conftest import tone, write_wav
 

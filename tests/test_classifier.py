@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from callsort import Classifier, TrainConfig, classify_calls, load_model, read_calls, train
-from callsort.classifier import KINDS, Prediction, read_model_info
+from callsort.models.classifier import KINDS, Prediction, read_model_info
 from callsort.errors import ModelError
 from callsort.demo import sample_path
-from callsort.serve import create_app
+from callsort.service.app import create_app
 
 
 class KeywordClassifier(Classifier):

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -92,3 +93,24 @@ def test_trainability_checks(tmp_path):
                      "Text", "Tag")
     with pytest.raises(InputError, match="fewer than 2 examples in class 'Missed Call' \\(1\\)"):
         check_trainable(few, "f.csv")
+
+
+def test_unlabelled_folder_reads_recordings_txt_and_tables_but_not_a_labels_table(tmp_path, voicemail_call, caplog):
+    """A folder of calls may mix recordings, .txt transcripts and transcript tables; a table without the text
+    column (a labels.csv beside recordings, as phone systems export) is left out with a warning."""
+    import shutil
+
+    shutil.copy(voicemail_call, tmp_path / voicemail_call.name)
+    (tmp_path / "note.txt").write_text("Hello, my sink is leaking")
+    (tmp_path / "calls.csv").write_text("text\nMy boiler is broken\n")
+    (tmp_path / "labels.csv").write_text(f"file,label\n{voicemail_call.name},Voicemail - Lead\n")
+    calls = read_calls(tmp_path, label_column=None)
+    assert [Path(s).name for s in calls.sources] == ["calls.csv:1", "note.txt", voicemail_call.name]
+    assert calls.texts[:2] == ["My boiler is broken", "Hello, my sink is leaking"]
+    assert [calls.is_recording(i) for i in range(3)] == [False, False, True]
+    assert "labels.csv: no 'text' column" in caplog.text
+    (tmp_path / "calls.csv").unlink()
+    (tmp_path / "note.txt").unlink()
+    (tmp_path / voicemail_call.name).unlink()
+    with pytest.raises(InputError, match="no table in the folder has a 'text' column"):
+        read_calls(tmp_path, label_column=None)

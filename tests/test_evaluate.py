@@ -4,7 +4,7 @@ import json
 from sklearn.metrics import f1_score
 
 from callsort import evaluate, load_model, read_calls
-from callsort.evaluate import classification_metrics
+from callsort.models.evaluate import classification_metrics
 
 LABELS = ["Missed Call", "Other", "Voicemail - Lead"]
 

@@ -8,7 +8,7 @@ import pytest
 from callsort import TrainConfig, classify_calls, evaluate, load_model, read_calls, train
 from callsort.data import normalise_reason
 from callsort.errors import InputError
-from callsort.reasons import ReasonModel
+from callsort.models.reasons import ReasonModel
 
 from conftest import run_cli
 

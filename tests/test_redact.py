@@ -7,9 +7,9 @@ import numpy as np
 
 import pytest
 
-from callsort import AsrConfig, Transcriber
+from callsort import AsrConfig, RunNeeds
 from callsort.errors import ConfigError
-from callsort.pipeline import classify_calls, redact_texts
+from callsort.pipeline import classify_calls
 from callsort.data import CallTable
 
 pytest.importorskip("presidio_analyzer")
@@ -17,7 +17,7 @@ pytest.importorskip("presidio_analyzer")
 
 @pytest.fixture(scope="module")
 def redactor():
-    from callsort.redact import Redactor
+    from callsort.privacy.redact import Redactor
 
     return Redactor()
 
@@ -39,7 +39,7 @@ def test_what_is_kept(redactor):
     call = ("Thank you for calling Northside, this is Dana, how can I help you? The technician can come "
             "tomorrow between eight and ten, it's eighty nine dollars for two units.")
     assert redactor.redact(call)[0] == call  # the agent's name, times, prices and counts stay
-    from callsort.redact import Redactor
+    from callsort.privacy.redact import Redactor
 
     assert "[NAME]" in Redactor(agent_names=True).redact(call)[0]
     assert "Dana" in Redactor(entities=["PHONE"]).redact("this is Dana Smith, my number is 330-208-3944")[0]
@@ -49,21 +49,22 @@ def test_what_is_kept(redactor):
 
 def test_transcripts_and_the_cache(voicemail_call, tmp_path, monkeypatch):
     monkeypatch.setenv("CALLSORT_CACHE_DIR", str(tmp_path / "cache"))
-    redacted = next(Transcriber(AsrConfig(redact=True)).transcribe_many([str(voicemail_call)]))
+    redacted = next(RunNeeds.build(AsrConfig(redact=True)).transcripts([str(voicemail_call)]))
     assert "[PHONE]" in redacted.transcript and "0142" not in redacted.transcript + redacted.text
     assert all("0142" not in s["text"] for s in redacted.segments)
     cached = "".join(p.read_text() for p in (tmp_path / "cache").rglob("*.json"))
     assert cached and "0142" not in cached  # the cache holds only the redacted transcript
-    plain = next(Transcriber(AsrConfig()).transcribe_many([str(voicemail_call)]))
+    plain = next(RunNeeds.build(AsrConfig()).transcripts([str(voicemail_call)]))
     assert not plain.cached and "0142" in plain.text  # a run without --redact never gets redacted text
-    again = next(Transcriber(AsrConfig(redact=True)).transcribe_many([str(voicemail_call)]))
+    again = next(RunNeeds.build(AsrConfig(redact=True)).transcripts([str(voicemail_call)]))
     assert again.cached and again.transcript == redacted.transcript
 
 
 def test_classification_reads_redacted_text(tfidf_dir, redactor):
     calls = CallTable(["hi, my number is 330-208-3944, please call me back"], ["t:1"])
-    assert redact_texts(calls, redactor).texts == ["hi, my number is [PHONE], please call me back"]
-    row = next(classify_calls(calls, tfidf_dir, Transcriber(AsrConfig(redact=True))))
+    needs = RunNeeds(AsrConfig(redact=True), redactor=redactor)
+    assert needs.redact_texts(calls).texts == ["hi, my number is [PHONE], please call me back"]
+    row = next(classify_calls(calls, tfidf_dir, RunNeeds.for_calls(calls, AsrConfig(redact=True))))
     assert row.label and not row.error
 
 
@@ -80,7 +81,7 @@ def test_service_returns_redacted_transcripts(tfidf_dir, voicemail_call):
     from fastapi.testclient import TestClient
 
     from callsort.config import ServeConfig
-    from callsort.serve import create_app
+    from callsort.service.app import create_app
 
     client = TestClient(create_app(tfidf_dir, ServeConfig(), AsrConfig(use_cache=False, redact=True)))
     with open(voicemail_call, "rb") as f:
@@ -89,12 +90,13 @@ def test_service_returns_redacted_transcripts(tfidf_dir, voicemail_call):
 
 
 def test_redacted_audio_is_silent_where_the_spans_were(voicemail_call, tmp_path, monkeypatch):
-    from callsort.audio import load_recording
-    from callsort.silence import copy_name, silenced_intervals
+    from callsort.speech.audio import load_recording
+    from callsort.privacy.silence import copy_name, silenced_intervals
 
     monkeypatch.setenv("CALLSORT_CACHE_DIR", str(tmp_path / "cache"))
     config = AsrConfig(redact=True, redact_audio=str(tmp_path / "out"))
-    t = next(Transcriber(config).transcribe_many([str(voicemail_call)]))
+    needs = RunNeeds.build(config)
+    t = next(needs.transcripts([str(voicemail_call)]))
     intervals = silenced_intervals(t.segments)
     assert intervals and "[PHONE]" in t.transcript
     assert all(w["word"] == "" for s in t.segments for w in s.get("words", []) if w.get("redacted"))
@@ -114,7 +116,7 @@ def test_redacted_audio_is_silent_where_the_spans_were(voicemail_call, tmp_path,
     cached = "".join(p.read_text() for p in (tmp_path / "cache").rglob("*.json"))
     assert "0142" not in cached and '"redacted": true' in cached
     written.unlink()
-    again = next(Transcriber(config).transcribe_many([str(voicemail_call)]))  # from the cache: the copy again
+    again = next(needs.transcripts([str(voicemail_call)]))  # from the cache: the copy again
     assert again.cached and written.is_file()
     with pytest.raises(ConfigError, match="needs --redact"):
         AsrConfig(redact_audio=str(tmp_path))
@@ -126,7 +128,7 @@ def test_review_page_gets_only_redacted_text_and_audio(tfidf_dir, voicemail_call
     from fastapi.testclient import TestClient
 
     from callsort.config import ServeConfig
-    from callsort.serve import create_app
+    from callsort.service.app import create_app
 
     folder = tmp_path / "calls"
     folder.mkdir()

@@ -1,6 +1,7 @@
 """The manager's report: the figures on known rows, then `callsort report` on the shipped recordings and
-calls (plus the real recordings when present) with a metadata table, checked in Chromium."""
+calls with a metadata table, checked in Chromium (and on the real recordings of ../shared when present)."""
 
+import csv
 import json
 import re
 import shutil
@@ -9,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from callsort.report import LeadRules, summarise
+from callsort.insights.report import LeadRules, summarise
 
-from conftest import SHARED_CALLS, run_cli, start_server
+from conftest import run_cli, start_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -43,29 +44,70 @@ def test_figures_on_known_rows():
     assert (narrow["leads"], narrow["booked"]) == (2, 1)
 
 
+def phone_system_export(path: Path, names: list[str]) -> Path:
+    """What a phone system exports: one row per call (file name), two agents, two marketing sources."""
+    path.write_text("file,datetime,agent,source,caller\n" + "".join(
+        f"{name},2026-11-{23 + i % 5} {8 + i % 10}:{10 + i % 50}:00,{'Ann' if i % 2 else 'Bob'},"
+        f"{'Google Ads' if i % 3 else 'Yard sign'},555-01{i % 100:02d}\n" for i, name in enumerate(names)))
+    return path
+
+
+def by_source(rows: list[dict]) -> dict:
+    """What the report must say of each marketing source: its leads and booked leads, counted here."""
+    counts = {}
+    for r in rows:
+        if not r["error"] and ("Lead Booked" in r["label"] or "Lead Not Booked" in r["label"]):
+            entry = counts.setdefault(r["meta"]["source"], {"booked": 0, "leads": 0})
+            entry["leads"] += 1
+            entry["booked"] += "Not Booked" not in r["label"]
+    return {k: {**v, "rate": round(v["booked"] / v["leads"], 4)} for k, v in sorted(counts.items())}
+
+
 @pytest.mark.slow
 def test_report_page_from_recordings_and_calls(sample_test_csv, booked_call, voicemail_call, tfidf_dir, tmp_path):
+    """The shipped recordings and transcripts, each call with a row of phone-system metadata."""
     recordings = tmp_path / "recordings"
     recordings.mkdir()
     for call in (booked_call, voicemail_call):
         shutil.copy(call, recordings / call.name)
-    if (SHARED_CALLS / "audio").is_dir():  # the 4 real recordings, when the shared data is here
-        for call in (SHARED_CALLS / "audio").glob("*.mp3"):
-            shutil.copy(call, recordings / call.name)
     names = sorted(p.name for p in recordings.iterdir())
-    meta = tmp_path / "calls.csv"  # what a phone system exports: one row per recording
-    meta.write_text("file,datetime,agent,source,caller\n" + "".join(
-        f"{name},2026-11-{23 + i % 5} {8 + 2 * i}:{10 + i}:00,{'Ann' if i % 2 else 'Bob'},"
-        f"{'Google Ads' if i % 3 else 'Yard sign'},555-01{i:02d}\n" for i, name in enumerate(names)))
+    texts = [f"{sample_test_csv.name}:{n}" for n in range(1, 25)]  # a table's rows are named file:row
+    meta = phone_system_export(tmp_path / "calls.csv", names + texts)
     run_cli("predict", recordings, "--model", tfidf_dir, "--out", tmp_path / "rec.jsonl", "--meta", meta, "-q")
-    run_cli("predict", sample_test_csv, "--model", tfidf_dir, "--out", tmp_path / "text.csv", "-q")
+    run_cli("predict", sample_test_csv, "--model", tfidf_dir, "--out", tmp_path / "text.csv", "--meta", meta, "-q")
     done = run_cli("report", tmp_path / "rec.jsonl", tmp_path / "text.csv", "--out", tmp_path / "report", "--json")
     summary = json.loads(done.stdout)
-    assert summary["calls"] == len(names) + 24 and summary["leads"] > 0
-    assert set(summary["booking_by_source"]) >= {"Google Ads", "Yard sign"}
+    rows = [json.loads(line) for line in open(tmp_path / "rec.jsonl")]
+    rows += [{**r, "meta": json.loads(r["meta"])} for r in csv.DictReader(open(tmp_path / "text.csv"))]
+    assert len(rows) == len(names) + 24 and all(r["meta"]["source"] for r in rows)  # every call joined
+    assert summary["calls"] == len(names) + 24 and summary["failed"] == 0 and summary["leads"] > 0
+    assert summary["booking_by_source"] == by_source(rows)
+    assert set(summary["booking_by_source"]) == {"Google Ads", "Yard sign"}
+    assert set(summary["booking_by_agent"]) == {"Ann", "Bob"}
     page = tmp_path / "report" / "index.html"
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//|url\((?!#)", page.read_text())  # nothing from elsewhere
+    assert page.read_text().count("<figure class=chart><svg") == 8  # every chart has data to draw
     check_in_chromium(page.as_uri(), expected_charts=8)
+
+
+@pytest.mark.slow
+def test_report_on_the_real_recordings(shared_audio, tfidf_dir, tmp_path):
+    """The real dual-channel recordings of ../shared: every call read, joined to its metadata and counted."""
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    for call in shared_audio.glob("*.mp3"):
+        shutil.copy(call, recordings / call.name)
+    names = sorted(p.name for p in recordings.iterdir())
+    meta = phone_system_export(tmp_path / "calls.csv", names)
+    run_cli("predict", recordings, "--model", tfidf_dir, "--out", tmp_path / "rec.jsonl", "--meta", meta, "-q")
+    done = run_cli("report", tmp_path / "rec.jsonl", "--out", tmp_path / "report", "--json")
+    summary = json.loads(done.stdout)
+    rows = [json.loads(line) for line in open(tmp_path / "rec.jsonl")]
+    assert sorted(Path(r["source"]).name for r in rows) == names and all(r["meta"]["agent"] for r in rows)
+    assert summary["calls"] == len(names) and summary["failed"] == 0
+    assert summary["booking_by_source"] == by_source(rows)
+    talked = [r for r in rows if r["agent_talk_s"] is not None]  # dual-channel calls: who talked when
+    assert talked and summary["agent_talk_share"]["calls"] == len(talked)
 
 
 def check_in_chromium(url: str, expected_charts: int, headers: dict | None = None) -> None:

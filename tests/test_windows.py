@@ -1,7 +1,7 @@
 import numpy as np
 
 from callsort import load_model
-from callsort.windows import encode_windows, pool_windows
+from callsort.models.windows import encode_windows, pool_windows
 
 
 def test_windows_cover_the_whole_call(transformer_dir):

@@ -21,7 +21,7 @@ def embed(texts: list[str]) -> np.ndarray:
     from transformers import AutoModel, AutoTokenizer
 
     from callsort.registry import resolve_text_model
-    from callsort.windows import encode_windows, padded_batches
+    from callsort.models.windows import encode_windows, padded_batches
 
     base = resolve_text_model("minilm")
     tokenizer, network = AutoTokenizer.from_pretrained(base), AutoModel.from_pretrained(base).eval()

@@ -1,7 +1,7 @@
 """Typed settings for every stage, with help text and working defaults, validated here and only here.
 
 Each field's `help` (and `choices`, where the value is one of a few words) is what `callsort --help` shows:
-the CLI builds its options from these dataclasses (cli.options_from), so a setting is declared once.
+the CLI builds its options from these dataclasses (cli/options.py: settings_options), so a setting is declared once.
 """
 
 from __future__ import annotations
@@ -39,10 +39,10 @@ class Settings:
 
 @dataclass
 class TrainConfig(Settings):
-    """How a classifier is trained. Every field has a working default; README "Accuracy" has the measurements."""
+    """How a classifier is trained. Every field has a working default; benchmarks/README.md has the measurements."""
 
     model: str = setting("blend", "Kind of classifier: blend (fine-tuned encoder + tf-idf), encoder, tfidf, or a "
-                                  "kind registered in classifier.KINDS (checked by train.train).")
+                                  "kind registered in models/classifier.KINDS (checked by models/train.train).")
     base: str = setting("minilm", "Base encoder: 'minilm' or a local Hugging Face model folder.")
     view: str = setting("windows", "How the encoder reads a call: 'windows' (overlapping windows over the whole "
                                    "call, logits averaged) or 'head_tail' (its first and last tokens).",
@@ -100,7 +100,7 @@ class TrainConfig(Settings):
 
 @dataclass
 class AsrConfig(Settings):
-    """How recordings are transcribed. The defaults are the fastest settings measured without loss (README)."""
+    """How recordings are transcribed. The defaults are the fastest settings measured without loss (benchmarks/README.md)."""
 
     model: str = setting("tiny.en", "Speech model: tiny.en, base, or a local CTranslate2 Whisper folder.",
                          option=("--asr-model",))
@@ -134,7 +134,7 @@ class AsrConfig(Settings):
             raise ConfigError("workers and threads must be 0 (automatic) or more")
         if self.redact_audio and not self.redact:
             raise ConfigError("--redact-audio needs --redact")
-        from .redact import ENTITIES  # a plain tuple: no Presidio import here
+        from .privacy.redact import ENTITIES  # a plain tuple: no Presidio import here
 
         unknown = set(self.entity_list()) - set(ENTITIES)
         if unknown:

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from .audio import AUDIO_EXTENSIONS, is_audio
+from .speech.audio import AUDIO_EXTENSIONS, is_audio
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ class CallTable:
     """Transcripts with where each came from and, when known, its label.
 
     Rows read from recordings carry the recording's path in `audio` and an empty text until
-    `transcribe.transcribe_table` fills it in, together with per-row `details` (transcript, duration, errors).
+    `pipeline.transcribe_calls` fills it in, together with per-row `details` (transcript, duration, errors).
     """
 
     texts: list[str]
@@ -35,6 +35,14 @@ class CallTable:
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    @property
+    def has_audio(self) -> bool:
+        """Whether any row is a recording (then the run needs speech recognition)."""
+        return bool(self.audio and any(self.audio))
+
+    def is_recording(self, i: int) -> bool:
+        return bool(self.audio and self.audio[i])
 
     def subset(self, index) -> CallTable:
         def pick(values):
@@ -82,7 +90,7 @@ def read_calls(
     audio_column: str | None = None,
     reason_column: str | None = None,
 ) -> CallTable:
-    """Read calls from CSV, TSV, JSONL, Parquet, a folder of .txt files, or recordings (a file or a folder).
+    """Read calls from CSV, TSV, JSONL, Parquet, .txt files, recordings, or a folder of them.
 
     With `label_column=None` labels are not read; in folders, labels are sub-folder names. A table's
     `audio_column` names recordings (relative to the table's folder) whose transcripts replace the text.
@@ -97,13 +105,9 @@ def read_calls(
     if reason_column is not None and (path.is_dir() or is_audio(path)):
         raise InputError(f"{path}: a reason column needs a table (CSV, TSV, JSONL or Parquet)")
     if path.is_dir():
-        recordings = sorted(p for p in path.rglob("*") if p.is_file() and is_audio(p))
-        if recordings:
-            texts, sources, labels = [""] * len(recordings), [str(p) for p in recordings], _folder_labels(
-                path, recordings, want_labels)
-            audio = list(sources)
-        else:
-            texts, sources, labels = _read_txt_folder(path, encoding, want_labels)
+        texts, sources, labels, audio = _read_folder(path, text_column, encoding, want_labels)
+    elif path.suffix.lower() == ".txt" and not want_labels:
+        texts, sources, labels = [_read_text_file(path, encoding)], [str(path)], None
     elif is_audio(path):
         if want_labels:
             raise InputError(f"{path}: a single recording carries no label; use a table with --audio-column "
@@ -218,18 +222,42 @@ def _folder_labels(folder: Path, files: list[Path], want_labels: bool) -> list[s
     return [normalise_label(f.parent.name) for f in files]
 
 
-def _read_txt_folder(folder: Path, encoding: str, want_labels: bool):
-    """Each .txt file is one call; with labels wanted, the file's parent folder name is its label."""
-    files = sorted(p for p in folder.rglob("*.txt") if p.is_file())
-    if not files:
-        raise InputError(f"{folder}: folder holds no .txt or audio files ({', '.join(sorted(AUDIO_EXTENSIONS))})")
-    texts = []
-    for file in files:
-        try:
-            texts.append(file.read_text(encoding=encoding))
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{file}: not valid {encoding} text (byte {exc.start}); pass --encoding") from None
-    return texts, [str(f) for f in files], _folder_labels(folder, files, want_labels)
+def _read_folder(folder: Path, text_column: str, encoding: str, want_labels: bool):
+    """Every recording and .txt file of a folder (walked recursively) is one call, and without labels every
+    table's rows are calls too; with labels wanted, a file's parent folder name is its label."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    tables = [] if want_labels else [p for p in files if p.suffix.lower() in TABLE_FORMATS]
+    calls = [p for p in files if is_audio(p) or p.suffix.lower() == ".txt" or p in tables]
+    if not calls:
+        kinds = ".txt, audio" if want_labels else ".txt, table or audio"
+        raise InputError(f"{folder}: folder holds no {kinds} files ({', '.join(sorted(AUDIO_EXTENSIONS))})")
+    texts, sources, audio = [], [], []
+    for file in calls:
+        if file in tables:
+            if not _has_column(file, text_column, encoding):  # e.g. a labels.csv beside the recordings
+                log.warning("%s: no %r column, not read as calls", file, text_column)
+                continue
+            rows, names, _, recordings, _ = _read_table(file, text_column, None, encoding, None, None)
+            texts, sources, audio = texts + rows, sources + names, audio + (recordings or [None] * len(rows))
+        else:
+            texts.append("" if is_audio(file) else _read_text_file(file, encoding))
+            sources.append(str(file))
+            audio.append(str(file) if is_audio(file) else None)
+    if not texts:
+        raise InputError(f"{folder}: no table in the folder has a {text_column!r} column (use --text-column)")
+    labels = _folder_labels(folder, calls, want_labels)
+    return texts, sources, labels, audio if any(audio) else None
+
+
+def _has_column(path: Path, name: str, encoding: str) -> bool:
+    return name.lower() in {str(c).lower() for c in read_table_frame(path, encoding).columns}
+
+
+def _read_text_file(file: Path, encoding: str) -> str:
+    try:
+        return file.read_text(encoding=encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{file}: not valid {encoding} text (byte {exc.start}); pass --encoding") from None
 
 
 def check_trainable(table: CallTable, where: str, min_per_class: int = 2) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from .config import AsrConfig, TrainConfig
+from .config import TrainConfig
 from .data import CallTable, read_calls
-from .evaluate import coverage_line, metric_line
-from .pipeline import classify_calls, write_rows
-from .train import train_and_save
-from .transcribe import Transcriber
+from .models.evaluate import coverage_line, metric_line
+from .models.train import train_and_save
+from .output import write_rows
+from .pipeline import classify_calls
 
 SAMPLE_RECORDINGS = ("sample_call_booked.mp3", "sample_call_voicemail.mp3")
 
@@ -34,7 +34,7 @@ def run_demo(out_dir: str | Path = "callsort-demo", config: TrainConfig | None =
     # the audio step: synthesised stereo calls (agent left, caller right) through Whisper tiny.en, then the model
     paths = [str(sample_path(name)) for name in SAMPLE_RECORDINGS]
     recordings = CallTable([""] * len(paths), paths, audio=paths)
-    audio_rows = list(classify_calls(recordings, result.model, Transcriber(AsrConfig()), progress=progress))
+    audio_rows = list(classify_calls(recordings, result.model, progress=progress))
     write_rows(audio_rows, out_dir / "recordings.csv")
     return {
         "model_dir": str(out_dir / "model"),

@@ -1,26 +1,21 @@
 """The one path from a call to its result row, which every front end (CLI, engines, HTTP, demo) calls.
 
-calls (texts or recordings) -> transcribe_calls (Whisper, recordings only) -> the model -> ResultRow.
+calls (texts or recordings) -> transcripts (RunNeeds: cache, Whisper, redaction) -> the model -> ResultRow.
 Recognition runs before the text model is loaded, so the two memory peaks never add up.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Iterator
 
-from .agent import agent_name
-from .classifier import Classifier, load_model, model_identity, read_model_info
+from .config import AsrConfig
 from .data import CallTable, read_calls, usable_calls
-from .errors import InputError
-from .timing import TIMING_FIELDS, call_timing
-from .transcribe import AsrConfig, Transcriber
-
-OUTPUT_FORMATS = (".csv", ".jsonl")
+from .insights.agent import agent_name
+from .models.classifier import Classifier, load_model, model_identity, read_model_info
+from .needs import RunNeeds
+from .speech.timing import TIMING_FIELDS, call_timing
 
 
 @dataclass
@@ -33,22 +28,22 @@ class ResultRow:
     probabilities: dict[str, float] = field(default_factory=dict)
     needs_review: bool = True  # confidence under the model's threshold, no words, or failed
     error: str = ""
-    attempts: int = 1  # tries this result took (stored batches retry failed calls)
+    attempts: int = 1  # tries this result took (stored runs retry failed calls)
     reason: str = ""  # why a lead was not booked (models trained with a reason column), else ''
     reason_confidence: float | None = None
     transcript: str | None = None  # recordings: speaker-tagged turns when channels were split
     duration_s: float | None = None
     asr_model: str | None = None
-    # dual-channel recordings: who talked when (timing.py for the definitions); None otherwise
+    # dual-channel recordings: who talked when (speech/timing.py for the definitions); None otherwise
     ring_or_hold_s: float | None = None
     agent_talk_s: float | None = None
     caller_talk_s: float | None = None
     silence_s: float | None = None
     overlap_s: float | None = None
     turns: int | None = None
-    agent_name: str = ""  # the name the agent gives in the greeting, when heard (agent.py)
-    meta: dict = field(default_factory=dict)  # facts about the call from the phone system (metadata.py)
-    model: str = ""  # the classifier's identity (classifier.Classifier.identity)
+    agent_name: str = ""  # the name the agent gives in the greeting, when heard (insights/agent.py)
+    meta: dict = field(default_factory=dict)  # facts about the call from the phone system (insights/metadata.py)
+    model: str = ""  # the classifier's identity (models.classifier.Classifier.identity)
 
     @classmethod
     def failed(cls, source: str, error: str, model: str = "", attempts: int = 1, **audio) -> ResultRow:
@@ -65,70 +60,61 @@ class ResultRow:
         return asdict(self)
 
 
-def transcribe_calls(calls: CallTable, transcriber: Transcriber | None = None, progress: bool = False) -> CallTable:
+def transcribe_calls(calls: CallTable, needs: RunNeeds, progress: bool = False) -> CallTable:
     """Fill in the text of every row that points at a recording; each row's ASR details go to `details`.
     A recording's error names the call's source (an upload's name, not the server's temporary file)."""
-    if not calls.audio or not any(calls.audio):
+    if not calls.has_audio:
         return calls
-    ones = list(_one_by_one(calls, transcriber, progress))
+    ones = list(_one_by_one(calls, needs, progress))
     return CallTable([one.texts[0] for one in ones], calls.sources, calls.labels, calls.skipped, calls.audio,
                      [one.details[0] if one.details else {} for one in ones], calls.reasons)
 
 
-def _one_by_one(calls: CallTable, transcriber: Transcriber | None, progress: bool) -> Iterator[CallTable]:
+def _one_by_one(calls: CallTable, needs: RunNeeds, progress: bool) -> Iterator[CallTable]:
     """Each call as a one-row table, a recording's as soon as its transcript exists."""
-    transcriber = transcriber or Transcriber(AsrConfig())
-    audio = calls.audio or [None] * len(calls)
-    transcripts = transcriber.transcribe_many([a for a in audio if a], progress)
+    transcripts = needs.transcripts([a for a in calls.audio or [] if a], progress)
     for i in range(len(calls)):
         one = calls.subset([i])
-        if audio[i]:
+        if calls.is_recording(i):
             t = next(transcripts)
             details = {"transcript": t.transcript, "duration_s": t.duration_s, "asr_model": t.asr_model,
-                       "error": t.error.replace(str(audio[i]), calls.sources[i]), **call_timing(t.speech, t.duration_s)}
+                       "error": t.error.replace(str(calls.audio[i]), calls.sources[i]),
+                       **call_timing(t.speech, t.duration_s)}
             one = CallTable([t.text], one.sources, one.labels, 0, one.audio, [details], one.reasons)
         yield one
 
 
-def classify_calls(calls: CallTable, model: Classifier | str | Path, transcriber: Transcriber | None = None,
+def classify_calls(calls: CallTable, model: Classifier | str | Path, needs: RunNeeds | None = None,
                    review_below: float | None = None, progress: bool = False) -> Iterator[ResultRow]:
     """Yield one row per input call, in order.
 
-    `model` is a loaded model or a model folder. A folder is loaded only after every recording is recognised
-    (and Whisper freed), so the two models are never in memory together. With a loaded model, each
-    recording's row comes as soon as its transcript exists (a stored batch commits it at once).
+    `model` is a loaded model or a model folder; `needs` what the run was set up with (default: what the
+    calls need under default settings). A folder is loaded only after every recording is recognised (and
+    Whisper freed), so the two models are never in memory together. With a loaded model, each recording's row
+    comes as soon as its transcript exists (a stored run commits it at once).
     A recording in which no words were recognised (silence, a hang-up) is still classified, from its empty
     transcript, and always flagged for review; an empty row of a transcript table is an error.
     """
     identity = identity_of(model)
-    if transcriber is not None and transcriber.redactor is not None:
-        calls = redact_texts(calls, transcriber.redactor)
-    has_audio = calls.details is None and bool(calls.audio and any(calls.audio))
-    if has_audio and isinstance(model, Classifier):
-        for one in _one_by_one(calls, transcriber, progress):
+    needs = needs or RunNeeds.for_calls(calls)
+    calls = needs.redact_texts(calls)
+    to_transcribe = calls.details is None and calls.has_audio
+    if to_transcribe and isinstance(model, Classifier):
+        for one in _one_by_one(calls, needs, progress):
             yield from _classify(one, model, identity, review_below)
         return
-    if has_audio:
-        had_whisper = transcriber is not None and transcriber.loaded
-        calls = transcribe_calls(calls, transcriber, progress)
-        if transcriber is not None and not had_whisper:
-            transcriber.unload()  # recognition is over: free Whisper before the text model loads
+    if to_transcribe:
+        had_whisper = needs.recogniser is not None and needs.recogniser.loaded
+        calls = transcribe_calls(calls, needs, progress)
+        if not had_whisper:
+            needs.unload()  # recognition is over: free Whisper before the text model loads
     yield from _classify(calls, model, identity, review_below, progress)
-
-
-def redact_texts(calls: CallTable, redactor) -> CallTable:
-    """The calls with the text of every transcript row (not recordings: the Transcriber redacts those)
-    redacted, so the classifier reads what is kept."""
-    audio = calls.audio or [None] * len(calls)
-    texts = [text if audio[i] or not text.strip() else redactor.redact(text)[0] for i, text in enumerate(calls.texts)]
-    return CallTable(texts, calls.sources, calls.labels, calls.skipped, calls.audio, calls.details, calls.reasons)
 
 
 def _classify(calls: CallTable, model, identity: str, review_below: float | None,
               progress: bool = False) -> Iterator[ResultRow]:
     errors = calls.errors()
-    from_audio = [bool(calls.audio and calls.audio[i]) for i in range(len(calls))]
-    ok = [i for i, text in enumerate(calls.texts) if not errors[i] and (text.strip() or from_audio[i])]
+    ok = [i for i, text in enumerate(calls.texts) if not errors[i] and (text.strip() or calls.is_recording(i))]
     predictions = {}
     if ok:
         model = model if isinstance(model, Classifier) else load_model(model)
@@ -141,7 +127,7 @@ def _classify(calls: CallTable, model, identity: str, review_below: float | None
 
 def _row(calls: CallTable, i: int, prediction, identity: str, error: str) -> ResultRow:
     audio = {}
-    if calls.audio and calls.audio[i]:
+    if calls.is_recording(i):
         audio = {k: calls.details[i].get(k) for k in ("transcript", "duration_s", "asr_model", *TIMING_FIELDS)}
     if prediction is None:
         return ResultRow.failed(calls.sources[i], error or f"{calls.sources[i]}: empty transcript", identity, **audio)
@@ -168,56 +154,13 @@ def load_calls(path: str | Path, text_column: str = "text", label_column: str | 
 
     With labels (training, evaluation) rows without a usable transcript are left out with a warning;
     without labels (prediction) every row is kept so that each failure gets its own output row.
+    Under --redact, training and scoring read what is kept, as prediction does.
     """
     table = read_calls(path, text_column, label_column, encoding, drop_empty=label_column is not None,
                        audio_column=audio_column, reason_column=reason_column)
-    has_audio, asr = bool(table.audio and any(table.audio)), asr or AsrConfig()
-    transcriber = Transcriber(asr) if has_audio or asr.redact else None
-    if has_audio:
-        table = transcribe_calls(table, transcriber, progress)
+    needs = RunNeeds.for_calls(table, asr)
+    if table.has_audio:
+        table = transcribe_calls(table, needs, progress)
         if label_column is not None:
             table = usable_calls(table, str(path))
-    if asr.redact:  # training and scoring read what is kept, as prediction does
-        table = redact_texts(table, transcriber.redactor)
-    return table
-
-
-def check_output_path(path: str | Path) -> Path:
-    path = Path(path)
-    if path.suffix.lower() not in OUTPUT_FORMATS:
-        raise InputError(f"{path}: unknown output format; use {' or '.join(OUTPUT_FORMATS)}")
-    return path
-
-
-def write_rows(rows: list, path: str | Path) -> Path:
-    """Write rows (ResultRow or dict) to .csv (nested values as JSON, booleans as true/false) or .jsonl."""
-    path = check_output_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [r.to_dict() if isinstance(r, ResultRow) else r for r in rows]
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        if path.suffix.lower() == ".jsonl":
-            for row in rows:
-                f.write(json.dumps(row) + "\n")
-        else:
-            f.write(csv_text(rows))
-    return path
-
-
-def csv_text(rows: list[dict], columns: list[str] | None = None) -> str:
-    """Rows as CSV text: nested values as JSON, booleans as true/false; columns in first-seen order."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns or list(dict.fromkeys(k for row in rows for k in row)))
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
-    return out.getvalue()
-
-
-def _csv_cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return value
+    return needs.redact_texts(table)

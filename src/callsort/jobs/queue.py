@@ -1,0 +1,207 @@
+"""The work queue of stored runs: every call of a job with its state, result, error and attempts.
+
+A *job* is what a result depends on besides the call (the model, and recognition/redaction settings); a call
+is (source, content hash) within a job. Work is claimed with one UPDATE … RETURNING, which SQLite and
+PostgreSQL both run atomically, so two processes on one store never take the same call; each result is
+committed on its own, so a crash loses at most the calls in hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError
+from .store import Database, open_database
+
+STATES = ("pending", "running", "done", "failed")
+
+
+@dataclass
+class WorkItem:
+    """A claimed call: its id in the store, what it is, and its failed attempts so far."""
+
+    id: int
+    source: str
+    content_hash: str
+    attempts: int
+
+
+class WorkQueue:
+    """The calls of every job in a results store (`store`: a Database, a SQLite path or a URL)."""
+
+    def __init__(self, store: Database | str | Path, lease_seconds: float = 3600):
+        self.db = open_database(store)
+        self.calls_table = self.db.table("calls")
+        self.lease_seconds = lease_seconds  # a claim older than this is taken back (its worker is presumed gone)
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+
+    def add(self, job: str, items: list[tuple[str, str]]) -> int:
+        """Register (source, content_hash) pairs as pending unless known already; returns how many were new.
+
+        INSERT … ON CONFLICT DO NOTHING: two processes adding the same calls at once both succeed, once each.
+        """
+        if self.db.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy import func, select
+
+        statement = insert(self.calls_table).on_conflict_do_nothing(index_elements=["job", "source", "content_hash"])
+        count = select(func.count()).select_from(self.calls_table).where(self.calls_table.c.job == job)
+        with self.db.engine.begin() as conn:
+            before = conn.execute(count).scalar()
+            for start in range(0, len(items), 500):
+                rows = [{"job": job, "source": s, "content_hash": h, "state": "pending", "attempts": 0,
+                         "updated_at": time.time()} for s, h in dict.fromkeys(items[start:start + 500])]
+                conn.execute(statement, rows)
+            return conn.execute(count).scalar() - before
+
+    def ids(self, job: str, items: list[tuple[str, str]]) -> list[int]:
+        """The ids of (source, content_hash) pairs already added, in the order given (each id once)."""
+        from sqlalchemy import select, tuple_
+
+        found: dict[tuple[str, str], int] = {}
+        with self.db.engine.connect() as conn:
+            for start in range(0, len(items), 500):
+                batch = items[start:start + 500]
+                found.update(((s, h), i) for i, s, h in conn.execute(
+                    select(self.calls_table.c.id, self.calls_table.c.source, self.calls_table.c.content_hash).where(
+                        self.calls_table.c.job == job,
+                        tuple_(self.calls_table.c.source, self.calls_table.c.content_hash).in_(batch))).all())
+        return list(dict.fromkeys(found[item] for item in items if item in found))
+
+    def claim(self, job: str, limit: int, max_attempts: int, failed_before: float | None = None,
+              among: list[int] | None = None) -> list[WorkItem]:
+        """Atomically take up to `limit` calls to work on (only ids in `among`, when given): pending ones, failed
+        ones with attempts left (that failed before `failed_before`, when given), and running ones whose worker
+        is gone (a killed process on this host, or a lease that ran out)."""
+        from sqlalchemy import and_, or_, select, true
+
+        c = self.calls_table
+        _release_dead_workers(self.db.engine, c, job)
+        now = time.time()
+        claimable = select(c.c.id).where(c.c.job == job, c.c.id.in_(among) if among is not None else true(), or_(
+            c.c.state == "pending",
+            and_(c.c.state == "failed", c.c.attempts < max_attempts,
+                 c.c.updated_at < (now if failed_before is None else failed_before)),
+            and_(c.c.state == "running", c.c.claimed_at < now - self.lease_seconds),
+        )).order_by(c.c.id).limit(limit)
+        if self.db.engine.dialect.name == "postgresql":
+            claimable = claimable.with_for_update(skip_locked=True)
+        statement = (c.update().where(c.c.id.in_(claimable.scalar_subquery()))
+                     .values(state="running", worker=self.worker, claimed_at=now, updated_at=now)
+                     .returning(c.c.id, c.c.source, c.c.content_hash, c.c.attempts))
+        with self.db.engine.begin() as conn:
+            rows = conn.execute(statement).all()
+        return sorted((WorkItem(*row) for row in rows), key=lambda item: item.id)
+
+    def finish(self, item: WorkItem, result: dict) -> None:
+        self._settle(item, state="done", result=json.dumps(result), error=None)
+
+    def fail(self, item: WorkItem, error: str, result: dict | None = None) -> None:
+        self._settle(item, state="failed", result=json.dumps(result) if result else None, error=error,
+                     attempts=item.attempts + 1)
+
+    def release(self, item: WorkItem) -> None:
+        """Give a claimed call back (pending, attempts unchanged): this worker did a first step of it only."""
+        self._settle(item, state="pending", worker=None, claimed_at=None)
+
+    def _settle(self, item: WorkItem, **values) -> None:
+        c = self.calls_table
+        with self.db.engine.begin() as conn:  # one commit per result: a crash loses at most the call in hand
+            conn.execute(c.update().where(c.c.id == item.id, c.c.worker == self.worker)
+                         .values(**{"updated_at": time.time(), **values}))  # worker stays: who did it
+
+    def states(self, job: str) -> dict[tuple[str, str], dict]:
+        """(source, content_hash) -> {state, attempts, error, result} for every call of a job."""
+        from sqlalchemy import select
+
+        c = self.calls_table
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(select(c.c.source, c.c.content_hash, c.c.state, c.c.attempts, c.c.error, c.c.result)
+                                .where(c.c.job == job)).all()
+        return {(r.source, r.content_hash): {"state": r.state, "attempts": r.attempts, "error": r.error,
+                                             "result": json.loads(r.result) if r.result else None} for r in rows}
+
+    def result_rows(self, job: str | None = None) -> list[dict]:
+        """The result rows (done and failed) of one job, or of every job in the store."""
+        jobs = [j["job"] for j in self.summary()] if job is None else [job]
+        return [v["result"] for j in jobs for v in self.states(j).values() if v["result"]]
+
+    def calls(self, ids: list[int]) -> list[dict]:
+        """Calls by id, in the order given: id, source, content_hash, state, attempts, error, result."""
+        from sqlalchemy import select
+
+        c, found = self.calls_table, {}
+        with self.db.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                for r in conn.execute(select(c.c.id, c.c.source, c.c.content_hash, c.c.state, c.c.attempts, c.c.error,
+                                             c.c.result).where(c.c.id.in_(ids[start:start + 500]))).all():
+                    found[r.id] = {"id": r.id, "source": r.source, "content_hash": r.content_hash, "state": r.state,
+                                   "attempts": r.attempts, "error": r.error,
+                                   "result": json.loads(r.result) if r.result else None}
+        return [found[i] for i in ids if i in found]
+
+    def summary(self) -> list[dict]:
+        """Per job: how many calls are in each state, and the failures with their reasons."""
+        from sqlalchemy import func, select
+
+        c = self.calls_table
+        with self.db.engine.connect() as conn:
+            counts = conn.execute(select(c.c.job, c.c.state, func.count()).group_by(c.c.job, c.c.state)).all()
+            failures = conn.execute(select(c.c.job, c.c.source, c.c.attempts, c.c.error)
+                                    .where(c.c.state == "failed").order_by(c.c.id)).all()
+            updated = dict(conn.execute(select(c.c.job, func.max(c.c.updated_at)).group_by(c.c.job)).all())
+        jobs: dict[str, dict] = {}
+        for job, state, n in counts:
+            entry = jobs.setdefault(job, {"job": job, **{s: 0 for s in STATES}, "failures": [],
+                                          "updated_at": updated.get(job)})
+            entry[state] = n
+        for job, source, attempts, error in failures:
+            jobs[job]["failures"].append({"source": source, "attempts": attempts, "error": error})
+        for entry in jobs.values():
+            entry["total"] = sum(entry[s] for s in STATES)
+        return list(jobs.values())
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _release_dead_workers(engine, c, job: str) -> None:
+    """Calls left 'running' by a process of this host that no longer exists go back to pending."""
+    from sqlalchemy import select
+
+    host = socket.gethostname()
+    with engine.begin() as conn:
+        workers = conn.execute(select(c.c.worker).distinct().where(c.c.job == job, c.c.state == "running")).scalars()
+        dead = [w for w in workers if w and w.rsplit(":", 1)[0] == host and not _alive(int(w.rsplit(":", 1)[1]))]
+        if dead:
+            conn.execute(c.update().where(c.c.job == job, c.c.state == "running", c.c.worker.in_(dead))
+                         .values(state="pending", worker=None, updated_at=time.time()))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stored_rows(store: str | Path, job: str | None = None) -> list[dict]:
+    """The result rows of one job (or every job) of an existing results store; an error when there are none."""
+    work = WorkQueue(open_database(store, must_exist=True))
+    try:
+        rows = work.result_rows(job)
+    finally:
+        work.close()
+    if not rows:
+        raise InputError(f"{store}: no results{f' for job {job}' if job else ''} in the store")
+    return rows

@@ -1,0 +1,122 @@
+"""The results database: one SQLAlchemy engine over the tables of stored runs (calls), corrections and the
+service's batches. SQLite by default (a path, WAL mode); any SQLAlchemy URL (`postgresql://…`) works too.
+
+What is kept in it is reached through one class per concept: jobs.queue.WorkQueue (the calls of a job and
+their results), jobs.corrections.Corrections (people's labels), service.batches.BatchRecords (batches).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+
+
+def _tables():
+    """The schema: every table of the store, declared here and only here."""
+    from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+    metadata = MetaData()
+    calls = Table(
+        "calls", metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("job", String(64), nullable=False),  # the model and recognition settings: a new model is new work
+        Column("source", Text, nullable=False),
+        Column("content_hash", String(64), nullable=False),  # changed audio or text is new work
+        Column("state", String(8), nullable=False, default="pending"),
+        Column("attempts", Integer, nullable=False, default=0),  # failed attempts so far
+        Column("worker", String(128)),  # host:pid that claimed it (and, once settled, that did it)
+        Column("claimed_at", Float),
+        Column("result", Text),  # the output row as JSON
+        Column("error", Text),
+        Column("updated_at", Float),
+        UniqueConstraint("job", "source", "content_hash"),
+        Index("ix_calls_job_state", "job", "state"),
+    )
+    # A person's label for a call. Never updated: a later correction of the same call supersedes (history kept).
+    Table(
+        "corrections", metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("call_id", Integer, nullable=False),
+        Column("source", Text, nullable=False),
+        Column("content_hash", String(64), nullable=False),
+        Column("text", Text),  # the transcript the reviewer read
+        Column("predicted", String(200)),  # what the model had said
+        Column("label", String(200), nullable=False),
+        Column("reason", Text),
+        Column("reviewer", String(200)),
+        Column("created_at", Float, nullable=False),
+        Index("ix_corrections_call", "call_id"),
+    )
+    # A batch the service was given (uploads or a folder): where its recordings live and which calls it holds.
+    Table(
+        "batches", metadata,
+        Column("id", String(32), primary_key=True),
+        Column("job", String(64), nullable=False),
+        Column("folder", Text, nullable=False),  # recordings of this batch are served from here only
+        Column("call_ids", Text, nullable=False),  # JSON list of calls.id
+        Column("created_at", Float, nullable=False),
+    )
+    return metadata, calls
+
+
+
+class Database:
+    """An open results store. `url` is a SQLAlchemy URL or a plain path to a SQLite file."""
+
+    def __init__(self, url: str | Path):
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.exc import SQLAlchemyError
+
+        url = str(url)
+        if "://" not in url:
+            if Path(url).is_dir():
+                raise InputError(f"{url}: is a folder; --store wants a database file, e.g. jobs.db")
+            url = f"sqlite:///{url}"
+        self.url = url
+        try:
+            self.engine = create_engine(url)
+            if self.engine.dialect.name == "sqlite":
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            self.metadata, _ = _tables()
+            self.metadata.create_all(self.engine)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise InputError(f"{_safe(url)}: cannot open the results store ({str(exc).splitlines()[0]})") from None
+
+    def table(self, name: str):
+        return self.metadata.tables[name]
+
+    def integrity_ok(self) -> bool:
+        """SQLite's own consistency check (always true for other databases)."""
+        if self.engine.dialect.name != "sqlite":
+            return True
+        with self.engine.connect() as conn:
+            return conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(store: str | Path | Database, must_exist: bool = False) -> Database:
+    """A Database from a path, URL or an open Database; `must_exist` refuses a SQLite file not there yet."""
+    if isinstance(store, Database):
+        return store
+    if must_exist and "://" not in str(store) and not Path(str(store)).is_file():
+        raise InputError(f"{store}: no such results store")
+    return Database(store)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; a crash keeps committed rows
+    cursor.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across a process kill, fast commits
+    cursor.execute("PRAGMA busy_timeout=30000")  # a second process waits for the write lock instead of failing
+    cursor.close()
+
+
+def _safe(url: str) -> str:
+    """A URL without its password, for messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://…@{rest.rsplit('@', 1)[1]}"
+    return url

@@ -1,0 +1,1 @@
+"""Text classifiers: the seam (classifier.py) and its kinds, fine-tuning, calibration, reasons, training, scoring."""

@@ -1,0 +1,190 @@
+"""Training: split off validation calls, fit the configured kind, choose the review threshold, save."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .classifier import Classifier, kind_class
+from ..config import TrainConfig
+from ..data import CallTable, check_trainable, known_labels_only
+from ..errors import InputError
+from .evaluate import classification_metrics, evaluate
+
+log = logging.getLogger(__name__)
+
+CV_METRICS = ("accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall")
+
+
+@dataclass
+class TrainResult:
+    """A trained model and how it got there."""
+
+    model: Classifier
+    val_metrics: dict
+    history: list[dict] = field(default_factory=list)  # one entry per epoch of an encoder
+    seconds: float = 0.0
+
+
+def train(table: CallTable, config: TrainConfig | None = None, val: CallTable | None = None,
+          progress: bool = True) -> TrainResult:
+    """Train a classifier of kind `config.model` on labelled calls. Without `val`, a stratified share of
+    `table` is held out; the validation calls choose when to stop and the needs_review threshold."""
+    config = config or TrainConfig()
+    kind = kind_class(config.model)  # an unknown kind fails here, before any work
+    started = time.perf_counter()
+    check_trainable(table, "training data")
+    fingerprint = table.fingerprint()  # of the data as given, before any split
+    if val is None:
+        table, val = split_stratified(table, config.val_fraction, config.seed)
+    else:
+        val = known_labels_only(val, sorted(set(table.labels)), "validation data")
+
+    model = kind.fit(table, val, config, progress)
+    model.reasons = fit_reasons(table if table.reasons is None or val.reasons is None else table.concat(val), config)
+    val_probs = model.predict_proba(val.texts)
+    if config.calibration_folds:
+        probs, truth = out_of_fold_proba(kind, table.concat(val), model.labels, config, progress)
+    else:
+        probs, truth = val_probs, val.labels
+    calibrate_and_choose_threshold(model, probs, truth, config)
+    val_metrics = classification_metrics(
+        val.labels, [model.labels[i] for i in model.calibrated(val_probs).argmax(axis=1)], model.labels)
+    seconds = time.perf_counter() - started
+    history = model.info.training.get("history", [])
+    model.info.training = {
+        "settings": config.to_dict(),
+        "data": {"fingerprint": fingerprint, "train_calls": len(table), "val_calls": len(val),
+                 "class_counts": dict(Counter(table.labels))},
+        "val_metrics": {k: val_metrics[k] for k in ("accuracy", "macro_f1", "weighted_f1")},
+        "history": history, "seconds": round(seconds, 1), "versions": _versions(),
+    }
+    if model.reasons is not None:
+        model.info.reasons = model.reasons.describe()
+        model.info.training["data"]["reason_counts"] = dict(Counter(r for r in table.reasons if r))
+    return TrainResult(model, val_metrics, history, seconds)
+
+
+def fit_reasons(table: CallTable, config: TrainConfig):
+    """The lost-lead reason model (reasons.py) when the calls carry reasons, else None."""
+    if table.reasons is None:
+        return None
+    from .reasons import ReasonModel
+
+    return ReasonModel.fit(table.texts, table.labels, table.reasons, config.reason_min_calls, config.seed)
+
+
+def calibrate_and_choose_threshold(model: Classifier, raw: np.ndarray, truth: list[str], config: TrainConfig) -> None:
+    """Calibrate the model on probabilities of calls it never learned from (validation or out-of-fold), then
+    set needs_review below the confidence at which those calls are right `config.auto_accuracy` of the time."""
+    from .calibrate import fit_calibrator, threshold_for  # scikit-learn: imported when used
+
+    model.calibrator = fit_calibrator(raw, truth, model.labels, config.calibration)
+    probs = model.calibrated(raw)
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == np.array([model.labels.index(t) for t in truth])
+    info = model.info
+    info.calibration = config.calibration if model.calibrator is not None else "none"
+    info.calibrated_on = f"{len(truth)} out-of-fold calls" if config.calibration_folds else f"{len(truth)} validation calls"
+    info.auto_accuracy = config.auto_accuracy
+    info.review_below = threshold_for(confidence, correct, config.auto_accuracy)
+    info.expected_coverage = round(float((confidence >= info.review_below).mean()), 4)
+
+
+def out_of_fold_proba(kind, table: CallTable, labels: list[str], config: TrainConfig,
+                      progress: bool = False) -> tuple[np.ndarray, list[str]]:
+    """Probabilities of every call from a model of `kind` fitted without it (stratified
+    `config.calibration_folds`-fold; each fit holds out its own validation calls); returns (probs, labels)."""
+    from sklearn.model_selection import StratifiedKFold
+    from tqdm.auto import tqdm
+
+    # 2 x folds calls a class: every fit then keeps some of each class after holding out its validation calls
+    check_trainable(table, f"training data for {config.calibration_folds} calibration folds",
+                    min_per_class=2 * config.calibration_folds)
+    folds = StratifiedKFold(n_splits=config.calibration_folds, shuffle=True, random_state=config.seed)
+    probs = np.zeros((len(table), len(labels)))
+    for fit_idx, held_idx in tqdm(list(folds.split(np.zeros(len(table)), table.labels)), desc="calibration folds",
+                                  unit="fit", disable=not progress):
+        fit_part, fit_val = split_stratified(table.subset(fit_idx), config.val_fraction, config.seed)
+        part = kind.fit(fit_part, fit_val, config, progress=False)
+        probs[held_idx] = part.predict_proba(table.subset(held_idx).texts)[:, [part.labels.index(x) for x in labels]]
+    return probs, list(table.labels)
+
+
+def split_stratified(table: CallTable, fraction: float, seed: int) -> tuple[CallTable, CallTable]:
+    """Hold out a stratified share (at least one call per class) of a labelled table."""
+    from sklearn.model_selection import train_test_split
+
+    n_classes = len(set(table.labels))
+    n_val = max(int(round(fraction * len(table))), n_classes)
+    if len(table) - n_val < n_classes:
+        raise InputError(f"training data: {len(table)} calls are too few to hold out {n_val} for validation; pass --val")
+    train_idx, val_idx = train_test_split(
+        np.arange(len(table)), test_size=n_val, stratify=table.labels, random_state=seed)
+    return table.subset(sorted(train_idx)), table.subset(sorted(val_idx))
+
+
+def _versions() -> dict:
+    import importlib.metadata as md
+
+    versions = {}
+    for package in ("torch", "transformers", "scikit-learn", "numpy"):
+        try:
+            versions[package] = md.version(package)
+        except md.PackageNotFoundError:
+            pass
+    return versions
+
+
+def train_and_save(table: CallTable, out_dir: str | Path, config: TrainConfig | None = None,
+                   val: CallTable | None = None, test: CallTable | None = None, progress: bool = True,
+                   corrections: dict | None = None) -> TrainResult:
+    """Train, score on `test` (report in `out_dir/report`), and save the model folder. `corrections` (the
+    counts of review.add_corrections) is recorded in callsort.json."""
+    result = train(table, config, val, progress)
+    if corrections is not None:
+        result.model.info.training["corrections"] = corrections
+    out_dir = Path(out_dir)
+    if test is not None:
+        metrics = evaluate(result.model, test, out_dir / "report", progress=progress)
+        result.model.info.training["test_metrics"] = {
+            k: metrics[k] for k in ("n", "accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall",
+                                    "confidence", "reasons") if k in metrics}
+    result.model.save(out_dir)
+    return result
+
+
+def cross_validate(table: CallTable, k: int, out_dir: str | Path | None = None, config: TrainConfig | None = None,
+                   progress: bool = True) -> dict:
+    """Stratified k-fold: train on k-1 folds (validation split from them), score the held-out fold.
+
+    Returns (and writes to `out_dir/cv_metrics.json`) the mean and standard deviation of every metric,
+    with each fold's figures; each fold's full report goes to `out_dir/fold_N/`.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    config = config or TrainConfig()
+    check_trainable(table, "training data", min_per_class=max(k, 2))
+    folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=config.seed)
+    per_fold = []
+    for n, (train_idx, test_idx) in enumerate(folds.split(np.zeros(len(table)), table.labels), start=1):
+        log.info("fold %d/%d: %d training calls, %d test calls", n, k, len(train_idx), len(test_idx))
+        result = train(table.subset(train_idx), config, progress=progress)
+        report = Path(out_dir) / f"fold_{n}" if out_dir else None
+        metrics = evaluate(result.model, table.subset(test_idx), report)
+        per_fold.append({"fold": n, "train_seconds": round(result.seconds, 1),
+                         **{m: metrics[m] for m in CV_METRICS}})
+    summary = {"k": k, "calls": len(table), "settings": config.to_dict(), "folds": per_fold}
+    for m in CV_METRICS + ("train_seconds",):
+        values = np.array([f[m] for f in per_fold], dtype=float)
+        summary[m] = {"mean": float(values.mean()), "std": float(values.std(ddof=1)) if k > 1 else 0.0}
+    if out_dir:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        (Path(out_dir) / "cv_metrics.json").write_text(json.dumps(summary, indent=2))
+    return summary

@@ -1,0 +1,105 @@
+"""What a run needs, decided once from its calls and settings, built once and passed down.
+
+A run over recordings needs a speech recogniser (and its transcript cache); a run under --redact needs a
+redactor; a run over transcripts needs neither. Front ends build a RunNeeds and hand it to the one path
+(pipeline.classify_calls); the service builds one at start and every request and batch shares it.
+
+Transcription happens here, in this order: the cache, else Whisper, then redaction, then the cache is
+written. So under --redact no unredacted transcript is ever written anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .config import AsrConfig
+from .data import CallTable
+from .errors import ConfigError
+from .speech.cache import TranscriptCache
+from .speech.recognise import Recogniser
+from .speech.transcript import Transcript
+
+
+@dataclass
+class RunNeeds:
+    """The recogniser (None: the run reads transcripts only), the redactor (None: no --redact) and the
+    transcript cache (None: --no-cache or no recordings) of a run, with the settings they were built from."""
+
+    asr: AsrConfig
+    recogniser: Recogniser | None = None
+    redactor: object | None = None  # privacy.redact.Redactor (Presidio loads only when redacting)
+    cache: TranscriptCache | None = None
+
+    @classmethod
+    def build(cls, asr: AsrConfig | None = None, recordings: bool = True) -> RunNeeds:
+        """Build what the settings ask for: speech recognition only when `recordings` may come."""
+        asr = asr or AsrConfig()
+        recogniser = cache = redactor = None
+        if recordings:
+            recogniser = Recogniser(asr, word_times=bool(asr.redact_audio))
+            if asr.use_cache:
+                cache = TranscriptCache(recogniser.model_dir, asr.cache_settings())
+        if asr.redact:
+            from .privacy.redact import Redactor
+
+            redactor = Redactor(asr.entity_list(), asr.redact_agent_names)
+        return cls(asr, recogniser, redactor, cache)
+
+    @classmethod
+    def for_calls(cls, calls: CallTable, asr: AsrConfig | None = None) -> RunNeeds:
+        """What these calls need: a recogniser only if some of them are recordings."""
+        return cls.build(asr, recordings=calls.has_audio)
+
+    def job_settings(self, has_audio: bool) -> dict | None:
+        """The settings a stored result depends on besides the model: recognition and redaction settings for
+        calls with recordings or under --redact (a new --asr-model or redaction is new work), else none."""
+        if not (has_audio or self.redactor is not None):
+            return None
+        return {"model": self.asr.model, **self.asr.cache_settings()}
+
+    def transcripts(self, paths: Iterable[str | Path], progress: bool = False) -> Iterator[Transcript]:
+        """One Transcript per recording, in order: from the cache, else recognised, redacted, then cached.
+        A file that cannot be used gives a Transcript with its error (never an exception)."""
+        if self.recogniser is None:
+            raise ConfigError("this run was set up for transcripts only, but recordings came")
+        paths = [str(p) for p in paths]
+        keys = [self.cache.key(p) if self.cache else None for p in paths]
+        found = [self.cache.get(k, p) if self.cache else None for k, p in zip(keys, paths)]
+        fresh = self.recogniser.transcribe_many([p for p, t in zip(paths, found) if t is None], progress)
+        for path, key, transcript in zip(paths, keys, found):
+            if transcript is None:
+                transcript = self.redact_transcript(next(fresh))
+                if self.cache is not None:
+                    self.cache.put(key, transcript)
+            if self.asr.redact_audio and not transcript.error:
+                self._write_silenced(path, transcript)
+            yield transcript
+
+    def redact_transcript(self, transcript: Transcript) -> Transcript:
+        if self.redactor is None:
+            return transcript
+        from .privacy.transcripts import redact_transcript
+
+        return redact_transcript(transcript, self.redactor)
+
+    def redact_texts(self, calls: CallTable) -> CallTable:
+        """The calls with the text of every transcript row redacted (recordings are redacted as they are
+        transcribed), so the classifier reads what is kept."""
+        if self.redactor is None:
+            return calls
+        texts = [text if calls.is_recording(i) or not text.strip() else self.redactor.redact(text)[0]
+                 for i, text in enumerate(calls.texts)]
+        return CallTable(texts, calls.sources, calls.labels, calls.skipped, calls.audio, calls.details, calls.reasons)
+
+    def unload(self) -> None:
+        """Free Whisper (recognition is over; the text model comes next). It loads again if needed."""
+        if self.recogniser is not None:
+            self.recogniser.unload()
+
+    def _write_silenced(self, path: str, transcript: Transcript) -> None:
+        from .privacy.silence import write_silenced
+        from .speech.audio import load_recording
+
+        write_silenced(load_recording(path), transcript, self.asr.redact_audio)

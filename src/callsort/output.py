@@ -1,0 +1,53 @@
+"""Rows out: result rows (or any dicts) to .csv or .jsonl files, and CSV text for HTTP downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from .errors import InputError
+
+OUTPUT_FORMATS = (".csv", ".jsonl")
+
+
+def check_output_path(path: str | Path) -> Path:
+    path = Path(path)
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        raise InputError(f"{path}: unknown output format; use {' or '.join(OUTPUT_FORMATS)}")
+    return path
+
+
+def write_rows(rows: list, path: str | Path) -> Path:
+    """Write rows (ResultRow or dict) to .csv (nested values as JSON, booleans as true/false) or .jsonl."""
+    path = check_output_path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [r.to_dict() if hasattr(r, "to_dict") else r for r in rows]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        if path.suffix.lower() == ".jsonl":
+            for row in rows:
+                f.write(json.dumps(row) + "\n")
+        else:
+            f.write(csv_text(rows))
+    return path
+
+
+def csv_text(rows: list[dict], columns: list[str] | None = None) -> str:
+    """Rows as CSV text: nested values as JSON, booleans as true/false; columns in first-seen order."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns or list(dict.fromkeys(k for row in rows for k in row)))
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+    return out.getvalue()
+
+
+def _csv_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return value

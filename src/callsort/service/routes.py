@@ -1,0 +1,176 @@
+"""HTTP routes of batches and review (with `callsort serve --store`): thin, over batches.py and review.py.
+
+Every route here shows or changes call content, so each needs a key: the API key, or the reviewer key
+(which cannot start a batch from a server folder). Recordings are served by call id, only from the folder
+of a batch that holds the call: a request never names a path.
+"""
+
+from pathlib import Path
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, Response
+
+from ..errors import CallsortError
+from ..output import csv_text
+from ..jobs.corrections import CORRECTION_COLUMNS, Corrections
+from .review import results_table, review_queue
+
+KEY_COOKIE = "callsort_key"  # set by the page, so that <audio> (which sends no headers) may stream
+
+
+class Access:
+    """The routes' dependency: who is asking (the role), from a header; 401 without a key, 404 without a store."""
+
+    def __init__(self, service):
+        self.service = service
+
+    def __call__(self, request: Request) -> str:
+        return self.role(request, cookie_ok=False)  # never from a query parameter
+
+    def role(self, request: Request, cookie_ok: bool) -> str:
+        role = self.service.role(request.headers, request.cookies.get(KEY_COOKIE) if cookie_ok else None)
+        if role is None:
+            raise HTTPException(401, "missing or wrong API key (x-api-key or Authorization: Bearer)")
+        if self.service.batches is None:
+            raise HTTPException(404, "batches and review need a results store: start the service with --store")
+        return role
+
+
+def add_review_routes(app, service) -> None:
+    """Add /v1/batches…, /v1/review, /v1/calls/{id} (+ /audio, /correction), /v1/corrections and
+    /report/{job} to `app`."""
+    access = Access(service)
+    _batch_routes(app, service, access)
+    _review_routes(app, service, access)
+    _report_route(app, service, access)
+
+
+def _batch_or_404(service, batch_id: str) -> dict:
+    try:
+        return service.batches.batch(batch_id)
+    except KeyError:
+        raise HTTPException(404, f"no batch {batch_id}") from None
+
+
+def _csv_response(rows: list[dict], name: str, columns: list[str] | None = None) -> Response:
+    return Response(csv_text(rows, columns), media_type="text/csv",
+                    headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+def _batch_routes(app, service, access: Access) -> None:
+    @app.post("/v1/batches")
+    async def start_batch(request: Request, role: str = Depends(access)) -> dict:
+        """Multipart recordings (file=@a.mp3 file=@b.wav …) become a stored batch run in the background;
+        or JSON {"folder": "/path/on/server"} (API key only)."""
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            form = await request.form()
+            files = [(v.filename, v.file) for _, v in form.multi_items() if hasattr(v, "filename")]
+            return await run_in_threadpool(service.batches.from_uploads, files)
+        body = await request.json()
+        if role != "admin":
+            raise HTTPException(403, "a batch from a server folder needs the API key, not the reviewer key")
+        if not isinstance(body, dict) or not isinstance(body.get("folder"), str):
+            raise HTTPException(422, 'send recordings as multipart files, or {"folder": "/path/on/server"}')
+        return await run_in_threadpool(service.batches.from_folder, body["folder"])
+
+    @app.get("/v1/batches", dependencies=[Depends(access)])
+    def list_batches() -> dict:
+        """Every batch, newest first, with its progress."""
+        return {"batches": [service.batches.progress(b["id"]) for b in service.batches.records.all()]}
+
+    @app.get("/v1/batches/{batch_id}", dependencies=[Depends(access)])
+    def batch_results(batch_id: str) -> dict:
+        """A batch's progress and its table of results."""
+        batch = _batch_or_404(service, batch_id)
+        return {**service.batches.progress(batch_id), "results": results_table(service.work, batch["call_ids"])}
+
+    @app.get("/v1/batches/{batch_id}/results.csv", dependencies=[Depends(access)])
+    def batch_csv(batch_id: str) -> Response:
+        rows = results_table(service.work, _batch_or_404(service, batch_id)["call_ids"])
+        return _csv_response(rows, f"callsort-{batch_id}.csv")
+
+
+def _review_routes(app, service, access: Access) -> None:
+    @app.get("/v1/review", dependencies=[Depends(access)])
+    def queue(batch: str | None = None) -> dict:
+        """Calls to check (needs_review, not corrected yet), least confident first; of one batch or all."""
+        batches = [_batch_or_404(service, batch)] if batch else service.batches.records.all()
+        ids = list(dict.fromkeys(i for b in batches for i in b["call_ids"]))
+        return {"labels": service.model.labels, "calls": review_queue(service.work, ids)}
+
+    @app.get("/v1/calls/{call_id}", dependencies=[Depends(access)])
+    def call(call_id: int) -> dict:
+        """One call: its result row (transcript, probabilities) and every correction of it, oldest first."""
+        rows = service.work.calls([call_id])
+        if not rows:
+            raise HTTPException(404, f"no call {call_id}")
+        row, name = rows[0], Path(rows[0]["source"]).name  # the file's name, not the server's path
+        history = _named([c for c in Corrections(service.work.db).all(history=True) if c["call_id"] == call_id])
+        result = {**row["result"], "source": name} if row["result"] else None
+        return {**row, "source": name, "result": result, "labels": service.model.labels, "corrections": history,
+                "audio": f"v1/calls/{call_id}/audio"}
+
+    @app.get("/v1/calls/{call_id}/audio")
+    def audio(call_id: int, request: Request) -> FileResponse:
+        """The call's recording, streamed (range requests), from its batch's folder only."""
+        access.role(request, cookie_ok=True)  # <audio> sends the page's cookie, not a header
+        try:
+            path = service.batches.recording(call_id)
+        except KeyError:
+            raise HTTPException(404, f"no recording for call {call_id}") from None
+        asr = service.needs.asr
+        if asr.redact:  # only the silenced copy: the original would say what the transcript hides
+            from ..privacy.silence import copy_name
+
+            path = Path(asr.redact_audio or "") / copy_name(path)
+            if not asr.redact_audio or not path.is_file():
+                raise HTTPException(404, "with --redact the service plays only redacted copies of the recordings "
+                                         "(start it with --redact-audio DIR)")
+        return FileResponse(path)
+
+    @app.post("/v1/calls/{call_id}/correction", dependencies=[Depends(access)])
+    async def correct(call_id: int, request: Request) -> dict:
+        """Save a person's label: JSON {"label": …, "reason": …, "reviewer": …}; a later one supersedes."""
+        body = await request.json()
+        label = body.get("label") if isinstance(body, dict) else None
+        if label not in service.model.labels:
+            raise HTTPException(422, f"label must be one of: {', '.join(service.model.labels)}")
+        try:
+            saved = Corrections(service.work.db).add(call_id, label, _text(body, "reason"), _text(body, "reviewer"))
+        except CallsortError as exc:
+            raise HTTPException(404, str(exc)) from None
+        return _named([saved])[0]
+
+    @app.get("/v1/corrections", dependencies=[Depends(access)])
+    def corrections(history: bool = False) -> dict:
+        """The corrections: the latest of each call, or every one with ?history=true."""
+        return {"corrections": _named(Corrections(service.work.db).export_rows(history))}
+
+    @app.get("/v1/corrections.csv", dependencies=[Depends(access)])
+    def corrections_csv(history: bool = False) -> Response:
+        return _csv_response(_named(Corrections(service.work.db).export_rows(history)), "corrections.csv",
+                             list(CORRECTION_COLUMNS))
+
+
+def _named(rows: list[dict]) -> list[dict]:
+    """Rows with each source cut to its file's name: the service does not show its own paths."""
+    return [{**r, "source": Path(r["source"]).name} for r in rows]
+
+
+def _report_route(app, service, access: Access) -> None:
+    @app.get("/report/{job}", dependencies=[Depends(access)])
+    def job_report(job: str) -> Response:
+        """The manager's report (report.py) of one stored job, or of all with job "all"."""
+        from ..insights.report import summarise
+        from ..insights.report_page import render_page
+
+        rows = service.work.result_rows(None if job == "all" else job)
+        if not rows:
+            raise HTTPException(404, f"no results for job {job}")
+        return Response(render_page(summarise(rows)), media_type="text/html")
+
+
+def _text(body: dict, key: str) -> str | None:
+    value = body.get(key)
+    return str(value)[:500] if value not in (None, "") else None

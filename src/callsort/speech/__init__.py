@@ -1,0 +1,1 @@
+"""Speech: recordings decoded, speech found and recognised by Whisper, transcripts cached; who talked when."""

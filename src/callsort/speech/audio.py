@@ -1,0 +1,147 @@
+"""Finding and decoding call recordings (PyAV, through faster-whisper's decoder), with one-line errors for bad files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from ..errors import AudioError, InputError
+
+AUDIO_EXTENSIONS = frozenset(
+    {".mp3", ".wav", ".m4a", ".aac", ".flac", ".ogg", ".oga", ".opus", ".webm", ".mp4", ".wma", ".amr"}
+)
+SAMPLE_RATE = 16000  # what Whisper listens at
+MIN_DURATION_S = 0.3  # shorter than a syllable: nothing to transcribe
+SPLIT_CORRELATION = 0.9  # channels correlated above this carry the same signal and are mixed
+
+
+@dataclass
+class Recording:
+    """A decoded recording: one float32 array per channel (at most two), at SAMPLE_RATE."""
+
+    path: str
+    channels: list[np.ndarray]
+    duration_s: float
+
+    def mixed(self) -> np.ndarray:
+        return self.channels[0] if len(self.channels) == 1 else (self.channels[0] + self.channels[1]) / 2
+
+
+def is_audio(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in AUDIO_EXTENSIONS
+
+
+def find_recordings(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand files and folders (walked recursively) into a sorted list of audio files."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder")
+        if path.is_dir():
+            inside = sorted(p for p in path.rglob("*") if p.is_file() and is_audio(p))
+            if not inside:
+                raise InputError(f"{path}: folder holds no audio files ({', '.join(sorted(AUDIO_EXTENSIONS))})")
+            found += inside
+        else:
+            found.append(path)
+    return found
+
+
+def load_recording(path: str | Path) -> Recording:
+    """Decode a recording to 16 kHz float32, one array per channel; raise AudioError naming the problem."""
+    import av
+    from faster_whisper.audio import decode_audio
+
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: empty file")
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise AudioError(f"{path}: holds no audio stream")
+            stream = container.streams.audio[0]
+            n_channels = stream.channels
+            declared_s = _declared_duration(path, container, stream)
+        decoded = decode_audio(str(path), sampling_rate=SAMPLE_RATE, split_stereo=n_channels >= 2)
+    except AudioError:
+        raise
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc).split(":")[0].strip() or type(exc).__name__
+        raise AudioError(f"{path}: not a readable audio file ({reason})") from None
+    channels = list(decoded) if isinstance(decoded, tuple) else [decoded]
+    duration_s = len(channels[0]) / SAMPLE_RATE
+    if duration_s == 0:
+        raise AudioError(f"{path}: holds no audio samples (a header without data?)")
+    if declared_s and duration_s < 0.9 * declared_s and declared_s - duration_s > 0.5:
+        raise AudioError(f"{path}: truncated: decoded {duration_s:.1f} s of the {declared_s:.1f} s it declares")
+    if duration_s < MIN_DURATION_S:
+        raise AudioError(f"{path}: too short to hold speech ({duration_s:.2f} s)")
+    return Recording(str(path), channels, duration_s)
+
+
+def _declared_duration(path: Path, container, stream) -> float | None:
+    """The duration a file's header promises. FFmpeg trusts a short WAV's size, so WAV headers are read directly."""
+    if path.suffix.lower() == ".wav":
+        import wave
+
+        try:
+            with wave.open(str(path)) as w:
+                return w.getnframes() / w.getframerate()
+        except (wave.Error, EOFError, ZeroDivisionError):
+            pass  # not plain PCM (e.g. float or compressed WAV): FFmpeg's figure below
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / 1_000_000
+    return None
+
+
+def choose_channels(recording: Recording, mode: str) -> str:
+    """Resolve --channels: 'split' transcribes each channel alone, 'mix' their average.
+
+    'auto' splits when there are two channels that really differ (agent and caller recorded apart) and both
+    carry sound; a stereo file with the same signal twice, or one silent side, is mixed.
+    """
+    if mode not in ("auto", "mix", "split"):
+        raise InputError(f"unknown channel mode {mode!r}: use auto, mix or split")
+    if len(recording.channels) == 1:
+        return "mix"
+    if mode != "auto":
+        return mode
+    left, right = recording.channels
+    loudness = np.sqrt([np.mean(left**2), np.mean(right**2)])
+    if loudness.min() < 1e-4 or loudness.min() < 0.02 * loudness.max():
+        return "mix"
+    correlation = float(np.corrcoef(left, right)[0, 1])
+    return "mix" if correlation > SPLIT_CORRELATION else "split"
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, hex (OSError when it cannot be read)."""
+    import hashlib
+
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def write_wav(path: str | Path, samples: np.ndarray, rate: int = SAMPLE_RATE) -> Path:
+    """Write float samples (channels x n, or n for mono) as 16-bit PCM WAV with PyAV."""
+    import av
+
+    samples = np.atleast_2d(samples)
+    layout = "mono" if samples.shape[0] == 1 else "stereo"
+    pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
+    with av.open(str(path), "w", format="wav") as container:
+        stream = container.add_stream("pcm_s16le", rate=rate, layout=layout)
+        frame = av.AudioFrame.from_ndarray(pcm.T.reshape(1, -1).copy(), format="s16", layout=layout)
+        frame.sample_rate = rate
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return Path(path)

@@ -1,0 +1,106 @@
+"""Batches and review over HTTP: every route that shows call content needs a key, and recordings are served
+from a batch's own folder only, whatever path a request tries."""
+
+import os
+import socket
+import time
+
+import pytest
+
+from conftest import start_server
+
+KEY, REVIEWER = "admin-key", "reviewer-key"
+
+
+@pytest.fixture(scope="module")
+def reviewed(tfidf_dir, booked_call, tmp_path_factory):
+    """An in-process service with a finished folder batch: one real recording, a symlink named like a
+    recording that points outside the folder, and a corrupt file."""
+    from fastapi.testclient import TestClient
+
+    from callsort.config import AsrConfig, ServeConfig
+    from callsort.service.app import create_app
+
+    root = tmp_path_factory.mktemp("review")
+    folder = root / "calls"
+    folder.mkdir()
+    (folder / "booked.mp3").write_bytes(booked_call.read_bytes())
+    (root / "secret.mp3").write_bytes(b"outside the batch folder")
+    os.symlink(root / "secret.mp3", folder / "escape.mp3")
+    config = ServeConfig(store=str(root / "jobs.db"), api_key=KEY, reviewer_key=REVIEWER, review_below=1.01)
+    client = TestClient(create_app(tfidf_dir, config, AsrConfig(use_cache=False)))
+    batch = client.post("/v1/batches", json={"folder": str(folder)}, headers={"x-api-key": KEY}).json()
+    for _ in range(240):
+        body = client.get(f"/v1/batches/{batch['id']}", headers={"x-api-key": KEY}).json()
+        if body["finished"]:
+            break
+        time.sleep(0.5)
+    ids = {r["source"]: r["id"] for r in body["results"]}
+    return client, batch["id"], ids
+
+
+def content_routes(batch: str, call: int) -> list[tuple[str, str, dict]]:
+    return [("get", "/v1/batches", {}), ("get", f"/v1/batches/{batch}", {}),
+            ("get", f"/v1/batches/{batch}/results.csv", {}), ("get", "/v1/review", {}),
+            ("get", f"/v1/calls/{call}", {}), ("get", f"/v1/calls/{call}/audio", {}),
+            ("post", f"/v1/calls/{call}/correction", {"json": {"label": "Other"}}),
+            ("get", "/v1/corrections", {}), ("get", "/v1/corrections.csv", {}),
+            ("post", "/v1/batches", {"json": {"folder": "/tmp"}}),
+            ("post", "/v1/classify", {"json": {"text": "hello"}}), ("post", "/v1/classify/batch", {"json": {"texts": ["a"]}})]
+
+
+def test_no_key_no_content(reviewed):
+    client, batch, ids = reviewed
+    for method, path, kwargs in content_routes(batch, ids["booked.mp3"]):
+        for headers in ({}, {"x-api-key": "wrong"}, {"authorization": "Bearer wrong"}):
+            answer = getattr(client, method)(path, headers=headers, **kwargs)
+            assert answer.status_code == 401, (path, headers, answer.text)
+    # a key in the query string or (outside the audio route) a cookie is not a key
+    assert client.get(f"/v1/calls/{ids['booked.mp3']}?x-api-key={KEY}").status_code == 401
+    assert client.get(f"/v1/calls/{ids['booked.mp3']}", headers={"cookie": f"callsort_key={KEY}"}).status_code == 401
+    assert client.get("/healthz").json()["review"] is True
+    assert client.get("/v1/corrections", headers={"x-api-key": KEY}).json() == {"corrections": []}  # none made
+
+
+def test_roles_results_and_audio(reviewed):
+    client, batch, ids = reviewed
+    reviewer = {"x-api-key": REVIEWER}
+    table = client.get(f"/v1/batches/{batch}", headers=reviewer).json()
+    assert table["done"] == 1 and table["failed"] == 1 and table["calls"] == 2
+    assert client.post("/v1/batches", json={"folder": "/etc"}, headers=reviewer).status_code == 403
+    audio = client.get(f"/v1/calls/{ids['booked.mp3']}/audio", headers={**reviewer, "range": "bytes=0-1023"})
+    assert audio.status_code == 206 and len(audio.content) == 1024
+    assert client.get(f"/v1/calls/{ids['booked.mp3']}/audio", headers={"cookie": f"callsort_key={REVIEWER}"}).status_code == 200
+    assert client.get(f"/v1/calls/{ids['escape.mp3']}/audio", headers={"x-api-key": KEY}).status_code == 404
+    assert client.post(f"/v1/calls/{ids['booked.mp3']}/correction", json={"label": "Not a label"},
+                       headers=reviewer).status_code == 422
+    csv_text = client.get(f"/v1/batches/{batch}/results.csv", headers=reviewer).text
+    assert csv_text.startswith("id,source,state,label,confidence") and "booked.mp3" in csv_text
+
+
+@pytest.mark.parametrize("path", ["/v1/calls/..%2F..%2Fetc%2Fpasswd/audio", "/v1/calls/%2Fetc%2Fpasswd/audio",
+                                  "/v1/calls/1%2F..%2F..%2F..%2Fetc%2Fpasswd/audio", "/v1/calls/-1/audio",
+                                  "/v1/calls/99999/audio", "/v1/calls/1/audio/../../../../etc/passwd"])
+def test_audio_never_serves_a_path_it_was_not_given(reviewed, path):
+    client, _, _ = reviewed
+    answer = client.get(path, headers={"x-api-key": KEY})
+    assert answer.status_code in (404, 422) and b"root:" not in answer.content
+
+
+@pytest.mark.slow
+def test_raw_dot_segments_on_a_real_server(tfidf_dir, tmp_path):
+    """HTTP clients normalise ../ away; a raw request does not. None of them reads a file."""
+    proc, url = start_server("--model", str(tfidf_dir), "--store", str(tmp_path / "jobs.db"), "--api-key", KEY)
+    host, port = url.removeprefix("http://").split(":")
+    try:
+        for target in ("/v1/calls/../../../../etc/passwd", "/v1/calls/1/audio/../../../../../etc/passwd",
+                       "/../../etc/passwd", "//etc/passwd", "/v1/calls/%2e%2e/%2e%2e/etc/passwd/audio"):
+            with socket.create_connection((host, int(port)), timeout=10) as s:
+                s.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nx-api-key: {KEY}\r\nConnection: close\r\n\r\n".encode())
+                answer = b""
+                while chunk := s.recv(65536):
+                    answer += chunk
+            assert not answer.startswith(b"HTTP/1.1 200") and b"root:" not in answer, target
+    finally:
+        proc.terminate()
+        proc.wait(10)
