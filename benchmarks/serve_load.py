@@ -40,7 +40,7 @@ def free_port() -> int:
 def start_server(model: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen([str(Path(sys.executable).parent / "callsort"), "serve", "--model", str(model),
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             "--port", str(port), "--no-auth"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "HF_HUB_OFFLINE": "1", "CALLSORT_CACHE_DIR": CACHE.name})
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):

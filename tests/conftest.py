@@ -21,6 +21,7 @@ from callsort.speech.audio import write_wav  # noqa: F401 - tests import it from
 from callsort import TrainConfig, read_calls, train  # noqa: E402
 from callsort.demo import sample_path  # noqa: E402
 
+LOCAL = "http://localhost"  # TestClient's base URL: a host name the service answers to
 SHARED_CALLS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "calls"
 
 

@@ -5,16 +5,17 @@ from fastapi.testclient import TestClient
 
 from callsort.config import ServeConfig
 from callsort.service.app import create_app
+from conftest import LOCAL
 
 
 @pytest.fixture(scope="module")
 def client(tfidf_dir):
-    return TestClient(create_app(tfidf_dir, ServeConfig(max_upload_mb=1)))
+    return TestClient(create_app(tfidf_dir, ServeConfig(max_upload_mb=1, no_auth=True)), base_url=LOCAL)
 
 
 @pytest.fixture(scope="module")
 def keyed(tfidf_dir):
-    return TestClient(create_app(tfidf_dir, ServeConfig(api_key="s3cret")))
+    return TestClient(create_app(tfidf_dir, ServeConfig(api_key="s3cret")), base_url=LOCAL)
 
 
 def test_health_and_page(client):

@@ -5,12 +5,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from conftest import LOCAL
 from fastapi.testclient import TestClient
 
 from callsort import Classifier, TrainConfig, classify_calls, load_model, read_calls, train
 from callsort.models.classifier import KINDS, Prediction, read_model_info
 from callsort.errors import ModelError
 from callsort.demo import sample_path
+from callsort.config import ServeConfig
 from callsort.service.app import create_app
 
 
@@ -55,7 +58,7 @@ def test_a_new_kind_trains_saves_loads_and_serves(monkeypatch, sample_table, tmp
     np.testing.assert_allclose(loaded.predict_proba(sample_table.texts[:4]), model.predict_proba(sample_table.texts[:4]))
     row = next(classify_calls(read_calls(sample_path("sample_new_calls.csv"), label_column=None), tmp_path / "kw"))
     assert row.label in model.labels and row.model == loaded.identity
-    client = TestClient(create_app(tmp_path / "kw"))
+    client = TestClient(create_app(tmp_path / "kw", ServeConfig(no_auth=True)), base_url=LOCAL)
     answer = client.post("/v1/classify", json={"text": "please leave a message after the tone"})
     assert answer.status_code == 200 and answer.json()["label"] in model.labels
     assert answer.json()["model"] == loaded.identity

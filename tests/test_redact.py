@@ -7,6 +7,8 @@ import numpy as np
 
 import pytest
 
+from conftest import LOCAL
+
 from callsort import AsrConfig, RunNeeds
 from callsort.errors import ConfigError
 from callsort.pipeline import classify_calls
@@ -83,7 +85,8 @@ def test_service_returns_redacted_transcripts(tfidf_dir, voicemail_call):
     from callsort.config import ServeConfig
     from callsort.service.app import create_app
 
-    client = TestClient(create_app(tfidf_dir, ServeConfig(), AsrConfig(use_cache=False, redact=True)))
+    client = TestClient(create_app(tfidf_dir, ServeConfig(no_auth=True), AsrConfig(use_cache=False, redact=True)),
+                        base_url=LOCAL)
     with open(voicemail_call, "rb") as f:
         body = client.post("/v1/classify", files={"file": ("vm.mp3", f)}).json()
     assert "[PHONE]" in body["transcript"] and "0142" not in json.dumps(body)
@@ -136,7 +139,8 @@ def test_review_page_gets_only_redacted_text_and_audio(tfidf_dir, voicemail_call
     answers = {}
     for name, audio_dir in (("with copies", str(tmp_path / "copies")), ("without", None)):
         asr = AsrConfig(use_cache=False, redact=True, redact_audio=audio_dir)
-        client = TestClient(create_app(tfidf_dir, ServeConfig(store=str(tmp_path / f"{len(answers)}.db")), asr))
+        client = TestClient(create_app(tfidf_dir, ServeConfig(store=str(tmp_path / f"{len(answers)}.db"), no_auth=True), asr),
+                            base_url=LOCAL)
         batch = client.post("/v1/batches", json={"folder": str(folder)}).json()["id"]
         while not (body := client.get(f"/v1/batches/{batch}").json())["finished"]:
             time.sleep(0.3)

@@ -58,7 +58,10 @@ def test_review_loop_in_chromium(tfidf_dir, booked_call, voicemail_call, tmp_pat
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--autoplay-policy=no-user-gesture-required"])
             page = browser.new_page(accept_downloads=True)
-            page.goto(f"{url}/?key={REVIEWER}")
+            page.goto(url)
+            page.fill("#key", REVIEWER)
+            page.click("#signin-go")
+            page.wait_for_selector("#signout:not([hidden])")
             page.click("nav [data-tab=batch]")
             page.set_input_files("#batch-files", [str(f) for f in files])
             page.wait_for_selector("#batch-status[data-finished=true]", timeout=300_000)

@@ -7,6 +7,9 @@ import time
 
 import pytest
 
+from conftest import LOCAL
+from fastapi.testclient import TestClient
+
 from conftest import start_server
 
 KEY, REVIEWER = "admin-key", "reviewer-key"
@@ -28,7 +31,7 @@ def reviewed(tfidf_dir, booked_call, tmp_path_factory):
     (root / "secret.mp3").write_bytes(b"outside the batch folder")
     os.symlink(root / "secret.mp3", folder / "escape.mp3")
     config = ServeConfig(store=str(root / "jobs.db"), api_key=KEY, reviewer_key=REVIEWER, review_below=1.01)
-    client = TestClient(create_app(tfidf_dir, config, AsrConfig(use_cache=False)))
+    client = TestClient(create_app(tfidf_dir, config, AsrConfig(use_cache=False)), base_url=LOCAL)
     batch = client.post("/v1/batches", json={"folder": str(folder)}, headers={"x-api-key": KEY}).json()
     for _ in range(240):
         body = client.get(f"/v1/batches/{batch['id']}", headers={"x-api-key": KEY}).json()
@@ -55,9 +58,11 @@ def test_no_key_no_content(reviewed):
         for headers in ({}, {"x-api-key": "wrong"}, {"authorization": "Bearer wrong"}):
             answer = getattr(client, method)(path, headers=headers, **kwargs)
             assert answer.status_code == 401, (path, headers, answer.text)
-    # a key in the query string or (outside the audio route) a cookie is not a key
+    # a key in the query string, or a raw key as a cookie (what older pages set), is not a key
     assert client.get(f"/v1/calls/{ids['booked.mp3']}?x-api-key={KEY}").status_code == 401
+    assert client.get(f"/v1/calls/{ids['booked.mp3']}?key={KEY}").status_code == 401
     assert client.get(f"/v1/calls/{ids['booked.mp3']}", headers={"cookie": f"callsort_key={KEY}"}).status_code == 401
+    assert client.get(f"/v1/calls/{ids['booked.mp3']}", headers={"cookie": f"callsort_session={KEY}"}).status_code == 401
     assert client.get("/healthz").json()["review"] is True
     assert client.get("/v1/corrections", headers={"x-api-key": KEY}).json() == {"corrections": []}  # none made
 
@@ -70,7 +75,11 @@ def test_roles_results_and_audio(reviewed):
     assert client.post("/v1/batches", json={"folder": "/etc"}, headers=reviewer).status_code == 403
     audio = client.get(f"/v1/calls/{ids['booked.mp3']}/audio", headers={**reviewer, "range": "bytes=0-1023"})
     assert audio.status_code == 206 and len(audio.content) == 1024
-    assert client.get(f"/v1/calls/{ids['booked.mp3']}/audio", headers={"cookie": f"callsort_key={REVIEWER}"}).status_code == 200
+    assert client.get(f"/v1/calls/{ids['booked.mp3']}/audio", headers={"cookie": f"callsort_key={REVIEWER}"}).status_code == 401
+    signed = TestClient(client.app, base_url=LOCAL)  # a browser: the key traded for a session cookie
+    assert signed.post("/v1/session", json={"key": REVIEWER}).json() == {"role": "reviewer"}
+    assert signed.get(f"/v1/calls/{ids['booked.mp3']}/audio").status_code == 200  # <audio> sends the cookie
+    assert signed.post("/v1/batches", json={"folder": "/etc"}).status_code == 403  # still a reviewer's rights
     assert client.get(f"/v1/calls/{ids['escape.mp3']}/audio", headers={"x-api-key": KEY}).status_code == 404
     assert client.post(f"/v1/calls/{ids['booked.mp3']}/correction", json={"label": "Not a label"},
                        headers=reviewer).status_code == 422

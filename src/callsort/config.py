@@ -7,6 +7,7 @@ the CLI builds its options from these dataclasses (cli/options.py: settings_opti
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 
 from .errors import ConfigError
 
@@ -170,14 +171,19 @@ class JobConfig(Settings):
             raise ConfigError("claim_size, max_attempts and threads_per_worker must be at least 1, workers 0 or more")
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 @dataclass
 class ServeConfig(Settings):
-    """How `callsort serve` runs."""
+    """How `callsort serve` runs. It never starts without a key unless told to (--no-auth, loopback only)."""
 
     host: str = setting("127.0.0.1", "Interface to listen on (loopback unless told otherwise).")
     port: int = setting(8000, "TCP port.")
-    api_key: str | None = setting(None, "Require this key on every route that shows call content (x-api-key or "
-                                        "Authorization: Bearer).", envvar="CALLSORT_API_KEY")
+    api_key: str | None = setting(None, "Require this key on every route that shows call content (x-api-key, "
+                                        "Authorization: Bearer, or the page's sign-in).", envvar="CALLSORT_API_KEY")
+    no_auth: bool = setting(False, "Serve without a key: anyone who can reach the port sees every call. Loopback "
+                                   "only.", option=("--no-auth",))
     max_upload_mb: float = setting(50.0, "Largest request body accepted (413 above).")
     reviewer_key: str | None = setting(None, "A second key that may review (see calls, recordings and "
                                              "transcripts, correct labels) but not start folder batches; needs "
@@ -188,15 +194,34 @@ class ServeConfig(Settings):
                                       "review queue and corrections.")
     uploads: str | None = setting(None, "Folder for uploaded batches (default: beside a SQLite store, "
                                         "STORE.uploads/).")
+    keep_uploads_days: float = setting(30.0, "Delete uploaded recordings of finished batches this many days after "
+                                             "the batch started (their rows stay); 0 keeps them forever.")
+    session_hours: float = setting(12.0, "A signed-in page's session ends after this many hours without use.")
+    allowed_hosts: str | None = setting(None, "Host names the service answers to besides localhost and this "
+                                              "machine's names, comma-separated (e.g. calls.example.com behind a "
+                                              "proxy); other names are refused (DNS rebinding).")
+    trust_forwarded: bool = setting(False, "Behind a TLS proxy: trust its X-Forwarded-Proto header to mark the "
+                                           "session cookie Secure.", option=("--trust-forwarded",))
 
     def check(self) -> None:
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be 1..65535, got {self.port}")
-        if self.max_upload_mb <= 0:
-            raise ConfigError(f"max_upload_mb must be positive, got {self.max_upload_mb}")
+        if self.max_upload_mb <= 0 or self.keep_uploads_days < 0 or self.session_hours <= 0:
+            raise ConfigError("max_upload_mb and session_hours must be positive, keep_uploads_days 0 or more")
+        if self.api_key is not None and not self.api_key.strip():
+            self.api_key = None  # `--api-key "$KEY"` with KEY unset
+        if not self.api_key and not self.no_auth:
+            raise ConfigError("no API key: pass --api-key KEY (or set CALLSORT_API_KEY); to serve without one on "
+                              "this machine only, pass --no-auth")
+        if self.no_auth and self.host not in LOOPBACK:
+            raise ConfigError(f"--no-auth serves every call to anyone who can reach it: loopback only, not {self.host}")
         if self.reviewer_key and not self.api_key:
             raise ConfigError("--reviewer-key needs --api-key (the reviewer key grants less than the API key)")
+        if self.store and "://" not in self.store:
+            self.store = str(Path(self.store).expanduser().resolve())  # a restart elsewhere finds the same files
         if self.store and not self.uploads:
             if "://" in self.store:
                 raise ConfigError("--uploads FOLDER is needed with a database URL as --store")
             self.uploads = f"{self.store}.uploads"
+        if self.uploads:
+            self.uploads = str(Path(self.uploads).expanduser().resolve())

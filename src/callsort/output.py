@@ -34,7 +34,8 @@ def write_rows(rows: list, path: str | Path) -> Path:
 
 
 def csv_text(rows: list[dict], columns: list[str] | None = None) -> str:
-    """Rows as CSV text: nested values as JSON, booleans as true/false; columns in first-seen order."""
+    """Rows as CSV text: nested values as JSON, booleans as true/false, formula-like text made inert
+    (safe_cell); columns in first-seen order."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns or list(dict.fromkeys(k for row in rows for k in row)))
     writer.writeheader()
@@ -50,4 +51,18 @@ def _csv_cell(value):
         return str(value).lower()
     if isinstance(value, (dict, list)):
         return json.dumps(value)
-    return value
+    return safe_cell(value) if isinstance(value, str) else value
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(text: str) -> str:
+    """A text cell a spreadsheet shows as text, never runs as a formula (OWASP: prefix "'" to a cell starting
+    with = + - @ tab or CR). Every CSV callsort writes goes through here."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def unsafe_cell(text: str) -> str:
+    """`safe_cell` undone, for reading callsort's own CSV back."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text

@@ -69,6 +69,7 @@ def _read_predictions(path: Path) -> list[dict]:
     if path.suffix == ".jsonl":
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     from ..data import read_table_frame
+    from ..output import unsafe_cell
 
     rows = read_table_frame(path).to_dict("records")
     for row in rows:  # CSV cells hold JSON for nested values, true/false for booleans, '' for None
@@ -77,6 +78,8 @@ def _read_predictions(path: Path) -> list[dict]:
                 row[key] = json.loads(value) if value.strip() else {}
             elif value in ("true", "false"):
                 row[key] = value == "true"
+            elif isinstance(value, str):
+                row[key] = unsafe_cell(value)
             elif value == "":
                 row[key] = None
     return rows

@@ -85,6 +85,7 @@ def _chart(title: str, labels: list[str], values: list[float], notes: list[str],
     import matplotlib.pyplot as plt
 
     plt.rcParams["svg.fonttype"] = "none"  # text stays text: small files, selectable
+    plt.rcParams["text.parse_math"] = False  # an agent or source named "Promo $$" is text, never maths
     size = (7.5, 0.35 * len(labels) + 1.2) if horizontal else (max(4.5, 0.55 * len(labels) + 1.5), 3.2)
     fig, ax = plt.subplots(figsize=size)
     positions = range(len(labels))

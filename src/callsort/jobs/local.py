@@ -27,7 +27,7 @@ def run_locally(run: StoredRun) -> None:
         for claimed in run.claims(run.config.claim_size, started):
             _classify_claimed(run, claimed, model)
             bar.update(len(claimed))
-        if not run.held_elsewhere():
+        if run.stopped() or not run.held_elsewhere():
             break
         time.sleep(run.config.poll_seconds)  # another worker is on the last calls; its dead claims come back
     bar.close()
@@ -43,6 +43,8 @@ def recognise_first(run: StoredRun) -> None:
     bar = tqdm(total=len(run.ids), unit="file", disable=not run.progress, desc="transcribing")
     size = run.config.claim_size
     for start in range(0, len(run.ids), size):  # each call is looked at once: released claims are not retaken
+        if run.stopped():
+            break
         claimed = run.queue.claim(run.job, size, run.config.max_attempts, time.time(), run.ids[start:start + size])
         recordings = [run.calls.audio[i] for i in run.rows_of(claimed) if run.calls.is_recording(i)]
         for _ in run.needs.transcripts(recordings):

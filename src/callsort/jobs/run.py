@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 from pathlib import Path
+from typing import Callable
 
 from ..config import JobConfig
 from ..data import CallTable
@@ -54,15 +55,16 @@ def register(calls: CallTable, model_identity: str, queue: WorkQueue, needs: Run
 
 def run_stored(calls: CallTable, model: Classifier | str | Path, queue: WorkQueue, needs: RunNeeds | None = None,
                config: JobConfig | None = None, review_below: float | None = None,
-               progress: bool = False) -> list[ResultRow]:
-    """Classify every call through the store, skipping calls already done; one row per input, in order."""
+               progress: bool = False, stop: Callable[[], bool] | None = None) -> list[ResultRow]:
+    """Classify every call through the store, skipping calls already done; one row per input, in order.
+    `stop` is asked before each claim (the local engine): when it says so, the calls not in hand stay undone."""
     config, needs = config or JobConfig(), needs or RunNeeds.for_calls(calls)
     identity = identity_of(model)
     job, keys, ids = register(calls, identity, queue, needs)
     index = {key: i for i, key in reversed(list(enumerate(keys)))}  # first row of each (source, content)
     known = queue.states(job)
     todo = sum(1 for key in index if known[key]["state"] != "done")
-    run = StoredRun(calls, index, ids, job, model, queue, needs, config, review_below, progress, todo)
+    run = StoredRun(calls, index, ids, job, model, queue, needs, config, review_below, progress, todo, stop)
     run_on_ray(run) if config.engine == "ray" else run_locally(run)
     return rows_in_input_order(queue.states(job), keys, identity)
 

@@ -57,6 +57,19 @@ def _tables():
         Column("call_ids", Text, nullable=False),  # JSON list of calls.id
         Column("created_at", Float, nullable=False),
     )
+    # A signed-in page (service/access.py): the SHA-256 of its cookie's token, never the token.
+    Table(
+        "sessions", metadata,
+        Column("digest", String(64), primary_key=True),
+        Column("role", String(16), nullable=False),
+        Column("last_seen", Float, nullable=False),
+    )
+    # Batches a person cancelled: never resumed (a table of its own, so that stores made before it still open).
+    Table(
+        "cancelled_batches", metadata,
+        Column("id", String(32), primary_key=True),
+        Column("cancelled_at", Float, nullable=False),
+    )
     return metadata, calls
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from ..data import CallTable
 from ..config import JobConfig
@@ -29,6 +30,7 @@ class StoredRun:
     review_below: float | None
     progress: bool
     todo: int  # of this run's calls, those not yet done when it started
+    stop: Callable[[], bool] | None = None  # asked before each claim: True ends the run (a cancelled batch)
 
     def rows_of(self, items: list[WorkItem]) -> list[int]:
         return [self.index[(item.source, item.content_hash)] for item in items]
@@ -37,8 +39,12 @@ class StoredRun:
         """Claim this run's calls (and only these) in groups of `claim_size` until none is left to take."""
         for start in range(0, len(self.ids), 500):
             among = self.ids[start:start + 500]
-            while claimed := self.queue.claim(self.job, claim_size, self.config.max_attempts, failed_before, among):
+            while not self.stopped() and (claimed := self.queue.claim(self.job, claim_size, self.config.max_attempts,
+                                                                      failed_before, among)):
                 yield claimed
+
+    def stopped(self) -> bool:
+        return self.stop is not None and self.stop()
 
     def held_elsewhere(self) -> bool:
         """Whether another worker holds some of this run's calls."""

@@ -26,6 +26,7 @@ from ..jobs.store import Database
 from ..models.classifier import Classifier
 from ..needs import RunNeeds
 from ..speech.audio import AUDIO_EXTENSIONS, is_audio
+from .requests import upload_name
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,18 @@ class BatchRecords:
             row = conn.execute(select(self.table).where(self.table.c.id == batch_id)).first()
         return {**row._asdict(), "call_ids": json.loads(row.call_ids)} if row else None
 
+    def cancel(self, batch_id: str) -> None:
+        if not self.cancelled(batch_id):
+            with self.db.engine.begin() as conn:
+                conn.execute(self.db.table("cancelled_batches").insert().values(id=batch_id, cancelled_at=time.time()))
+
+    def cancelled(self, batch_id: str) -> bool:
+        from sqlalchemy import select
+
+        table = self.db.table("cancelled_batches")
+        with self.db.engine.connect() as conn:
+            return conn.execute(select(table.c.id).where(table.c.id == batch_id)).first() is not None
+
     def all(self) -> list[dict]:
         """Every batch, newest first."""
         from sqlalchemy import select
@@ -64,11 +77,13 @@ class BatchRunner:
     """Starts, resumes and reports on the service's batches; one background thread does the work."""
 
     def __init__(self, work: WorkQueue, model: Classifier, needs: RunNeeds, uploads: Path,
-                 config: JobConfig | None = None, review_below: float | None = None):
-        self.work, self.model, self.needs, self.config = work, model, needs, config or JobConfig()
+                 config: JobConfig | None = None, review_below: float | None = None, keep_days: float = 0):
+        # small claims: a cancelled batch stops within a few calls (each call is committed on its own either way)
+        self.work, self.model, self.needs = work, model, needs
+        self.config = config or JobConfig(claim_size=4)
         self.records = BatchRecords(work.db)
-        self.review_below = review_below
-        self.uploads = Path(uploads)
+        self.review_below, self.keep_days = review_below, keep_days
+        self.uploads = Path(uploads).resolve()
         # the jobs this model and these settings give (batches with and without recordings)
         self.jobs = {job_id(model.identity, needs.job_settings(audio)) for audio in (True, False)}
         self.todo: queue.Queue = queue.Queue()
@@ -82,23 +97,24 @@ class BatchRunner:
         """Save uploads (name, binary file object) under a new batch folder and start the batch."""
         if not files:
             raise InputError("the batch holds no file")
-        for name, _ in files:
-            if Path(name or "").suffix.lower() not in CALL_FILES:
-                raise InputError(f"{Path(name or '').name or 'upload'}: not a recording, .txt or transcript table "
-                                 f"(send {', '.join(CALL_FILES)})")
+        names = [upload_name(name) for name, _ in files]  # every name checked before anything is written
+        for name in names:
+            if Path(name).suffix.lower() not in CALL_FILES:
+                raise InputError(f"{name}: not a recording, .txt or transcript table (send {', '.join(CALL_FILES)})")
         batch_id = uuid.uuid4().hex[:12]
         folder = self.uploads / batch_id
         folder.mkdir(parents=True)
-        for n, (name, data) in enumerate(files, start=1):
-            safe = Path(name or "upload").name or "upload"  # a file name, never a path
-            target = folder / safe if not (folder / safe).exists() else folder / f"{n}-{safe}"
-            with open(target, "wb") as out:
+        for name, (_, data) in zip(names, files):
+            with open(_unused_name(folder, name), "xb") as out:
                 shutil.copyfileobj(data, out, 1 << 20)
         return self._start(batch_id, folder)
 
-    def from_folder(self, folder: str | Path) -> dict:
-        """Start a batch over the calls of a folder on the server (an admin's choice)."""
-        folder = Path(folder).expanduser()
+    def from_folder(self, folder: str) -> dict:
+        """Start a batch over the calls of a folder on the server (an admin's choice), named by its absolute
+        path (no '~', no path relative to wherever the service was started)."""
+        if not folder or not Path(folder).is_absolute():
+            raise InputError(f"{folder!r}: give the folder's absolute path on the server")
+        folder = Path(folder)
         if not folder.is_dir():
             raise InputError(f"{folder}: no such folder on the server")
         return self._start(uuid.uuid4().hex[:12], folder.resolve())
@@ -117,12 +133,17 @@ class BatchRunner:
 
     def _work(self) -> None:
         while True:
-            self._run(*self.todo.get())
+            try:
+                self._run(*self.todo.get(timeout=3600))
+            except queue.Empty:
+                pass
+            self.expire_uploads()
 
     def _run(self, batch_id: str, folder: Path) -> None:
         try:
-            run_stored(read_calls(folder, label_column=None, drop_empty=False), self.model, self.work, self.needs,
-                       self.config, self.review_below)
+            if not self.records.cancelled(batch_id):
+                run_stored(read_calls(folder, label_column=None, drop_empty=False), self.model, self.work,
+                           self.needs, self.config, self.review_below, stop=lambda: self.records.cancelled(batch_id))
         except Exception as exc:  # noqa: BLE001 - the service stays up; the page shows why the batch stopped
             log.exception("batch %s stopped", batch_id)
             self.failed[batch_id] = f"{type(exc).__name__}: {exc}"
@@ -133,9 +154,11 @@ class BatchRunner:
     def resume(self) -> int:
         """Queue this model's batches that a stopped service left unfinished; returns how many."""
         resumed = 0
+        self.expire_uploads()
         for batch in self.records.all():
             states = {r["state"] for r in self.work.calls(batch["call_ids"])}
-            if batch["job"] in self.jobs and states & {"pending", "running"} and Path(batch["folder"]).is_dir():
+            if (batch["job"] in self.jobs and states & {"pending", "running"} and Path(batch["folder"]).is_dir()
+                    and not self.records.cancelled(batch["id"])):
                 self._submit(batch["id"], Path(batch["folder"]))
                 resumed += 1
         return resumed
@@ -152,17 +175,49 @@ class BatchRunner:
         counts = {"pending": 0, "running": 0, "done": 0, "failed": 0}
         for row in self.work.calls(batch["call_ids"]):
             counts[row["state"]] += 1
-        finished = batch_id not in self.active and not counts["pending"] + counts["running"]
-        return {"id": batch_id, "calls": len(batch["call_ids"]), **counts, "finished": finished,
+        cancelled = self.records.cancelled(batch_id)
+        finished = batch_id not in self.active and (cancelled or not counts["pending"] + counts["running"])
+        return {"id": batch_id, "calls": len(batch["call_ids"]), **counts, "finished": finished, "cancelled": cancelled,
+                "audio_expired": self._is_upload(batch) and not Path(batch["folder"]).is_dir(),
                 "stopped": self.failed.get(batch_id, ""), "created_at": batch["created_at"],
                 "current_model": batch["job"] in self.jobs}
 
+    def cancel(self, batch_id: str) -> None:
+        """Stop a batch: the calls in hand finish, the rest stay undone, and it never resumes."""
+        self.records.cancel(batch_id)
+
+    def expire_uploads(self) -> None:
+        """Delete the uploaded files of finished batches started over `keep_days` ago (never of a batch that
+        is still to run); their rows stay, and the page says the audio has expired."""
+        if not self.keep_days:
+            return
+        for batch in self.records.all():
+            old = time.time() - batch["created_at"] > self.keep_days * 86400
+            if old and self._is_upload(batch) and Path(batch["folder"]).is_dir() and self.progress(batch["id"])["finished"]:
+                shutil.rmtree(batch["folder"], ignore_errors=True)
+                log.info("batch %s: uploads deleted after %g days", batch["id"], self.keep_days)
+
+    def _is_upload(self, batch: dict) -> bool:
+        return Path(batch["folder"]).parent == self.uploads
+
     def recording(self, call_id: int) -> Path:
-        """The recording of a call, only from the folder of a batch that holds it (never another path)."""
+        """The recording of a call, only from the folder of a batch that holds it (never another path);
+        FileNotFoundError when its uploads have expired."""
         for batch in self.records.all():
             if call_id in batch["call_ids"]:
+                if self._is_upload(batch) and not Path(batch["folder"]).is_dir():
+                    raise FileNotFoundError(call_id)
                 row = self.work.calls([call_id])[0]
                 root, path = Path(batch["folder"]).resolve(), Path(row["source"]).resolve()
                 if path.is_relative_to(root) and path.is_file() and is_audio(path):  # resolve() followed symlinks
                     return path
         raise KeyError(call_id)
+
+
+def _unused_name(folder: Path, name: str) -> Path:
+    """`folder/name`, or `folder/stem-2.ext`, `-3`, … when taken: uploads of one batch never overwrite each other."""
+    target, n = folder / name, 1
+    while target.exists():
+        n += 1
+        target = folder / f"{Path(name).stem}-{n}{Path(name).suffix}"
+    return target

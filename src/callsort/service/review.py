@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..jobs.corrections import Corrections
@@ -16,10 +17,12 @@ def results_table(queue: WorkQueue, ids: list[int]) -> list[dict]:
     for row in queue.calls(ids):
         result = row["result"] or {}
         fix = corrected.get(row["id"], {})
-        table.append({"id": row["id"], "source": Path(row["source"]).name, "state": row["state"],
+        shown = public({"source": row["source"], "error": row["error"] or result.get("error") or ""})
+        table.append({"id": row["id"], "source": shown["source"], "state": row["state"],
                       "label": result.get("label", ""), "confidence": result.get("confidence"),
                       "needs_review": bool(result.get("needs_review", row["state"] != "done")),
-                      "duration_s": result.get("duration_s"), "error": row["error"] or result.get("error") or "",
+                      "duration_s": result.get("duration_s"),
+                      "error": shown["error"],
                       "corrected_label": fix.get("label", ""),
                       "reason": fix.get("reason") or result.get("reason") or ""})  # a reviewer's reason wins
     return table
@@ -30,3 +33,21 @@ def review_queue(queue: WorkQueue, ids: list[int]) -> list[dict]:
     rows = [r for r in results_table(queue, ids) if r["state"] == "done" and r["needs_review"]
             and not r["corrected_label"]]
     return sorted(rows, key=lambda r: (r["confidence"] is not None, r["confidence"] or 0, r["id"]))
+
+
+SERVER_PATH = re.compile(r"(?:[A-Za-z]:)?[\\/](?:[^\\/\s:]+[\\/])+(?=[^\\/\s:]+)")
+
+
+def without_paths(text: str) -> str:
+    """`text` with every server path cut to its file's name ("/srv/uploads/ab12/x.mp3: empty file" ->
+    "x.mp3: empty file"): answers never show where the service keeps files."""
+    return SERVER_PATH.sub("", text or "")
+
+
+def public(row: dict) -> dict:
+    """A stored row (or result) as the service shows it: its source and error name the file, never the
+    server's path to it."""
+    source, error = row.get("source") or "", row.get("error") or ""
+    name = Path(source).name if source else ""
+    return {**row, **({"source": name} if source else {}),
+            **({"error": without_paths(error.replace(source, name) if source else error)} if error else {})}

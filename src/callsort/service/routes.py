@@ -8,30 +8,31 @@ of a batch that holds the call: a request never names a path.
 from pathlib import Path
 
 from fastapi import Depends, HTTPException, Request
+from fastapi import Path as FastPath
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 
 from ..errors import CallsortError
 from ..output import csv_text
 from ..jobs.corrections import CORRECTION_COLUMNS, Corrections
-from .review import results_table, review_queue
+from .requests import read_json
+from .review import public, results_table, review_queue
 
-KEY_COOKIE = "callsort_key"  # set by the page, so that <audio> (which sends no headers) may stream
+CALL_ID = FastPath(ge=1, le=2**63 - 1)  # a store's integer ids: anything else is a 422, not a database error
+BATCH_ID = FastPath(pattern="^[0-9a-f]{12}$")
 
 
 class Access:
-    """The routes' dependency: who is asking (the role), from a header; 401 without a key, 404 without a store."""
+    """The routes' dependency: who is asking (the role), from a header or the page's session, never from a
+    query parameter; 401 without a key, 404 without a store."""
 
     def __init__(self, service):
         self.service = service
 
     def __call__(self, request: Request) -> str:
-        return self.role(request, cookie_ok=False)  # never from a query parameter
-
-    def role(self, request: Request, cookie_ok: bool) -> str:
-        role = self.service.role(request.headers, request.cookies.get(KEY_COOKIE) if cookie_ok else None)
+        role = self.service.role(request)
         if role is None:
-            raise HTTPException(401, "missing or wrong API key (x-api-key or Authorization: Bearer)")
+            raise HTTPException(401, "missing or wrong API key (x-api-key, Authorization: Bearer, or sign in)")
         if self.service.batches is None:
             raise HTTPException(404, "batches and review need a results store: start the service with --store")
         return role
@@ -43,6 +44,7 @@ def add_review_routes(app, service) -> None:
     access = Access(service)
     _batch_routes(app, service, access)
     _review_routes(app, service, access)
+    _audio_route(app, service, access)
     _report_route(app, service, access)
 
 
@@ -67,7 +69,7 @@ def _batch_routes(app, service, access: Access) -> None:
             form = await request.form()
             files = [(v.filename, v.file) for _, v in form.multi_items() if hasattr(v, "filename")]
             return await run_in_threadpool(service.batches.from_uploads, files)
-        body = await request.json()
+        body = await read_json(request, 'recordings as multipart files, or {"folder": "/path/on/server"}')
         if role != "admin":
             raise HTTPException(403, "a batch from a server folder needs the API key, not the reviewer key")
         if not isinstance(body, dict) or not isinstance(body.get("folder"), str):
@@ -79,14 +81,21 @@ def _batch_routes(app, service, access: Access) -> None:
         """Every batch, newest first, with its progress."""
         return {"batches": [service.batches.progress(b["id"]) for b in service.batches.records.all()]}
 
+    @app.delete("/v1/batches/{batch_id}", dependencies=[Depends(access)])
+    def cancel_batch(batch_id: str = BATCH_ID) -> dict:
+        """Cancel a batch: its calls not yet done are left undone, and it never resumes."""
+        _batch_or_404(service, batch_id)
+        service.batches.cancel(batch_id)
+        return service.batches.progress(batch_id)
+
     @app.get("/v1/batches/{batch_id}", dependencies=[Depends(access)])
-    def batch_results(batch_id: str) -> dict:
+    def batch_results(batch_id: str = BATCH_ID) -> dict:
         """A batch's progress and its table of results."""
         batch = _batch_or_404(service, batch_id)
         return {**service.batches.progress(batch_id), "results": results_table(service.work, batch["call_ids"])}
 
     @app.get("/v1/batches/{batch_id}/results.csv", dependencies=[Depends(access)])
-    def batch_csv(batch_id: str) -> Response:
+    def batch_csv(batch_id: str = BATCH_ID) -> Response:
         rows = results_table(service.work, _batch_or_404(service, batch_id)["call_ids"])
         return _csv_response(rows, f"callsort-{batch_id}.csv")
 
@@ -100,39 +109,21 @@ def _review_routes(app, service, access: Access) -> None:
         return {"labels": service.model.labels, "calls": review_queue(service.work, ids)}
 
     @app.get("/v1/calls/{call_id}", dependencies=[Depends(access)])
-    def call(call_id: int) -> dict:
+    def call(call_id: int = CALL_ID) -> dict:
         """One call: its result row (transcript, probabilities) and every correction of it, oldest first."""
         rows = service.work.calls([call_id])
         if not rows:
             raise HTTPException(404, f"no call {call_id}")
-        row, name = rows[0], Path(rows[0]["source"]).name  # the file's name, not the server's path
+        row = rows[0]  # shown by its file's name, not the server's path (public)
         history = _named([c for c in Corrections(service.work.db).all(history=True) if c["call_id"] == call_id])
-        result = {**row["result"], "source": name} if row["result"] else None
-        return {**row, "source": name, "result": result, "labels": service.model.labels, "corrections": history,
+        result = public({**row["result"], "source": row["source"]}) if row["result"] else None
+        return {**public(row), "result": result, "labels": service.model.labels, "corrections": history,
                 "audio": f"v1/calls/{call_id}/audio"}
 
-    @app.get("/v1/calls/{call_id}/audio")
-    def audio(call_id: int, request: Request) -> FileResponse:
-        """The call's recording, streamed (range requests), from its batch's folder only."""
-        access.role(request, cookie_ok=True)  # <audio> sends the page's cookie, not a header
-        try:
-            path = service.batches.recording(call_id)
-        except KeyError:
-            raise HTTPException(404, f"no recording for call {call_id}") from None
-        asr = service.needs.asr
-        if asr.redact:  # only the silenced copy: the original would say what the transcript hides
-            from ..privacy.silence import copy_name
-
-            path = Path(asr.redact_audio or "") / copy_name(path)
-            if not asr.redact_audio or not path.is_file():
-                raise HTTPException(404, "with --redact the service plays only redacted copies of the recordings "
-                                         "(start it with --redact-audio DIR)")
-        return FileResponse(path)
-
     @app.post("/v1/calls/{call_id}/correction", dependencies=[Depends(access)])
-    async def correct(call_id: int, request: Request) -> dict:
+    async def correct(request: Request, call_id: int = CALL_ID) -> dict:
         """Save a person's label: JSON {"label": …, "reason": …, "reviewer": …}; a later one supersedes."""
-        body = await request.json()
+        body = await read_json(request, '{"label": "...", "reason": "...", "reviewer": "..."}')
         label = body.get("label") if isinstance(body, dict) else None
         if label not in service.model.labels:
             raise HTTPException(422, f"label must be one of: {', '.join(service.model.labels)}")
@@ -153,9 +144,31 @@ def _review_routes(app, service, access: Access) -> None:
                              list(CORRECTION_COLUMNS))
 
 
+def _audio_route(app, service, access: Access) -> None:
+    @app.get("/v1/calls/{call_id}/audio", dependencies=[Depends(access)])
+    def audio(call_id: int = CALL_ID) -> FileResponse:
+        """The call's recording, streamed (range requests), from its batch's folder only (the page's <audio>
+        sends the session cookie)."""
+        try:
+            path = service.batches.recording(call_id)
+        except KeyError:
+            raise HTTPException(404, f"no recording for call {call_id}") from None
+        except FileNotFoundError:
+            raise HTTPException(410, f"the recording of call {call_id} has expired (--keep-uploads-days)") from None
+        asr = service.needs.asr
+        if asr.redact:  # only the silenced copy: the original would say what the transcript hides
+            from ..privacy.silence import copy_name
+
+            path = Path(asr.redact_audio or "") / copy_name(path)
+            if not asr.redact_audio or not path.is_file():
+                raise HTTPException(404, "with --redact the service plays only redacted copies of the recordings "
+                                         "(start it with --redact-audio DIR)")
+        return FileResponse(path)
+
+
 def _named(rows: list[dict]) -> list[dict]:
     """Rows with each source cut to its file's name: the service does not show its own paths."""
-    return [{**r, "source": Path(r["source"]).name} for r in rows]
+    return [public(r) for r in rows]
 
 
 def _report_route(app, service, access: Access) -> None:
