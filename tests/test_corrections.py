@@ -1,5 +1,7 @@
 """Corrections in the results store, the review queue, and corrected calls joining training data."""
 
+from pathlib import Path
+
 import pytest
 
 from callsort.data import CallTable
@@ -66,3 +68,58 @@ def test_corrections_join_training_data(tmp_path):
 
 def test_words_of_drops_speaker_tags():
     assert words_of("Agent: Good morning.\nCaller: Hi,  my AC\nis out") == "Good morning. Hi, my AC is out"
+
+
+def test_corrections_reach_the_report_and_import_from_a_spreadsheet(sample_csv, sample_test_csv, tmp_path):
+    """Through the real CLI: predict --store, corrections imported from a spreadsheet (unknown calls and labels
+    reported, not recorded), then the report counts each corrected call at its corrected label, with certainty,
+    and clears a reason that no longer fits; /report/all over HTTP says the same."""
+    import csv
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from callsort.config import AsrConfig, ServeConfig
+    from callsort.service.app import create_app
+    from conftest import LOCAL, run_cli
+
+    from callsort import TrainConfig, read_calls, train
+
+    tfidf_dir = tmp_path / "model"  # with a lost-lead reason model
+    train(read_calls(sample_csv, reason_column="reason"), TrainConfig(model="tfidf"), progress=False).model.save(tfidf_dir)
+    store = tmp_path / "jobs.db"
+    run_cli("predict", sample_test_csv, "--model", tfidf_dir, "--out", tmp_path / "p.jsonl", "--store", store, "-q")
+    predicted = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    lost = next(r for r in predicted if r["reason"])  # a Not Booked call with the model's reason
+    other = next(r for r in predicted if r["label"] != "Missed Call" and not r["reason"])
+    with open(tmp_path / "fixes.csv", "w", newline="") as f:
+        csv.writer(f).writerows([["source", "label", "reason"],
+                                 [Path(lost["source"]).name, "Missed Call", ""],  # a reason that no longer fits
+                                 [other["source"], "Missed Call", ""],
+                                 ["nowhere.mp3", "Other", ""], [Path(lost["source"]).name, "Not a label", ""]])
+    imported = run_cli("corrections", store, "--import", tmp_path / "fixes.csv", "--reviewer", "ann", "--json",
+                       check_code=3)
+    summary = json.loads(imported.stdout)
+    assert summary["imported"] == 2 and len(summary["problems"]) == 2
+    assert "fixes.csv:4: 'nowhere.mp3': no such call" in summary["problems"][0]
+    assert "'Not a label': not a label of this store" in summary["problems"][1]
+
+    run_cli("report", store, "--out", tmp_path / "report", "-q")
+    report = json.loads((tmp_path / "report" / "summary.json").read_text())
+    before = sum(r["label"] == "Missed Call" for r in predicted)
+    assert report["checked"] == 2 and report["by_category"]["Missed Call"] == before + 2
+    assert "2 of 24 checked by a person" in (tmp_path / "report" / "index.html").read_text()
+    run_cli("corrections", store, "--out", tmp_path / "c.csv", "-q")
+    exported = list(csv.DictReader(open(tmp_path / "c.csv")))
+    assert {r["reviewer"] for r in exported} == {"ann"} and len(exported) == 2
+
+    from callsort.jobs.corrections import stored_rows
+
+    rows = {r["source"]: r for r in stored_rows(store)}
+    fixed = rows[lost["source"]]
+    assert (fixed["label"], fixed["reason"], fixed["confidence"], fixed["checked"]) == ("Missed Call", "", 1.0, True)
+    assert fixed["predicted"] == lost["label"] and rows[other["source"]]["checked"]
+    assert sum(r["checked"] for r in rows.values()) == 2
+    client = TestClient(create_app(tfidf_dir, ServeConfig(store=str(store), api_key="k"), AsrConfig(use_cache=False)),
+                        base_url=LOCAL, headers={"x-api-key": "k"})
+    assert "2 of 24 checked by a person" in client.get("/report/all").text

@@ -252,14 +252,17 @@ def test_report_with_dollars_and_the_report_link_in_chromium(tfidf_dir, sample_t
         proc.wait(10)
 
 
-def test_one_off_uploads_leave_no_files(tfidf_dir, tmp_path, voicemail_call):
-    """/v1/classify under --redact-audio: the silenced copy of a one-off upload is never served, so not kept."""
+def test_one_off_uploads_leave_no_files_and_redacted_names(tfidf_dir, tmp_path, voicemail_call, bad_audio):
+    """/v1/classify under --redact-audio: the silenced copy of a one-off upload is never served, so not kept;
+    under --redact an upload is named by its redacted name, errors included."""
     silenced = tmp_path / "silenced"
     proc, url = start_server("--model", str(tfidf_dir), "--api-key", KEY, "--redact", "--redact-audio", str(silenced))
     try:
         with admin(url) as client:
             answer = client.post("/v1/classify", files={"file": ("v.mp3", voicemail_call.read_bytes())})
             assert answer.status_code == 200 and "[PHONE]" in answer.json()["transcript"]
+            broken = client.post("/v1/classify", files={"file": ("John Carter call.mp3", bad_audio["empty file"].read_bytes())})
+            assert broken.status_code == 415 and broken.json()["detail"].startswith("[NAME] call.mp3: ")
         assert not any(silenced.glob("*.wav"))
     finally:
         proc.terminate()

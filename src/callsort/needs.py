@@ -84,6 +84,14 @@ class RunNeeds:
 
         return redact_transcript(transcript, self.redactor)
 
+    def shown_name(self, name: str) -> str:
+        """A file name as answers show it: under --redact with personal data replaced (the stem only:
+        "John Carter call.mp3" -> "[NAME] call.mp3"), else as given."""
+        if self.redactor is None:
+            return name
+        stem, suffix = Path(name).stem, Path(name).suffix
+        return self.redactor.redact(stem)[0] + suffix
+
     def redact_texts(self, calls: CallTable) -> CallTable:
         """The calls with the text of every transcript row redacted (recordings are redacted as they are
         transcribed), so the classifier reads what is kept."""

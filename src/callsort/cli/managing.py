@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..config import AsrConfig, ServeConfig
-from .app import MetaPattern, MetaTable, ModelDir, app, emit, setup
+from .app import EXIT_PARTIAL, MetaPattern, MetaTable, ModelDir, app, emit, setup
 from .options import Output, settings_options
 
 
@@ -31,7 +31,7 @@ def report(
     """Write the manager's report: booking rate by agent, day, hour and source, staffing, lost-lead reasons,
     the callback list — one self-contained HTML page."""
     from ..insights.report import LeadRules, add_meta, read_predictions, summarise, write_report
-    from ..jobs.queue import stored_rows
+    from ..jobs.corrections import stored_rows
 
     setup(output)
     rows = [r for source in inputs for r in (read_predictions(source) if source.lower().endswith((".csv", ".jsonl"))
@@ -49,23 +49,37 @@ def report(
 
 @app.command("corrections")
 @settings_options(output=Output)
-def corrections_export(
+def corrections(
     store: Annotated[str, typer.Argument(help="Results store (SQLite file or SQLAlchemy URL) of the reviewed calls.")],
     output: Output,
     out: Annotated[Path, typer.Option("--out", "-o", help="CSV or JSONL file to write.")] = Path("corrections.csv"),
     history: Annotated[bool, typer.Option(help="Every correction, not only the latest of each call.")] = False,
+    import_table: Annotated[Optional[Path], typer.Option(
+        "--import", help="Record corrections made in a spreadsheet instead (columns source, label, and optionally "
+                         "reason, reviewer), as the review page would.")] = None,
+    reviewer: Annotated[Optional[str], typer.Option(help="With --import: who made them, where a row does not say.")] = None,
 ) -> None:
-    """Export reviewers' corrections: source, content hash, text, label, reason, reviewer, time."""
-    from ..jobs.corrections import Corrections
+    """Export reviewers' corrections (source, content hash, text, label, reason, reviewer, time), or --import
+    corrections made in a spreadsheet."""
+    from ..jobs.corrections import Corrections, import_corrections
     from ..jobs.store import open_database
 
     setup(output)
     db = open_database(store, must_exist=True)
     try:
-        count = Corrections(db).export(out, history)
+        if import_table is not None:
+            done = import_corrections(db, import_table, reviewer)
+        else:
+            count = Corrections(db).export(out, history)
     finally:
         db.close()
-    emit({"corrections": count, "out": str(out)}, output, [f"{count} corrections → {out}"])
+    if import_table is None:
+        emit({"corrections": count, "out": str(out)}, output, [f"{count} corrections → {out}"])
+        return
+    emit(done, output, [f"{done['imported']} corrections recorded from {import_table}",
+                        *[f"  not used: {problem}" for problem in done["problems"]]])
+    if done["problems"]:
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 @app.command()

@@ -127,6 +127,7 @@ def summarise(rows: list[dict], rules: LeadRules | None = None) -> dict:
         "lost_reasons": dict(Counter(f["reason"] or "(no reason)" for f in lost).most_common()),
         "callbacks": _callbacks(lost, rules),
         "needs_review": {"calls": sum(1 for f in facts if f["needs_review"]), "of": len(facts)},
+        "checked": sum(1 for r in ok if r.get("checked")),  # calls whose label a person set
         "median_wait_s": {"value": round(statistics.median(waits), 1) if waits else None, "calls": len(waits)},
         "agent_talk_share": {"value": round(sum(a for a, _ in talk) / max(sum(a + c for a, c in talk), 1e-9), 3)
                              if talk else None, "calls": len(talk)},

@@ -28,7 +28,9 @@ def render_page(summary: dict) -> str:
         _bars("Why leads were not booked", summary["lost_reasons"], horizontal=True),
     ]
     body = [f"<h1>What the calls say</h1><p class=small>{summary['calls']} calls ({summary['failed']} could not "
-            f"be classified). {escape(summary['definition'][:1].upper() + summary['definition'][1:])}. Every figure shows how many calls it rests on.</p>",
+            f"be classified); {summary.get('checked', 0)} of {summary['calls']} checked by a person (counted at "
+            f"their corrected label). {escape(summary['definition'][:1].upper() + summary['definition'][1:])}. "
+            f"Every figure shows how many calls it rests on.</p>",
             _cards(summary), "<h2>Bookings</h2>", *charts[:5], "<h2>Staffing: calls nobody answered</h2>",
             *charts[5:7], "<h2>Lost leads</h2>", charts[7], "<h2>Ring back today</h2>", _callback_table(summary)]
     return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>callsort report</title>"

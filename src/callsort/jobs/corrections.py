@@ -106,6 +106,79 @@ def add_corrections(table: CallTable, store: str | Path) -> tuple[CallTable, dic
     return merged, {"used": len(fixes), "relabelled": relabelled, "added": len(merged) - len(table)}
 
 
+def stored_rows(store: str | Path, job: str | None = None) -> list[dict]:
+    """The result rows of one job (or every job) of an existing results store, people's corrections applied
+    (`with_corrections`); an error when there are none."""
+    db = open_database(store, must_exist=True)
+    try:
+        rows = with_corrections(WorkQueue(db).results_of(job), db)
+    finally:
+        db.close()
+    if not rows:
+        raise InputError(f"{store}: no results{f' for job {job}' if job else ''} in the store")
+    return rows
+
+
+def with_corrections(results: list[tuple[int, dict]], db: Database | str | Path) -> list[dict]:
+    """Result rows (call id, row) with people's corrections applied: a corrected call counts at its corrected
+    label with certainty (confidence 1, `checked`), keeps the reviewer's reason, or the model's reason only if
+    the label stayed (a reason for another label no longer fits)."""
+    latest = {c["call_id"]: c for c in Corrections(db).all()}
+    return [corrected_row(row, latest[call_id]) if call_id in latest else {**row, "checked": False}
+            for call_id, row in results]
+
+
+def corrected_row(row: dict, fix: dict) -> dict:
+    """One row as a person set it (see `with_corrections`)."""
+    kept = row.get("label") == fix["label"]
+    reason = fix["reason"] or (row.get("reason") or "" if kept else "")
+    return {**row, "label": fix["label"], "predicted": row.get("label"), "confidence": 1.0,
+            "probabilities": {fix["label"]: 1.0}, "needs_review": False, "checked": True, "reason": reason,
+            "reason_confidence": 1.0 if fix["reason"] else (row.get("reason_confidence") if kept and reason else None)}
+
+
+def import_corrections(db: Database | str | Path, table: str | Path, reviewer: str | None = None) -> dict:
+    """Record corrections made in a spreadsheet (columns source, label[, reason, reviewer]) as the review page
+    would: each row names a stored call by its source (or, when that is unique, its file name). Returns counts
+    and the rows that could not be used, each with why."""
+    from ..data import read_table_frame
+
+    frame = read_table_frame(Path(table))
+    columns = {str(c).lower(): c for c in frame.columns}
+    if not {"source", "label"} <= set(columns):
+        raise InputError(f"{table}: needs the columns source and label (and optionally reason, reviewer)")
+    db = open_database(db, must_exist=True)
+    by_source, by_name, labels = _stored_calls(db)
+    store, done, problems = Corrections(db), 0, []
+    for n, row in enumerate(frame.to_dict("records"), start=2):  # spreadsheet line numbers (1: the header)
+        value = {k: ("" if row[c] is None or row[c] != row[c] else str(row[c]).strip()) for k, c in columns.items()}
+        sources = [value["source"]] if value["source"] in by_source else sorted(by_name.get(value["source"], ()))
+        label = normalise_label(value["label"])
+        if len(sources) != 1:
+            problems.append(f"{table}:{n}: {value['source']!r}: " + ("no such call in the store" if not sources
+                            else f"{len(sources)} calls have that file name; give the source in full"))
+        elif label not in labels:
+            problems.append(f"{table}:{n}: {label!r}: not a label of this store ({', '.join(sorted(labels))})")
+        else:
+            for call_id in by_source[sources[0]]:  # the same call stored by several models: each one
+                store.add(call_id, label, normalise_reason(value.get("reason", "")) or None,
+                          value.get("reviewer") or reviewer)
+            done += 1
+    return {"imported": done, "problems": problems}
+
+
+def _stored_calls(db: Database) -> tuple[dict[str, list[int]], dict[str, set[str]], set[str]]:
+    """Call ids by source, sources by file name, and every label the store's results know."""
+    by_source: dict[str, list[int]] = {}
+    by_name: dict[str, set[str]] = {}
+    labels: set[str] = set()
+    for call_id, row in WorkQueue(db).results_of():
+        by_source.setdefault(row["source"], []).append(call_id)
+        by_name.setdefault(Path(row["source"]).name, set()).add(row["source"])
+        labels |= set(row.get("probabilities") or {})
+    return by_source, by_name, labels
+
+
 def _iso(seconds: float) -> str:
     import datetime
 

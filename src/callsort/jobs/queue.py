@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
 from .store import Database, open_database
 
 STATES = ("pending", "running", "done", "failed")
@@ -128,10 +127,19 @@ class WorkQueue:
         return {(r.source, r.content_hash): {"state": r.state, "attempts": r.attempts, "error": r.error,
                                              "result": json.loads(r.result) if r.result else None} for r in rows}
 
+    def results_of(self, job: str | None = None) -> list[tuple[int, dict]]:
+        """(call id, result row) of every call with a result (done or failed) of one job, or of every job."""
+        from sqlalchemy import select
+
+        c = self.calls_table
+        query = select(c.c.id, c.c.result).where(c.c.result.is_not(None)).order_by(c.c.id)
+        with self.db.engine.connect() as conn:
+            found = conn.execute(query.where(c.c.job == job) if job else query).all()
+        return [(r.id, json.loads(r.result)) for r in found]
+
     def result_rows(self, job: str | None = None) -> list[dict]:
-        """The result rows (done and failed) of one job, or of every job in the store."""
-        jobs = [j["job"] for j in self.summary()] if job is None else [job]
-        return [v["result"] for j in jobs for v in self.states(j).values() if v["result"]]
+        """The result rows (done and failed) of one job, or of every job in the store, as the model gave them."""
+        return [row for _, row in self.results_of(job)]
 
     def calls(self, ids: list[int]) -> list[dict]:
         """Calls by id, in the order given: id, source, content_hash, state, attempts, error, result."""
@@ -194,14 +202,3 @@ def _alive(pid: int) -> bool:
         return True
     return True
 
-
-def stored_rows(store: str | Path, job: str | None = None) -> list[dict]:
-    """The result rows of one job (or every job) of an existing results store; an error when there are none."""
-    work = WorkQueue(open_database(store, must_exist=True))
-    try:
-        rows = work.result_rows(job)
-    finally:
-        work.close()
-    if not rows:
-        raise InputError(f"{store}: no results{f' for job {job}' if job else ''} in the store")
-    return rows

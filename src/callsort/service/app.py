@@ -144,7 +144,7 @@ async def classify_request(service: Service, request) -> list[dict]:
     """Classify every call of a request off the event loop (CPU-bound); temporary uploads are always deleted."""
     from fastapi.concurrency import run_in_threadpool
 
-    calls, temporary = await read_calls_from(request)
+    calls, temporary = await read_calls_from(request, service.needs.shown_name)
     try:
         return await run_in_threadpool(service.classify, calls)
     finally:

@@ -44,9 +44,10 @@ def upload_name(filename: str | None) -> str:
     return name
 
 
-async def read_calls_from(request) -> tuple[CallTable, list[str]]:
+async def read_calls_from(request, shown_name=lambda name: name) -> tuple[CallTable, list[str]]:
     """The calls of a request: texts from a JSON body, or uploads saved to temporary files (returned too,
-    for the caller to delete) from a multipart body. Uploads are named by their file name, never a path."""
+    for the caller to delete) from a multipart body. Uploads are named by their file name (as `shown_name`
+    gives it: redacted under --redact), never a path."""
     from fastapi.concurrency import run_in_threadpool
 
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
@@ -54,7 +55,8 @@ async def read_calls_from(request) -> tuple[CallTable, list[str]]:
         files = [v for _, v in form.multi_items() if hasattr(v, "filename") and hasattr(v, "read")]
         if not files:
             raise HTTPException(422, "the multipart body holds no file (send it as file=@call.mp3)")
-        names, tables, paths = [upload_name(upload.filename) for upload in files], [], []  # all checked first
+        names = [shown_name(upload_name(upload.filename)) for upload in files]  # all checked first
+        tables, paths = [], []
         for upload, name in zip(files, names):
             handle, path = tempfile.mkstemp(suffix=Path(name).suffix, prefix="callsort-")
             paths.append(path)

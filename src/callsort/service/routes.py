@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, Response
 
 from ..errors import CallsortError
 from ..output import csv_text
-from ..jobs.corrections import CORRECTION_COLUMNS, Corrections
+from ..jobs.corrections import CORRECTION_COLUMNS, Corrections, with_corrections
 from .requests import read_json
 from .review import public, results_table, review_queue
 
@@ -178,7 +178,7 @@ def _report_route(app, service, access: Access) -> None:
         from ..insights.report import summarise
         from ..insights.report_page import render_page
 
-        rows = service.work.result_rows(None if job == "all" else job)
+        rows = with_corrections(service.work.results_of(None if job == "all" else job), service.work.db)
         if not rows:
             raise HTTPException(404, f"no results for job {job}")
         return Response(render_page(summarise(rows)), media_type="text/html")
