@@ -33,9 +33,10 @@ def test_figures_on_known_rows():
             {"source": "/calls/broken.mp3", "error": "broken.mp3: not audio"}]
     s = summarise(rows)
     assert (s["calls"], s["failed"], s["leads"], s["booked"], s["booking_rate"]) == (8, 1, 5, 2, 0.4)
-    assert s["booking_by_agent"] == {"Ann": {"booked": 1, "leads": 2, "rate": 0.5},
-                                     "Bob": {"booked": 1, "leads": 3, "rate": 0.3333}}
-    assert s["booking_by_hour"]["09:00"] == {"booked": 2, "leads": 2, "rate": 1.0}
+    counted = {"interval": None, "thin": True}  # without the model's quantifier: counts, marked thin under 10
+    assert s["booking_by_agent"] == {"Ann": {"booked": 1, "leads": 2, "rate": 0.5, "calls": 2, **counted},
+                                     "Bob": {"booked": 1, "leads": 3, "rate": 0.3333, "calls": 3, **counted}}
+    assert s["booking_by_hour"]["09:00"] == {"booked": 2, "leads": 2, "rate": 1.0, "calls": 2, **counted}
     assert s["unanswered_by_hour"] == {"19:00": 2} and s["unanswered_by_weekday"] == {"Sat": 2}
     assert s["lost_reasons"] == {"CSR Needs to Call Customer Back": 2, "Price Shopper": 1}
     assert [c["when"] for c in s["callbacks"]] == ["2026-11-25 16:20", "2026-11-23 10:30"]  # newest first
@@ -60,7 +61,8 @@ def by_source(rows: list[dict]) -> dict:
             entry = counts.setdefault(r["meta"]["source"], {"booked": 0, "leads": 0})
             entry["leads"] += 1
             entry["booked"] += "Not Booked" not in r["label"]
-    return {k: {**v, "rate": round(v["booked"] / v["leads"], 4)} for k, v in sorted(counts.items())}
+    return {k: {**v, "rate": round(v["booked"] / v["leads"], 4), "interval": None, "calls": v["leads"],
+                "thin": v["leads"] < 10} for k, v in sorted(counts.items())}
 
 
 @pytest.mark.slow
@@ -88,6 +90,25 @@ def test_report_page_from_recordings_and_calls(sample_test_csv, booked_call, voi
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//|url\((?!#)", page.read_text())  # nothing from elsewhere
     assert page.read_text().count("<figure class=chart><svg") == 8  # every chart has data to draw
     check_in_chromium(page.as_uri(), expected_charts=8)
+    assert summary["booking_rate_interval"] is None and "counting" in summary["estimated_by"]
+
+    # with the model folder: estimates with 90 % intervals (its quantifier: here from the tiny model's 8
+    # validation calls, allowed for the test; by default 300 are needed), thin groups marked, on the page too
+    too_few = json.loads(run_cli("report", tmp_path / "text.csv", "--model", tfidf_dir, "--out", tmp_path / "few",
+                                 "--json").stdout)
+    assert too_few["booking_rate_interval"] is None and "rests on only 8 calls" in too_few["estimated_by"]
+    done = run_cli("report", tmp_path / "rec.jsonl", tmp_path / "text.csv", "--model", tfidf_dir,
+                   "--min-quantifier-calls", "5", "--out", tmp_path / "estimated", "--json")
+    estimated = json.loads(done.stdout)
+    low, high = estimated["booking_rate_interval"]
+    assert 0 <= low <= estimated["booking_rate"] <= high <= 1 and "PACC" in estimated["estimated_by"]
+    assert set(estimated["booking_by_source"]) == {"Google Ads", "Yard sign"}
+    assert all(len(g["interval"]) == 2 and g["calls"] > 0 for g in estimated["booking_by_agent"].values())
+    shares = estimated["category_shares"]
+    assert abs(sum(v["rate"] for v in shares.values()) - 1) < 0.01
+    html = (tmp_path / "estimated" / "index.html").read_text()
+    assert f"{estimated['booking_rate']:.0%} ({low:.0%}–{high:.0%})" in html and "PACC" in html
+    check_in_chromium((tmp_path / "estimated" / "index.html").as_uri(), expected_charts=8)
 
 
 @pytest.mark.slow

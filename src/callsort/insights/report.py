@@ -98,11 +98,19 @@ def _rate(pairs: list[tuple[str, bool]]) -> dict:
     for group, booked in pairs:
         counts[group][0] += booked
         counts[group][1] += 1
-    return {g: {"booked": b, "leads": n, "rate": round(b / n, 4)} for g, (b, n) in sorted(counts.items())}
+    return {g: {"booked": b, "leads": n, "rate": round(b / n, 4), "interval": None, "calls": n, "thin": n < 10}
+            for g, (b, n) in sorted(counts.items())}
 
 
-def summarise(rows: list[dict], rules: LeadRules | None = None) -> dict:
-    """Every figure of the report, each with its count."""
+MIN_QUANTIFIER_CALLS = 300  # measured: 70 validation calls estimated worse than counting, 580 out-of-fold better
+
+
+def summarise(rows: list[dict], rules: LeadRules | None = None, quantifier=None,
+              min_quantifier_calls: int = MIN_QUANTIFIER_CALLS) -> dict:
+    """Every figure of the report, each with its count. With the model's `quantifier` (insights/quantify.py),
+    fitted on at least `min_quantifier_calls` calls, the booking rates and category shares are estimates with
+    90 % intervals; otherwise counts of top labels, and the summary says why. Calls a person checked count at
+    their label either way."""
     rules = rules or LeadRules()
     ok = [r for r in rows if not r.get("error")]
     facts = [_facts(r) for r in ok]
@@ -111,7 +119,7 @@ def summarise(rows: list[dict], rules: LeadRules | None = None) -> dict:
     unanswered = [f for f in facts if f["label"] in rules.unanswered_labels]
     waits = [f["wait"] for f in facts if f["wait"] is not None and f["label"] not in rules.unanswered_labels]
     talk = [(f["agent_talk"], f["caller_talk"]) for f in facts if f["agent_talk"] is not None]
-    return {
+    figures = {
         "calls": len(rows), "failed": len(rows) - len(ok), "definition": rules.definition(),
         "by_category": dict(Counter(f["label"] for f in facts).most_common()),
         "leads": len(leads), "booked": sum(b for _, b in leads),
@@ -131,7 +139,24 @@ def summarise(rows: list[dict], rules: LeadRules | None = None) -> dict:
         "median_wait_s": {"value": round(statistics.median(waits), 1) if waits else None, "calls": len(waits)},
         "agent_talk_share": {"value": round(sum(a for a, _ in talk) / max(sum(a + c for a, c in talk), 1e-9), 3)
                              if talk else None, "calls": len(talk)},
+        "booking_rate_interval": None, "booking_rate_thin": len(leads) < 10,
+        "estimated_by": "counting each call's top label (the model folder has no quantifier: pass --model)",
     }
+    if quantifier is not None and len(quantifier.truth) < min_quantifier_calls:
+        figures["estimated_by"] = (f"counting each call's top label: the model's quantifier rests on only "
+                                   f"{len(quantifier.truth)} calls (train with --calibration-folds 5 for estimates)")
+    elif quantifier is not None and ok:
+        from .estimates import estimated_figures
+
+        groups = {"booking_by_agent": [f["agent"] or "(not known)" for f in facts],
+                  "booking_by_day": [f["day"] or "(no date)" for f in facts],
+                  "booking_by_hour": [f"{f['hour']:02d}:00" if f["hour"] is not None else "(no time)" for f in facts],
+                  "booking_by_source": [f["source"] or "(not known)" for f in facts]}
+        figures.update(estimated_figures(ok, groups, quantifier, rules))
+        figures["estimated_by"] = (f"probabilistic adjusted counting (PACC) from the calibrated probabilities, "
+                                   f"90 % bootstrap intervals; its confusion measured on {len(quantifier.truth)} "
+                                   "calls the model did not learn from")
+    return figures
 
 
 def _facts(row: dict) -> dict:

@@ -29,7 +29,8 @@ def render_page(summary: dict) -> str:
     ]
     body = [f"<h1>What the calls say</h1><p class=small>{summary['calls']} calls ({summary['failed']} could not "
             f"be classified); {summary.get('checked', 0)} of {summary['calls']} checked by a person (counted at "
-            f"their corrected label). {escape(summary['definition'][:1].upper() + summary['definition'][1:])}. "
+            f"their corrected label). Rates and shares: {escape(summary.get('estimated_by', ''))}. "
+            f"{escape(summary['definition'][:1].upper() + summary['definition'][1:])}. "
             f"Every figure shows how many calls it rests on.</p>",
             _cards(summary), "<h2>Bookings</h2>", *charts[:5], "<h2>Staffing: calls nobody answered</h2>",
             *charts[5:7], "<h2>Lost leads</h2>", charts[7], "<h2>Ring back today</h2>", _callback_table(summary)]
@@ -40,9 +41,11 @@ def render_page(summary: dict) -> str:
 
 
 def _cards(s: dict) -> str:
-    rate = f"{s['booking_rate']:.0%}" if s["booking_rate"] is not None else "–"
+    rate = percent_with_interval(s["booking_rate"], s.get("booking_rate_interval"))
     wait, share = s["median_wait_s"], s["agent_talk_share"]
-    cards = [("booking rate", rate, f"{s['booked']} of {s['leads']} leads"),
+    basis = (f"estimated from {s['calls'] - s['failed']} calls" if s.get("booking_rate_interval")
+             else f"{s['booked']} of {s['leads']} leads (counted)")
+    cards = [("booking rate", rate, basis + (" · too few to read" if s.get("booking_rate_thin") else "")),
              ("need review", f"{s['needs_review']['calls']}", f"of {s['needs_review']['of']} calls"),
              ("to ring back", f"{len(s['callbacks'])}", "lost leads"),
              ("median wait before an answer", f"{wait['value']} s" if wait["value"] is not None else "–",
@@ -66,9 +69,28 @@ def _callback_table(s: dict) -> str:
 
 
 def _rates(title: str, groups: dict) -> str:
-    labels = list(groups)
-    return _chart(title, labels, [groups[g]["rate"] * 100 for g in labels],
-                  [f"{groups[g]['booked']}/{groups[g]['leads']}" for g in labels], "% of leads booked")
+    """Booking rate per group; each bar notes its interval (estimates) or booked/leads (counts); thin groups
+    are marked, not hidden."""
+    shown = [g for g in groups if groups[g]["rate"] is not None]
+    names = [f"{g} (thin)" if groups[g]["thin"] else g for g in shown]
+    return _chart(title, names, [groups[g]["rate"] * 100 for g in shown], [_note(groups[g]) for g in shown],
+                  "% of leads booked")
+
+
+def _note(group: dict) -> str:
+    if group.get("interval") and None not in group["interval"]:
+        low, high = group["interval"]
+        return f"{low:.0%}–{high:.0%}"
+    return f"{group['booked']}/{group['leads']}"
+
+
+def percent_with_interval(rate: float | None, interval: list | None) -> str:
+    """"50 % (42–58 %)", or "50 %" without an interval, or "–"."""
+    if rate is None:
+        return "–"
+    if interval and None not in interval:
+        return f"{rate:.0%} ({interval[0]:.0%}–{interval[1]:.0%})"
+    return f"{rate:.0%}"
 
 
 def _bars(title: str, counts: dict, horizontal: bool = False) -> str:

@@ -17,6 +17,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import ModelError
+from ..insights.quantify import Quantifier
 from ..version import __version__
 
 INFO_FILE = "callsort.json"
@@ -70,6 +71,7 @@ class Classifier:
         self.info = ModelInfo(self.kind, self.labels, dict(params or {}), callsort_version=__version__)
         self.path: Path | None = None  # the folder it was loaded from or saved to
         self.calibrator = None  # fitted by train.train on calls the model did not learn from (calibrate.py)
+        self.quantifier = None  # those calls' probabilities, for the report's estimates (insights/quantify.py)
         self.reasons = None  # a reasons.ReasonModel when trained with a reason column
 
     # -- what a kind implements ---------------------------------------------------------------------------
@@ -137,6 +139,8 @@ class Classifier:
         if self.reasons is not None:
             self.reasons.save(folder)
             self.info.reasons = self.reasons.describe()
+        if self.quantifier is not None:
+            self.quantifier.save(folder)
         (folder / INFO_FILE).write_text(json.dumps(asdict(self.info), indent=2, default=str))
         self.path = folder.resolve()
         return folder
@@ -196,6 +200,7 @@ def load_model(folder: str | Path) -> Classifier:
     model.info = info
     model.labels = info.labels
     model.path = folder.resolve()
+    model.quantifier = Quantifier.load(folder)
     return model
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..insights.quantify import Quantifier
 from .classifier import Classifier, kind_class
 from ..config import TrainConfig
 from ..data import CallTable, check_trainable, known_labels_only
@@ -95,6 +96,7 @@ def calibrate_and_choose_threshold(model: Classifier, raw: np.ndarray, truth: li
     info.auto_accuracy = config.auto_accuracy
     info.review_below = threshold_for(confidence, correct, config.auto_accuracy)
     info.expected_coverage = round(float((confidence >= info.review_below).mean()), 4)
+    model.quantifier = Quantifier.fit(probs, truth, model.labels)  # what the report's estimates need
 
 
 def out_of_fold_proba(kind, table: CallTable, labels: list[str], config: TrainConfig,

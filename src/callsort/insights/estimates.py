@@ -1,0 +1,49 @@
+"""The report's shares and rates as estimates with 90 % intervals (quantify.py), overall and per breakdown.
+
+Every group (an agent, a day, an hour, a source) is estimated from all its calls, not only those whose top
+label is a lead: PACC re-weighs which calls are leads. A group is marked thin when it rests on fewer than
+MIN_CALLS calls or its interval is wider than MAX_WIDTH: too uncertain to read.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .quantify import Quantifier
+
+MIN_CALLS, MAX_WIDTH = 10, 0.4
+
+
+def estimated_figures(rows: list[dict], groups: dict[str, list[str]], quantifier: Quantifier, rules) -> dict:
+    """booking_rate (+ _interval), category shares and each breakdown's rates, from the rows' probabilities
+    (`groups`: breakdown name -> each row's group)."""
+    labels = quantifier.labels
+    probs = np.array([[float((r.get("probabilities") or {}).get(k, 0.0)) for k in labels] for r in rows]).reshape(-1, len(labels))
+    checked = np.array([bool(r.get("checked")) and r.get("label") in labels for r in rows], dtype=bool)
+    lead = np.array([rules.is_lead(k) for k in labels])
+    booked = np.array([rules.is_booked(k) for k in labels])
+
+    def booking(counts):
+        return counts[booked].sum() / counts[lead].sum() if counts[lead].sum() > 0 else float("nan")
+
+    def of(index: np.ndarray, measure) -> dict:
+        known = np.bincount([labels.index(rows[i]["label"]) for i in index if checked[i]], minlength=len(labels))
+        value, low, high = quantifier.estimate(probs[[i for i in index if not checked[i]]], known.astype(float), measure)
+        return {"rate": _round(value), "interval": [_round(low), _round(high)], "calls": len(index),
+                "thin": len(index) < MIN_CALLS or not np.isfinite(high - low) or high - low > MAX_WIDTH}
+
+    everyone = np.arange(len(rows))
+    overall = of(everyone, booking)
+    shares = {k: of(everyone, lambda c, j=j: c[j] / c.sum()) for j, k in enumerate(labels)}  # "rate": the share
+    breakdowns = {}
+    for name, keys in groups.items():
+        members: dict[str, list[int]] = {}
+        for i, key in enumerate(keys):
+            members.setdefault(key, []).append(i)
+        breakdowns[name] = {key: of(np.array(index), booking) for key, index in sorted(members.items())}
+    return {"booking_rate": overall["rate"], "booking_rate_interval": overall["interval"],
+            "booking_rate_thin": overall["thin"], "category_shares": shares, **breakdowns}
+
+
+def _round(value: float) -> float | None:
+    return round(float(value), 4) if np.isfinite(value) else None

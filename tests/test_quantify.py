@@ -1,0 +1,51 @@
+"""Estimated shares (insights/quantify.py): PACC recovers a mix the classifier confuses, its interval covers
+it, checked calls count as they are, and a trained model folder carries what the estimates need."""
+
+import numpy as np
+
+from callsort import TrainConfig, load_model, train
+from callsort.insights.quantify import Quantifier, adjusted_shares
+
+LABELS = ["booked", "lost", "other"]
+# a classifier that gives 30 % of its probability to the wrong categories
+CONFUSED = np.array([[0.7, 0.15, 0.15], [0.15, 0.7, 0.15], [0.15, 0.15, 0.7]])
+
+
+def calls_of(truth: np.ndarray, rng) -> np.ndarray:
+    noisy = CONFUSED[truth] + rng.normal(0, 0.05, (len(truth), 3))
+    return np.clip(noisy, 0.01, None) / np.clip(noisy, 0.01, None).sum(axis=1, keepdims=True)
+
+
+def test_pacc_undoes_the_confusion_that_counting_keeps():
+    rng = np.random.default_rng(0)
+    seen = rng.integers(0, 3, 300)  # the calls the model did not learn from, at training
+    quantifier = Quantifier.fit(calls_of(seen, rng), [LABELS[t] for t in seen], LABELS)
+    week = np.array([0] * 80 + [1] * 10 + [2] * 10)  # a week far from the training mix
+
+    def booked_share(counts):
+        return counts[0] / counts.sum()
+
+    probs = calls_of(week, rng)
+    value, low, high = quantifier.estimate(probs, np.zeros(3), booked_share)
+    counted = np.mean(probs.argmax(axis=1) == 0)
+    summed = probs[:, 0].mean()
+    assert abs(value - 0.8) < 0.05 and low <= 0.8 <= high and high - low < 0.3
+    assert abs(summed - 0.8) > 0.2 and abs(value - 0.8) < abs(summed - 0.8)  # probabilities alone are pulled in
+    assert counted >= 0.75  # here counting is good too: the point is the estimate stays right as mixes move
+    checked = np.array([0.0, 0.0, 10.0])  # ten calls a person labelled "other": counted as they are
+    with_checked, _, _ = quantifier.estimate(probs, checked, booked_share)
+    assert abs(with_checked - value * 100 / 110) < 0.02
+
+
+def test_adjusted_shares_stay_on_the_simplex():
+    shares = adjusted_shares(np.array([0.9, 0.05, 0.05]), CONFUSED.T)
+    assert np.all(shares >= 0) and abs(shares.sum() - 1) < 1e-9 and shares.argmax() == 0
+
+
+def test_a_trained_model_folder_carries_its_quantifier(sample_table, tmp_path):
+    model = train(sample_table, TrainConfig(model="tfidf"), progress=False).model
+    model.save(tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert (tmp_path / "m" / "quantifier.json").is_file() and loaded.quantifier.labels == loaded.labels
+    assert loaded.quantifier.probs.shape == (model.info.training["data"]["val_calls"], len(loaded.labels))
+    assert Quantifier.load(tmp_path) is None  # a folder without one: the report counts, and says so
