@@ -49,3 +49,18 @@ def test_a_trained_model_folder_carries_its_quantifier(sample_table, tmp_path):
     assert (tmp_path / "m" / "quantifier.json").is_file() and loaded.quantifier.labels == loaded.labels
     assert loaded.quantifier.probs.shape == (model.info.training["data"]["val_calls"], len(loaded.labels))
     assert Quantifier.load(tmp_path) is None  # a folder without one: the report counts, and says so
+
+
+def test_rows_of_another_model_are_counted_and_the_report_says_why():
+    from callsort.insights.report import summarise
+
+    rng = np.random.default_rng(1)
+    seen = rng.integers(0, 3, 300)
+    labels = ["New Customer - Lead Booked", "New Customer - Lead Not Booked", "Other"]
+    quantifier = Quantifier.fit(calls_of(seen, rng), [labels[t] for t in seen], labels)
+    rows = [{"source": f"{i}.mp3", "label": labels[0], "probabilities": dict(zip(labels, [0.8, 0.1, 0.1])),
+             "model": "old@1"} for i in range(20)]
+    other = summarise(rows, quantifier=quantifier, model="new@2")
+    assert other["booking_rate_interval"] is None and "other model" in other["estimated_by"]
+    same = summarise([{**r, "model": "new@2"} for r in rows], quantifier=quantifier, model="new@2")
+    assert same["booking_rate_interval"] is not None and "PACC" in same["estimated_by"]

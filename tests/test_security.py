@@ -179,6 +179,11 @@ def test_bad_bodies_and_ids_are_clean_4xx(server, booked_call):
                     b"Content-Type: audio/mpeg\r\n\r\n" + booked_call.read_bytes() + b"\r\n--b--\r\n")
             answer = client.post("/v1/batches", content=body, headers={"content-type": "multipart/form-data; boundary=b"})
             assert answer.status_code == 422 and "file name" in answer.json()["detail"], answer.text
+        hidden = client.post("/v1/batches", files=[("files", (".a.mp3", booked_call.read_bytes()))])
+        assert hidden.status_code == 422 and "hidden file name" in hidden.json()["detail"]
+        no_text = client.post("/v1/batches", files=[("files", ("calls.csv", b"file,label\nx.mp3,Other\n"))])
+        assert no_text.status_code == 422 and "text" in no_text.json()["detail"]
+        assert str(uploads) not in no_text.text  # the server's folder is not named, and nothing is kept
         for folder in ("", "~", "relative/calls"):  # a server folder is named by its absolute path
             assert client.post("/v1/batches", json={"folder": folder}).status_code == 422
         assert (set(uploads.iterdir()) if uploads.exists() else set()) == before  # no empty folder left behind
@@ -196,6 +201,7 @@ def test_cancel_and_no_resume(tfidf_dir, tmp_path, booked_call, voicemail_call):
             batch = client.post("/v1/batches", json={"folder": str(folder)}).json()
             cancelled = client.delete(f"/v1/batches/{batch['id']}").json()
             assert cancelled["cancelled"]
+            assert client.delete(f"/v1/batches/{batch['id']}").status_code == 200  # twice: still fine
             done = finished(client, batch)
             assert done["cancelled"] and done["done"] < 6
     finally:

@@ -5,7 +5,7 @@ redactor; a run over transcripts needs neither. Front ends build a RunNeeds and 
 (pipeline.classify_calls); the service builds one at start and every request and batch shares it.
 
 Transcription happens here, in this order: the cache, else Whisper, then redaction, then the cache is
-written. So under --redact no unredacted transcript is ever written anywhere.
+written. So under --redact no transcript callsort makes is ever written unredacted.
 """
 
 from __future__ import annotations

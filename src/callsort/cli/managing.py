@@ -46,7 +46,8 @@ def report(
     rows = add_meta(rows, meta, meta_pattern)
     rules = LeadRules([x.strip() for x in (lead_labels or "").split(",") if x.strip()],
                       [x.strip() for x in (booked_labels or "").split(",") if x.strip()])
-    summary = summarise(rows, rules, _quantifier(model), min_quantifier_calls)
+    quantifier, identity = _quantifier(model)
+    summary = summarise(rows, rules, quantifier, min_quantifier_calls, identity)
     page = write_report(summary, out)
     rate = percent_with_interval(summary["booking_rate"], summary["booking_rate_interval"])
     emit({"report": str(page), **summary}, output,
@@ -55,14 +56,14 @@ def report(
 
 
 def _quantifier(model: Path | None):
-    """The quantifier saved with a model folder (read without loading the model), or None."""
+    """The quantifier saved with a model folder (read without loading the model) and the model's identity."""
     if model is None:
-        return None
+        return None, None
     from ..insights.quantify import Quantifier
-    from ..models.classifier import read_model_info
+    from ..models.classifier import model_identity, read_model_info
 
-    read_model_info(model)  # a clear error for a folder that is not a model
-    return Quantifier.load(model)
+    info = read_model_info(model)  # a clear error for a folder that is not a model
+    return Quantifier.load(model), model_identity(info, Path(model).resolve())
 
 
 @app.command("corrections")

@@ -106,11 +106,11 @@ MIN_QUANTIFIER_CALLS = 300  # measured: 70 validation calls estimated worse than
 
 
 def summarise(rows: list[dict], rules: LeadRules | None = None, quantifier=None,
-              min_quantifier_calls: int = MIN_QUANTIFIER_CALLS) -> dict:
+              min_quantifier_calls: int = MIN_QUANTIFIER_CALLS, model: str | None = None) -> dict:
     """Every figure of the report, each with its count. With the model's `quantifier` (insights/quantify.py),
     fitted on at least `min_quantifier_calls` calls, the booking rates and category shares are estimates with
     90 % intervals; otherwise counts of top labels, and the summary says why. Calls a person checked count at
-    their label either way."""
+    their label either way. `model`, the quantifier's model identity: rows of another model are counted."""
     rules = rules or LeadRules()
     ok = [r for r in rows if not r.get("error")]
     facts = [_facts(r) for r in ok]
@@ -142,7 +142,11 @@ def summarise(rows: list[dict], rules: LeadRules | None = None, quantifier=None,
         "booking_rate_interval": None, "booking_rate_thin": len(leads) < 10,
         "estimated_by": "counting each call's top label (the model folder has no quantifier: pass --model)",
     }
-    if quantifier is not None and len(quantifier.truth) < min_quantifier_calls:
+    others = {r.get("model") for r in ok if r.get("model")} - {model}
+    if quantifier is not None and model and others:
+        figures["estimated_by"] = (f"counting each call's top label: rows of {len(others)} other model(s) than "
+                                   f"{model}, whose quantifier does not describe them")
+    elif quantifier is not None and len(quantifier.truth) < min_quantifier_calls:
         figures["estimated_by"] = (f"counting each call's top label: the model's quantifier rests on only "
                                    f"{len(quantifier.truth)} calls (train with --calibration-folds 5 for estimates)")
     elif quantifier is not None and ok:

@@ -69,10 +69,15 @@ class Sessions:
             with self.lock:
                 self.memory[digest] = (role, seen)
             return
+        from sqlalchemy.exc import IntegrityError
+
         table = self.db.table("sessions")
-        with self.db.engine.begin() as conn:
-            conn.execute(table.delete().where(table.c.digest == digest))
-            conn.execute(table.insert().values(digest=digest, role=role, last_seen=seen))
+        try:
+            with self.db.engine.begin() as conn:
+                conn.execute(table.delete().where(table.c.digest == digest))
+                conn.execute(table.insert().values(digest=digest, role=role, last_seen=seen))
+        except IntegrityError:  # two requests of one page refreshed it at once: one refresh is enough
+            pass
 
     def _delete(self, digest: str) -> None:
         if self.db is None:

@@ -27,6 +27,7 @@ from ..models.classifier import Classifier
 from ..needs import RunNeeds
 from ..speech.audio import AUDIO_EXTENSIONS, is_audio
 from .requests import upload_name
+from .review import without_paths
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,15 @@ class BatchRecords:
         return {**row._asdict(), "call_ids": json.loads(row.call_ids)} if row else None
 
     def cancel(self, batch_id: str) -> None:
+        from sqlalchemy.exc import IntegrityError
+
         if not self.cancelled(batch_id):
-            with self.db.engine.begin() as conn:
-                conn.execute(self.db.table("cancelled_batches").insert().values(id=batch_id, cancelled_at=time.time()))
+            try:
+                with self.db.engine.begin() as conn:
+                    conn.execute(self.db.table("cancelled_batches").insert().values(id=batch_id,
+                                                                                   cancelled_at=time.time()))
+            except IntegrityError:  # cancelled twice at once: once is enough
+                pass
 
     def cancelled(self, batch_id: str) -> bool:
         from sqlalchemy import select
@@ -105,10 +112,16 @@ class BatchRunner:
         batch_id = uuid.uuid4().hex[:12]
         folder = self.uploads / batch_id
         folder.mkdir(parents=True)
-        for name, (_, data) in zip(names, files):
-            with open(_unused_name(folder, name), "xb") as out:
-                shutil.copyfileobj(data, out, 1 << 20)
-        return self._start(batch_id, folder)
+        try:
+            for name, (_, data) in zip(names, files):
+                with open(_unused_name(folder, name), "xb") as out:
+                    shutil.copyfileobj(data, out, 1 << 20)
+            return self._start(batch_id, folder)
+        except Exception as exc:  # nothing of a batch that did not start is kept, nor is its folder named
+            shutil.rmtree(folder, ignore_errors=True)
+            if isinstance(exc, InputError):
+                raise InputError(str(exc).replace(f"{folder}/", "").replace(str(folder), "the upload")) from None
+            raise
 
     def from_folder(self, folder: str) -> dict:
         """Start a batch over the calls of a folder on the server (an admin's choice), named by its absolute
@@ -138,7 +151,10 @@ class BatchRunner:
                 self._run(*self.todo.get(timeout=3600))
             except queue.Empty:
                 pass
-            self.expire_uploads()
+            try:
+                self.expire_uploads()
+            except Exception:  # noqa: BLE001 - a store hiccup must not end the thread that runs every batch
+                log.exception("deleting expired uploads failed; tried again later")
 
     def _run(self, batch_id: str, folder: Path) -> None:
         try:
@@ -180,7 +196,7 @@ class BatchRunner:
         finished = batch_id not in self.active and (cancelled or not counts["pending"] + counts["running"])
         return {"id": batch_id, "calls": len(batch["call_ids"]), **counts, "finished": finished, "cancelled": cancelled,
                 "audio_expired": self._is_upload(batch) and not Path(batch["folder"]).is_dir(),
-                "stopped": self.failed.get(batch_id, ""), "created_at": batch["created_at"],
+                "stopped": without_paths(self.failed.get(batch_id, "")), "created_at": batch["created_at"],
                 "current_model": batch["job"] in self.jobs}
 
     def cancel(self, batch_id: str) -> None:

@@ -39,6 +39,8 @@ def upload_name(filename: str | None) -> str:
     name = Path((filename or "upload").replace("\\", "/")).name or "upload"
     if "\0" in name or any(ord(c) < 32 for c in name):
         raise InputError(f"{name!r}: a file name with control characters")
+    if name.startswith("."):
+        raise InputError(f"{name}: a hidden file name (starting with a dot); rename the file")
     if len(name.encode()) > MAX_NAME_BYTES:
         raise InputError(f"{name[:40]}…: a file name over {MAX_NAME_BYTES} bytes")
     return name

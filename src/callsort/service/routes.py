@@ -181,7 +181,7 @@ def _report_route(app, service, access: Access) -> None:
         rows = with_corrections(service.work.results_of(None if job == "all" else job), service.work.db)
         if not rows:
             raise HTTPException(404, f"no results for job {job}")
-        return Response(render_page(summarise(rows, quantifier=service.model.quantifier)), media_type="text/html")
+        return Response(render_page(summarise(rows, quantifier=service.model.quantifier, model=service.model.identity)), media_type="text/html")
 
 
 def _text(body: dict, key: str) -> str | None:
