@@ -179,19 +179,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(*args: str, port: int | None = None):
-    """`callsort serve ARGS` as a real process on loopback; returns (process, base URL) once /healthz answers."""
+def start_server(*args: str, port: int | None = None, env: dict | None = None):
+    """`callsort serve ARGS` as a real process on loopback; returns (process, base URL) once /healthz answers.
+    Its output goes to a file, not a pipe nobody reads (a busy server would fill the pipe and stall)."""
     import os
     import subprocess
     import sys
+    import tempfile
     import time
 
     import httpx
 
     port = port or free_port()
     exe = Path(sys.executable).parent / "callsort"
-    proc = subprocess.Popen([str(exe), "serve", *args, "--port", str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, env={**os.environ})
+    log = tempfile.NamedTemporaryFile(prefix="callsort-serve-", suffix=".log", delete=False)
+    proc = subprocess.Popen([str(exe), "serve", *args, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
+                            env=env or {**os.environ})
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -203,4 +206,4 @@ def start_server(*args: str, port: int | None = None):
         if proc.poll() is not None:
             break
     proc.kill()
-    pytest.fail(f"server did not start: {proc.stdout.read().decode()[-2000:]}")
+    pytest.fail(f"server did not start: {Path(log.name).read_text()[-2000:]}")

@@ -28,7 +28,7 @@ from callsort.jobs.queue import WorkQueue
 from callsort.jobs.run import run_stored
 from callsort.needs import RunNeeds
 from callsort.speech.cache import TranscriptCache
-from conftest import free_port
+from conftest import start_server
 
 KEY = "matrix-key"
 KINDS = ("texts", "recordings", "mix")
@@ -68,11 +68,11 @@ def setting(request, tmp_path_factory, tfidf_dir, inputs):
     env = {**os.environ, "CALLSORT_CACHE_DIR": str(folder / "cache"), "HF_HUB_OFFLINE": "1"}
     flags = ["--redact"] if redact else []
     reference = {kind: _predict(inputs[kind], tfidf_dir, folder / f"{kind}.jsonl", flags, env) for kind in KINDS}
-    server = _serve(tfidf_dir, folder, flags, env)
-    yield {"redact": redact, "folder": folder, "env": env, "flags": flags, "reference": reference,
-           "url": server[1]}
-    server[0].terminate()
-    server[0].wait(30)
+    proc, url = start_server("--model", str(tfidf_dir), "--api-key", KEY, "--store", str(folder / "service.db"),
+                             *flags, env=env)
+    yield {"redact": redact, "folder": folder, "env": env, "flags": flags, "reference": reference, "url": url}
+    proc.terminate()
+    proc.wait(30)
 
 
 @pytest.fixture(scope="module")
@@ -88,26 +88,6 @@ def _predict(data: Path, model: Path, out: Path, flags: list[str], env: dict, *m
                            *flags, *more], capture_output=True, text=True, env=env, timeout=900)
     assert proc.returncode == 3, proc.stderr  # 3: finished, some rows failed (the corrupt file, the empty row)
     return [json.loads(line) for line in out.read_text().splitlines()]
-
-
-def _serve(model: Path, folder: Path, flags: list[str], env: dict) -> tuple[subprocess.Popen, str]:
-    import httpx
-
-    port = free_port()
-    exe = Path(sys.executable).parent / "callsort"
-    proc = subprocess.Popen([str(exe), "serve", "--model", str(model), "--port", str(port), "--api-key", KEY,
-                             "--store", str(folder / "service.db"), *flags], env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(folder / "serve.log", "w"))
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None, (folder / "serve.log").read_text()
-        time.sleep(0.5)
-    raise AssertionError("the service did not start")
 
 
 def _client(url: str):

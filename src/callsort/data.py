@@ -177,8 +177,8 @@ def read_table_frame(path: Path, encoding: str = "utf-8"):
 
 
 def _read_table(path: Path, text_column: str, label_column: str | None, encoding: str, audio_column: str | None,
-                reason_column: str | None = None):
-    frame = read_table_frame(path, encoding)
+                reason_column: str | None = None, frame=None):
+    frame = read_table_frame(path, encoding) if frame is None else frame
     audio = None
     if audio_column is not None:
         audio_col = _find_column(frame, audio_column, path, "audio")
@@ -234,10 +234,11 @@ def _read_folder(folder: Path, text_column: str, encoding: str, want_labels: boo
     texts, sources, audio = [], [], []
     for file in calls:
         if file in tables:
-            if not _has_column(file, text_column, encoding):  # e.g. a labels.csv beside the recordings
+            frame = read_table_frame(file, encoding)
+            if text_column.lower() not in {str(c).lower() for c in frame.columns}:  # e.g. labels.csv by recordings
                 log.warning("%s: no %r column, not read as calls", file, text_column)
                 continue
-            rows, names, _, recordings, _ = _read_table(file, text_column, None, encoding, None, None)
+            rows, names, _, recordings, _ = _read_table(file, text_column, None, encoding, None, None, frame)
             texts, sources, audio = texts + rows, sources + names, audio + (recordings or [None] * len(rows))
         else:
             texts.append("" if is_audio(file) else _read_text_file(file, encoding))
@@ -248,9 +249,6 @@ def _read_folder(folder: Path, text_column: str, encoding: str, want_labels: boo
     labels = _folder_labels(folder, calls, want_labels)
     return texts, sources, labels, audio if any(audio) else None
 
-
-def _has_column(path: Path, name: str, encoding: str) -> bool:
-    return name.lower() in {str(c).lower() for c in read_table_frame(path, encoding).columns}
 
 
 def _read_text_file(file: Path, encoding: str) -> str:
