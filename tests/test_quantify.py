@@ -64,3 +64,33 @@ def test_rows_of_another_model_are_counted_and_the_report_says_why():
     assert other["booking_rate_interval"] is None and "other model" in other["estimated_by"]
     same = summarise([{**r, "model": "new@2"} for r in rows], quantifier=quantifier, model="new@2")
     assert same["booking_rate_interval"] is not None and "PACC" in same["estimated_by"]
+
+
+def test_the_change_between_two_weeks_is_estimated_with_its_interval():
+    """Week one: 30 % of leads booked; week two: 70 %. The change and its paired interval say so; a single
+    week has none."""
+    from callsort.insights.report import summarise
+
+    rng = np.random.default_rng(2)
+    labels = ["New Customer - Lead Booked", "New Customer - Lead Not Booked", "Other"]
+    seen = rng.integers(0, 3, 400)
+    quantifier = Quantifier.fit(calls_of(seen, rng), [labels[t] for t in seen], labels)
+
+    def week(day: str, booked: int, lost: int) -> list[dict]:
+        truth = np.array([0] * booked + [1] * lost + [2] * 20)
+        return [{"source": f"{day}-{i}.mp3", "label": labels[p.argmax()], "model": "m@1",
+                 "probabilities": dict(zip(labels, p)), "meta": {"datetime": f"{day} {8 + i % 9:02d}:15"}}
+                for i, p in enumerate(calls_of(truth, rng))]
+
+    rows = week("2026-11-17", 30, 70) + week("2026-11-25", 70, 30)
+    s = summarise(rows, quantifier=quantifier, model="m@1")
+    assert s["period"] == {"first": "2026-11-17 08:15", "last": "2026-11-25 16:15", "dated_calls": 240,
+                           "unit": "week", "periods": 2}
+    assert list(s["booking_by_period"]) == ["week of 2026-11-16", "week of 2026-11-23"]
+    change = s["change"]
+    assert (change["from"], change["to"]) == ("week of 2026-11-16", "week of 2026-11-23")
+    low, high = change["interval"]
+    assert abs(change["change"] - 0.4) < 0.12 and low < 0.4 < high and low > 0.1  # a real rise, and it says so
+    assert summarise(rows[:120], quantifier=quantifier, model="m@1")["change"] is None
+    by_month = summarise(rows, quantifier=quantifier, model="m@1", period="month")
+    assert list(by_month["booking_by_period"]) == ["2026-11"] and by_month["change"] is None

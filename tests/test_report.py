@@ -41,14 +41,19 @@ def test_figures_on_known_rows():
     assert s["lost_reasons"] == {"CSR Needs to Call Customer Back": 2, "Price Shopper": 1}
     assert [c["when"] for c in s["callbacks"]] == ["2026-11-25 16:20", "2026-11-23 10:30"]  # newest first
     assert s["median_wait_s"] == {"value": 4.0, "calls": 1} and s["agent_talk_share"]["value"] == 0.75
+    assert s["period"] == {"first": "2026-11-23 09:05", "last": "2026-11-28 19:45", "dated_calls": 7,
+                           "unit": "week", "periods": 1} and s["change"] is None
+    by_day = summarise(rows, period="day")  # counted: the change without an interval
+    assert by_day["change"] == {"from": "2026-11-24", "to": "2026-11-25", "change": -0.5, "interval": None,
+                                "thin": True}
     narrow = summarise(rows, LeadRules(lead_labels=["New Customer - Lead Booked", "New Customer - Lead Not Booked"]))
     assert (narrow["leads"], narrow["booked"]) == (2, 1)
 
 
 def phone_system_export(path: Path, names: list[str]) -> Path:
-    """What a phone system exports: one row per call (file name), two agents, two marketing sources."""
+    """What a phone system exports: one row per call (file name), two weeks, two agents, two marketing sources."""
     path.write_text("file,datetime,agent,source,caller\n" + "".join(
-        f"{name},2026-11-{23 + i % 5} {8 + i % 10}:{10 + i % 50}:00,{'Ann' if i % 2 else 'Bob'},"
+        f"{name},2026-11-{16 + 7 * (i % 4 == 0) + i % 5} {8 + i % 10}:{10 + i % 50}:00,{'Ann' if i % 2 else 'Bob'},"
         f"{'Google Ads' if i % 3 else 'Yard sign'},555-01{i % 100:02d}\n" for i, name in enumerate(names)))
     return path
 
@@ -88,9 +93,12 @@ def test_report_page_from_recordings_and_calls(sample_test_csv, booked_call, voi
     assert set(summary["booking_by_agent"]) == {"Ann", "Bob"}
     page = tmp_path / "report" / "index.html"
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//|url\((?!#)", page.read_text())  # nothing from elsewhere
-    assert page.read_text().count("<figure class=chart><svg") == 8  # every chart has data to draw
-    check_in_chromium(page.as_uri(), expected_charts=8)
+    assert page.read_text().count("<figure class=chart><svg") == 9  # every chart has data to draw
+    check_in_chromium(page.as_uri(), expected_charts=9, cards=6)
     assert summary["booking_rate_interval"] is None and "counting" in summary["estimated_by"]
+    assert summary["period"]["periods"] == 2 and summary["period"]["first"].startswith("2026-11-16")
+    assert (summary["change"]["from"], summary["change"]["to"]) == ("week of 2026-11-16", "week of 2026-11-23")
+    assert "week of 2026-11-23 vs week of 2026-11-16" in page.read_text()  # the change card (counted: no interval)
 
     # with the model folder: estimates with 90 % intervals (its quantifier: here from the tiny model's 8
     # validation calls, allowed for the test; by default 300 are needed), thin groups marked, on the page too
@@ -108,7 +116,9 @@ def test_report_page_from_recordings_and_calls(sample_test_csv, booked_call, voi
     assert abs(sum(v["rate"] for v in shares.values()) - 1) < 0.01
     html = (tmp_path / "estimated" / "index.html").read_text()
     assert f"{estimated['booking_rate']:.0%} ({low:.0%}–{high:.0%})" in html and "PACC" in html
-    check_in_chromium((tmp_path / "estimated" / "index.html").as_uri(), expected_charts=8)
+    change = estimated["change"]  # paired bootstrap: the interval holds the estimate
+    assert change["interval"][0] <= change["change"] <= change["interval"][1] and "week of 2026-11-23 vs" in html
+    check_in_chromium((tmp_path / "estimated" / "index.html").as_uri(), expected_charts=9, cards=6)
 
 
 @pytest.mark.slow
@@ -131,7 +141,7 @@ def test_report_on_the_real_recordings(shared_audio, tfidf_dir, tmp_path):
     assert talked and summary["agent_talk_share"]["calls"] == len(talked)
 
 
-def check_in_chromium(url: str, expected_charts: int, headers: dict | None = None) -> None:
+def check_in_chromium(url: str, expected_charts: int, headers: dict | None = None, cards: int = 5) -> None:
     playwright = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium)")
@@ -147,7 +157,7 @@ def check_in_chromium(url: str, expected_charts: int, headers: dict | None = Non
         for i in range(charts.count()):
             box = charts.nth(i).bounding_box()
             assert box and box["width"] > 100 and box["height"] > 100  # drawn, not an empty element
-        assert page.locator(".card").count() == 5 and not errors
+        assert page.locator(".card").count() == cards and not errors
         browser.close()
 
 

@@ -33,11 +33,14 @@ def report(
     min_quantifier_calls: Annotated[int, typer.Option(
         help="Estimate only from a quantifier fitted on at least this many calls (benchmarks/README.md: one "
              "from 70 validation calls erred more than counting; from 580 out-of-fold calls, less).")] = 300,
+    period: Annotated[str, typer.Option(
+        help="week, month or day: the booking rate per period, and the change from the previous period to the "
+             "last (with dated calls, from --meta).")] = "week",
 ) -> None:
     """Write the manager's report: booking rate by agent, day, hour and source, staffing, lost-lead reasons,
     the callback list — one self-contained HTML page."""
     from ..insights.report import LeadRules, add_meta, read_predictions, summarise, write_report
-    from ..insights.report_page import percent_with_interval
+    from ..insights.report_page import change_text, percent_with_interval
     from ..jobs.corrections import stored_rows
 
     setup(output)
@@ -47,12 +50,16 @@ def report(
     rules = LeadRules([x.strip() for x in (lead_labels or "").split(",") if x.strip()],
                       [x.strip() for x in (booked_labels or "").split(",") if x.strip()])
     quantifier, identity = _quantifier(model)
-    summary = summarise(rows, rules, quantifier, min_quantifier_calls, identity)
+    summary = summarise(rows, rules, quantifier, min_quantifier_calls, identity, period)
     page = write_report(summary, out)
     rate = percent_with_interval(summary["booking_rate"], summary["booking_rate_interval"])
-    emit({"report": str(page), **summary}, output,
-          [f"{summary['calls']} calls: booking rate {rate}, {summary['checked']} checked by a person, "
-           f"{len(summary['callbacks'])} to ring back → {page}", f"  rates: {summary['estimated_by']}"])
+    span = summary["period"]
+    lines = [f"{summary['calls']} calls" + (f" ({span['first']} to {span['last']})" if span else "")
+             + f": booking rate {rate}, {summary['checked']} checked by a person, "
+             f"{len(summary['callbacks'])} to ring back → {page}", f"  rates: {summary['estimated_by']}"]
+    if summary["change"]:
+        lines.insert(1, f"  {change_text(summary['change'])}")
+    emit({"report": str(page), **summary}, output, lines)
 
 
 def _quantifier(model: Path | None):

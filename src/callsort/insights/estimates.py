@@ -1,34 +1,41 @@
 """The report's shares and rates as estimates with 90 % intervals (quantify.py), overall and per breakdown.
 
-Every group (an agent, a day, an hour, a source) is estimated from all its calls, not only those whose top
-label is a lead: PACC re-weighs which calls are leads. A group is marked thin when it rests on fewer than
-MIN_CALLS calls or its interval is wider than MAX_WIDTH: too uncertain to read.
+Every group (an agent, a day, an hour, a source, a period) is estimated from all its calls, not only those
+whose top label is a lead: PACC re-weighs which calls are leads. A group is marked thin when it rests on fewer
+than MIN_CALLS calls or its interval is wider than MAX_WIDTH: too uncertain to read. The change from the
+previous period to the last pairs the two periods' bootstrap draws (same confusion draw), so its interval
+holds the confusion's uncertainty once, not twice.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .quantify import Quantifier
+from .quantify import Quantifier, interval
 
 MIN_CALLS, MAX_WIDTH = 10, 0.4
 
 
 def estimated_figures(rows: list[dict], groups: dict[str, list[str]], quantifier: Quantifier, rules) -> dict:
-    """booking_rate (+ _interval), category shares and each breakdown's rates, from the rows' probabilities
-    (`groups`: breakdown name -> each row's group)."""
+    """booking_rate (+ _interval), category shares, each breakdown's rates and the change between the last
+    two periods, from the rows' probabilities (`groups`: breakdown name -> each row's group; a row whose group
+    is None is left out of that breakdown)."""
     labels = quantifier.labels
     probs = np.array([[float((r.get("probabilities") or {}).get(k, 0.0)) for k in labels] for r in rows]).reshape(-1, len(labels))
     checked = np.array([bool(r.get("checked")) and r.get("label") in labels for r in rows], dtype=bool)
     lead = np.array([rules.is_lead(k) for k in labels])
     booked = np.array([rules.is_booked(k) for k in labels])
+    draws: dict[tuple[str, str], np.ndarray] = {}
 
     def booking(counts):
         return counts[booked].sum() / counts[lead].sum() if counts[lead].sum() > 0 else float("nan")
 
-    def of(index: np.ndarray, measure) -> dict:
+    def of(index: np.ndarray, measure, keep: tuple[str, str] | None = None) -> dict:
         known = np.bincount([labels.index(rows[i]["label"]) for i in index if checked[i]], minlength=len(labels))
-        value, low, high = quantifier.estimate(probs[[i for i in index if not checked[i]]], known.astype(float), measure)
+        value, found = quantifier.estimate_draws(probs[[i for i in index if not checked[i]]], known.astype(float), measure)
+        if keep:
+            draws[keep] = value, found
+        value, low, high = interval(value, found)
         return {"rate": _round(value), "interval": [_round(low), _round(high)], "calls": len(index),
                 "thin": len(index) < MIN_CALLS or not np.isfinite(high - low) or high - low > MAX_WIDTH}
 
@@ -39,10 +46,19 @@ def estimated_figures(rows: list[dict], groups: dict[str, list[str]], quantifier
     for name, keys in groups.items():
         members: dict[str, list[int]] = {}
         for i, key in enumerate(keys):
-            members.setdefault(key, []).append(i)
-        breakdowns[name] = {key: of(np.array(index), booking) for key, index in sorted(members.items())}
+            if key is not None:
+                members.setdefault(key, []).append(i)
+        breakdowns[name] = {key: of(np.array(index), booking, (name, key)) for key, index in sorted(members.items())}
+    periods = breakdowns.get("booking_by_period") or {}
+    change = None
+    if len(periods) >= 2:
+        before, last = list(periods)[-2:]
+        (a, draws_a), (b, draws_b) = draws["booking_by_period", before], draws["booking_by_period", last]
+        value, low, high = interval(b - a, draws_b - draws_a)
+        change = {"from": before, "to": last, "change": _round(value), "interval": [_round(low), _round(high)],
+                  "thin": periods[before]["thin"] or periods[last]["thin"]}
     return {"booking_rate": overall["rate"], "booking_rate_interval": overall["interval"],
-            "booking_rate_thin": overall["thin"], "category_shares": shares, **breakdowns}
+            "booking_rate_thin": overall["thin"], "category_shares": shares, **breakdowns, "change": change}
 
 
 def _round(value: float) -> float | None:

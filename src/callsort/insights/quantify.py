@@ -60,18 +60,21 @@ class Quantifier:
 
     def estimate(self, probs: np.ndarray, known: np.ndarray, measure, seed: int = 0) -> tuple[float, float, float]:
         """`measure(expected calls per category)` of the calls (probabilities of the unlabelled calls, counts of
-        the calls a person labelled), with a 90 % bootstrap interval: (estimate, low, high); NaN when undefined.
-        The calls and the training calls behind the confusion are resampled together."""
+        the calls a person labelled), with a 90 % bootstrap interval: (estimate, low, high); NaN when undefined."""
+        value, draws = self.estimate_draws(probs, known, measure, seed)
+        return interval(value, draws)
+
+    def estimate_draws(self, probs: np.ndarray, known: np.ndarray, measure, seed: int = 0) -> tuple[float, np.ndarray]:
+        """The estimate and its `RESAMPLES` bootstrap draws (NaN where undefined): the calls and the training
+        calls behind the confusion are resampled together. Draw i uses the same confusion for every set of
+        calls, so draws of two sets of calls pair up for the interval of a difference."""
         value = measure(_combined(probs, known, self.confusion()))
         rng = np.random.default_rng(seed)
         draws = []
         for confusion in self._draws():
             calls = probs[rng.integers(0, len(probs), len(probs))] if len(probs) else probs
             draws.append(measure(_combined(calls, known, confusion)))
-        draws = np.array([d for d in draws if np.isfinite(d)])
-        if not np.isfinite(value) or not len(draws):
-            return float("nan"), float("nan"), float("nan")
-        return float(value), float(np.percentile(draws, 5)), float(np.percentile(draws, 95))
+        return float(value), np.array(draws, dtype=float)
 
     def _draws(self) -> list[np.ndarray]:
         """The confusion of `RESAMPLES` bootstrap draws of the training calls (drawn once, seed fixed)."""
@@ -80,6 +83,14 @@ class Quantifier:
             self._cached = [self.confusion(rng.integers(0, len(self.truth), len(self.truth)))
                             for _ in range(RESAMPLES)]
         return self._cached
+
+
+def interval(value: float, draws: np.ndarray) -> tuple[float, float, float]:
+    """(value, 5th, 95th percentile of the finite draws); all NaN when the value or every draw is undefined."""
+    draws = draws[np.isfinite(draws)]
+    if not np.isfinite(value) or not len(draws):
+        return float("nan"), float("nan"), float("nan")
+    return float(value), float(np.percentile(draws, 5)), float(np.percentile(draws, 95))
 
 
 def adjusted_shares(mean_probs: np.ndarray, confusion: np.ndarray) -> np.ndarray:

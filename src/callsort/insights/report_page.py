@@ -22,18 +22,21 @@ def render_page(summary: dict) -> str:
         _rates("Booking rate by agent", summary["booking_by_agent"]),
         _rates("Booking rate by hour of day", summary["booking_by_hour"]),
         _rates("Booking rate by day", summary["booking_by_day"]),
+        _rates(f"Booking rate by {(summary.get('period') or {}).get('unit', 'week')}", summary.get("booking_by_period") or {}),
         _rates("Booking rate by source", summary["booking_by_source"]),
         _bars("Missed and voicemail calls by hour of day", summary["unanswered_by_hour"]),
         _bars("Missed and voicemail calls by weekday", summary["unanswered_by_weekday"]),
         _bars("Why leads were not booked", summary["lost_reasons"], horizontal=True),
     ]
-    body = [f"<h1>What the calls say</h1><p class=small>{summary['calls']} calls ({summary['failed']} could not "
+    span = summary.get("period")
+    when = f"Calls from {span['first']} to {span['last']} ({span['dated_calls']} dated). " if span else ""
+    body = [f"<h1>What the calls say</h1><p class=small>{escape(when)}{summary['calls']} calls ({summary['failed']} could not "
             f"be classified); {summary.get('checked', 0)} of {summary['calls']} checked by a person (counted at "
             f"their corrected label). Rates and shares: {escape(summary.get('estimated_by', ''))}. "
             f"{escape(summary['definition'][:1].upper() + summary['definition'][1:])}. "
             f"Every figure shows how many calls it rests on.</p>",
-            _cards(summary), "<h2>Bookings</h2>", *charts[:5], "<h2>Staffing: calls nobody answered</h2>",
-            *charts[5:7], "<h2>Lost leads</h2>", charts[7], "<h2>Ring back today</h2>", _callback_table(summary)]
+            _cards(summary), "<h2>Bookings</h2>", *charts[:6], "<h2>Staffing: calls nobody answered</h2>",
+            *charts[6:8], "<h2>Lost leads</h2>", charts[8], "<h2>Ring back today</h2>", _callback_table(summary)]
     return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>callsort report</title>"
             f"<meta name=viewport content='width=device-width, initial-scale=1'>"
             f"<link rel=icon href='data:,'><style>{STYLE}</style></head>"  # no favicon request: fully offline
@@ -46,6 +49,8 @@ def _cards(s: dict) -> str:
     basis = (f"estimated from {s['calls'] - s['failed']} calls" if s.get("booking_rate_interval")
              else f"{s['booked']} of {s['leads']} leads (counted)")
     cards = [("booking rate", rate, basis + (" · too few to read" if s.get("booking_rate_thin") else "")),
+             *([("change", change_text(s["change"], short=True), f"{s['change']['to']} vs {s['change']['from']}"
+                 + (" · too few to read" if s["change"]["thin"] else ""))] if s.get("change") else []),
              ("need review", f"{s['needs_review']['calls']}", f"of {s['needs_review']['of']} calls"),
              ("to ring back", f"{len(s['callbacks'])}", "lost leads"),
              ("median wait before an answer", f"{wait['value']} s" if wait["value"] is not None else "–",
@@ -82,6 +87,16 @@ def _note(group: dict) -> str:
         low, high = group["interval"]
         return f"{low:.0%}–{high:.0%}"
     return f"{group['booked']}/{group['leads']}"
+
+
+def change_text(change: dict, short: bool = False) -> str:
+    """"+5 points (-8 to +17)": the booking rate's change from the previous period to the last."""
+    if change.get("change") is None:
+        return "–"
+    value = f"{change['change'] * 100:+.0f} points"
+    if change.get("interval") and None not in change["interval"]:
+        value += f" ({change['interval'][0] * 100:+.0f} to {change['interval'][1] * 100:+.0f})"
+    return value if short else f"booking rate {value}: {change['to']} vs {change['from']}"
 
 
 def percent_with_interval(rate: float | None, interval: list | None) -> str:
