@@ -24,3 +24,28 @@ def test_only_the_agent_side_of_a_split_transcript():
     transcript = "Agent: You have reached our voicemail, leave a message.\nCaller: Hi, this is Sam, how can I help you"
     assert agent_name("", transcript) == ""  # the caller's name is not the agent's
     assert agent_name("", "Agent: Northside, this is Dana, how can I help you?\nCaller: Hi Dana") == "Dana"
+
+
+def test_asr_spellings_of_one_agent_merge_and_a_table_maps_the_rest(tmp_path):
+    from callsort.insights.agent import merged_names, read_agent_names
+    from callsort.insights.report import summarise
+
+    from callsort.insights.agent import soundex
+
+    assert [soundex(n) for n in ("Robert", "Rupert", "Ashcraft", "Tymczak", "Pfister")] == ["R163", "R163", "A261", "T522", "P236"]
+    heard = ["Kristen", "Kristen", "Kristin", "Christine", "Holly", "Hollie", "Dan", "Don", "Katie", "Kate", "Kate"]
+    merged = merged_names(heard)
+    assert merged["Kristin"] == "Kristen" and merged["Hollie"] == "Holly" and merged["Katie"] == "Kate"
+    assert merged["Christine"] == "Christine" and merged["Don"] == "Don" and merged["Dan"] == "Dan"  # not alike enough
+    table = tmp_path / "agents.csv"
+    table.write_text("heard,agent\nchristine,Kristen\nKatie,Katie\n")  # Katie is someone else
+    assert merged_names(heard, read_agent_names(table)) == {**merged, "Christine": "Kristen", "Katie": "Katie"}
+
+    def row(name, meta_agent=""):  # a greeting's name, and the phone system's agent when it gave one
+        return {"source": f"{name}.mp3", "label": "New Customer - Lead Booked", "agent_name": name,
+                "meta": {"agent": meta_agent} if meta_agent else {}}
+
+    s = summarise([row("Kristen"), row("Kristin"), row("Christine"), row("Anne", meta_agent="Anne"),
+                   row("Ann", meta_agent="Ann")], agent_names=read_agent_names(table))
+    assert set(s["booking_by_agent"]) == {"Kristen", "Anne", "Ann"}  # the phone system's names stay as given
+    assert s["booking_by_agent"]["Kristen"]["leads"] == 3

@@ -73,7 +73,7 @@ def test_classify_uploaded_texts_and_tables(client, voicemail_call, tmp_path):
     assert len(results) == 4 and all(r["label"] and not r["error"] for r in results)
     assert results[0]["source"] == "note.txt" and results[0]["label"] == "Voicemail - Lead"
     assert [r["source"].split(":")[0] for r in results[1:3]] == ["calls.csv", "calls.csv"]
-    assert results[1]["transcript"] is None and results[3]["source"] == "vm.mp3" and results[3]["transcript"]
+    assert results[1]["transcript"].strip() and results[3]["source"] == "vm.mp3" and results[3]["transcript"]
     assert not any("/tmp" in r["source"] for r in results)  # upload names, never the server's temporary files
     with open(tmp_path / "note.txt", "rb") as f:
         one = client.post("/v1/classify", files={"file": ("note.txt", f, "text/plain")})

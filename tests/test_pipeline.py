@@ -28,7 +28,8 @@ def test_rows_one_per_input_with_errors(tfidf_dir, table_with_empty):
     assert rows[1].error == f"{table_with_empty.sources[1]}: empty transcript" and rows[1].label == ""
     good = rows[0]
     assert good.error == "" and good.label in good.probabilities and good.model == model.identity
-    assert good.needs_review == (good.confidence < model.review_below) and good.transcript is None
+    assert good.needs_review == (good.confidence < model.review_below)
+    assert good.transcript == "Hello? Hello? Anyone there?"  # a table's row: the text it was classified on
 
 
 def test_a_folder_or_a_loaded_model_give_the_same_rows(tfidf_dir, table_with_empty):

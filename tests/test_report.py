@@ -39,7 +39,8 @@ def test_figures_on_known_rows():
     assert s["booking_by_hour"]["09:00"] == {"booked": 2, "leads": 2, "rate": 1.0, "calls": 2, **counted}
     assert s["unanswered_by_hour"] == {"19:00": 2} and s["unanswered_by_weekday"] == {"Sat": 2}
     assert s["lost_reasons"] == {"CSR Needs to Call Customer Back": 2, "Price Shopper": 1}
-    assert [c["when"] for c in s["callbacks"]] == ["2026-11-25 16:20", "2026-11-23 10:30"]  # newest first
+    assert [c["when"] for c in s["callbacks"]] == ["2026-11-28 19:45", "2026-11-28 19:00", "2026-11-25 16:20",
+                                                   "2026-11-24 11:00", "2026-11-23 10:30"]  # every lost or unanswered call, newest first
     assert s["median_wait_s"] == {"value": 4.0, "calls": 1} and s["agent_talk_share"]["value"] == 0.75
     assert s["period"] == {"first": "2026-11-23 09:05", "last": "2026-11-28 19:45", "dated_calls": 7,
                            "unit": "week", "periods": 1} and s["change"] is None

@@ -48,6 +48,8 @@ def content_routes(batch: str, call: int) -> list[tuple[str, str, dict]]:
             ("get", f"/v1/calls/{call}", {}), ("get", f"/v1/calls/{call}/audio", {}),
             ("post", f"/v1/calls/{call}/correction", {"json": {"label": "Other"}}),
             ("get", "/v1/corrections", {}), ("get", "/v1/corrections.csv", {}),
+            ("get", "/v1/calls", {}), ("get", "/v1/callbacks", {}), ("post", f"/v1/callbacks/{call}", {"json": {"done": True}}),
+            ("get", "/report/all", {}), ("get", f"/report/all?batch={batch}", {}),
             ("post", "/v1/batches", {"json": {"folder": "/tmp"}}),
             ("post", "/v1/classify", {"json": {"text": "hello"}}), ("post", "/v1/classify/batch", {"json": {"texts": ["a"]}})]
 
@@ -85,6 +87,24 @@ def test_roles_results_and_audio(reviewed):
                        headers=reviewer).status_code == 422
     csv_text = client.get(f"/v1/batches/{batch}/results.csv", headers=reviewer).text
     assert csv_text.startswith("id,source,state,label,confidence") and "booked.mp3" in csv_text
+
+
+def test_callback_ticks_are_checked_and_kept(reviewed):
+    client, batch, ids = reviewed
+    reviewer = {"x-api-key": REVIEWER}
+    call = ids["booked.mp3"]
+    assert client.post(f"/v1/callbacks/{call}", json={"done": "yes"}, headers=reviewer).status_code == 422
+    assert client.post("/v1/callbacks/99999", json={"done": True}, headers=reviewer).status_code == 404
+    assert client.post(f"/v1/callbacks/{call}", json={"done": True, "by": "Ann"}, headers=reviewer).json()["done"] is True
+    from callsort.jobs.ticks import CallbackTicks
+
+    ticks = CallbackTicks(client.app.state.service.work.db)
+    assert ticks.done() == {call}
+    client.post(f"/v1/callbacks/{call}", json={"done": False}, headers=reviewer)
+    assert ticks.done() == set()
+    listed = client.get(f"/v1/callbacks?batch={batch}", headers=reviewer).json()["callbacks"]
+    assert all(c["call_id"] in ids.values() and "/" not in c["source"] for c in listed)  # file names, no paths
+    assert client.get("/v1/callbacks?batch=000000000000", headers=reviewer).status_code == 404
 
 
 @pytest.mark.parametrize("path", ["/v1/calls/..%2F..%2Fetc%2Fpasswd/audio", "/v1/calls/%2Fetc%2Fpasswd/audio",

@@ -202,6 +202,13 @@ class ServeConfig(Settings):
                                               "proxy); other names are refused (DNS rebinding).")
     trust_forwarded: bool = setting(False, "Behind a TLS proxy: trust its X-Forwarded-Proto header to mark the "
                                            "session cookie Secure.", option=("--trust-forwarded",))
+    meta: str | None = setting(None, "The phone system's table of calls (file, datetime, agent, source, caller), "
+                                     "joined onto stored calls by file name for the report and the callback list.")
+    meta_pattern: str | None = setting(None, "Or the same facts parsed from file names, e.g. "
+                                             "\"{date}_{time}_{agent}.mp3\".")
+    agent_names: str | None = setting(None, "A table (columns heard, agent) mapping names as heard to agents; "
+                                            "spellings that differ only as speech recognition hears them are "
+                                            "merged anyway.")
 
     def check(self) -> None:
         if not 0 < self.port < 65536:
@@ -225,3 +232,6 @@ class ServeConfig(Settings):
             self.uploads = f"{self.store}.uploads"
         if self.uploads:
             self.uploads = str(Path(self.uploads).expanduser().resolve())
+        for name, path in (("--meta", self.meta), ("--agent-names", self.agent_names)):
+            if path and not Path(path).is_file():
+                raise ConfigError(f"{path}: no such file ({name})")

@@ -31,7 +31,7 @@ class ResultRow:
     attempts: int = 1  # tries this result took (stored runs retry failed calls)
     reason: str = ""  # why a lead was not booked (models trained with a reason column), else ''
     reason_confidence: float | None = None
-    transcript: str | None = None  # recordings: speaker-tagged turns when channels were split
+    transcript: str | None = None  # what was classified; recordings: speaker-tagged turns when channels were split
     duration_s: float | None = None
     asr_model: str | None = None
     # dual-channel recordings: who talked when (speech/timing.py for the definitions); None otherwise
@@ -126,7 +126,7 @@ def _classify(calls: CallTable, model, identity: str, review_below: float | None
 
 
 def _row(calls: CallTable, i: int, prediction, identity: str, error: str) -> ResultRow:
-    audio = {}
+    audio = {"transcript": calls.texts[i] or None}  # a table's row: its text (redacted under --redact)
     if calls.is_recording(i):
         audio = {k: calls.details[i].get(k) for k in ("transcript", "duration_s", "asr_model", *TIMING_FIELDS)}
     if prediction is None:

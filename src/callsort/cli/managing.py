@@ -33,12 +33,16 @@ def report(
     min_quantifier_calls: Annotated[int, typer.Option(
         help="Estimate only from a quantifier fitted on at least this many calls (benchmarks/README.md: one "
              "from 70 validation calls erred more than counting; from 580 out-of-fold calls, less).")] = 300,
+    agent_names: Annotated[Optional[Path], typer.Option(
+        help="A table (columns heard, agent) mapping names heard in greetings to agents; spellings that differ "
+             "only as speech recognition hears them are merged anyway.")] = None,
     period: Annotated[str, typer.Option(
         help="week, month or day: the booking rate per period, and the change from the previous period to the "
              "last (with dated calls, from --meta).")] = "week",
 ) -> None:
     """Write the manager's report: booking rate by agent, day, hour and source, staffing, lost-lead reasons,
     the callback list — one self-contained HTML page."""
+    from ..insights.agent import read_agent_names
     from ..insights.report import LeadRules, add_meta, read_predictions, summarise, write_report
     from ..insights.report_page import change_text, percent_with_interval
     from ..jobs.corrections import stored_rows
@@ -50,7 +54,8 @@ def report(
     rules = LeadRules([x.strip() for x in (lead_labels or "").split(",") if x.strip()],
                       [x.strip() for x in (booked_labels or "").split(",") if x.strip()])
     quantifier, identity = _quantifier(model)
-    summary = summarise(rows, rules, quantifier, min_quantifier_calls, identity, period)
+    names = read_agent_names(agent_names) if agent_names else None
+    summary = summarise(rows, rules, quantifier, min_quantifier_calls, identity, period, names)
     page = write_report(summary, out)
     rate = percent_with_interval(summary["booking_rate"], summary["booking_rate_interval"])
     span = summary["period"]

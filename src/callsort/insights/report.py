@@ -15,6 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from ..errors import InputError
+from .agent import merged_names
+from .callbacks import CALLBACK_THRESHOLD, callback_list
 from .metadata import call_datetime
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -27,9 +29,8 @@ class LeadRules:
     lead_labels: list[str] = field(default_factory=list)  # empty: every label with "Lead Booked"/"Lead Not Booked"
     booked_labels: list[str] = field(default_factory=list)  # empty: the lead labels without "Not Booked"
     unanswered_labels: tuple[str, ...] = ("Missed Call", "Voicemail - Lead")
-    # a lost lead whose reason holds all of these: "CSR Needs to Call Customer Back", and a caller who said
-    # they would call back (worth a ring before they call someone else)
-    callback_words: tuple[str, ...] = ("call", "back")
+    # list a call to ring back from this chance of being a lost lead or unanswered (insights/callbacks.py)
+    callback_threshold: float = CALLBACK_THRESHOLD
 
     def is_lead(self, label: str) -> bool:
         return label in self.lead_labels if self.lead_labels else ("Lead Booked" in label or "Lead Not Booked" in label)
@@ -43,7 +44,8 @@ class LeadRules:
         lead = ", ".join(self.lead_labels) or 'every category naming "Lead Booked" or "Lead Not Booked"'
         booked = ", ".join(self.booked_labels) or 'those without "Not Booked"'
         return (f"a lead is a call in {lead}; booked: {booked}; booking rate = booked leads / leads; to ring "
-                f"back: lost leads whose reason says {' and '.join(repr(w) for w in self.callback_words)}")
+                f"back: every call at least {self.callback_threshold:.0%} likely to be a lost lead, a voicemail lead "
+                "or a missed call, unless the caller booked on a later call")
 
 
 def read_predictions(path: str | Path) -> list[dict]:
@@ -109,19 +111,21 @@ PERIODS = ("week", "month", "day")
 
 def summarise(rows: list[dict], rules: LeadRules | None = None, quantifier=None,
               min_quantifier_calls: int = MIN_QUANTIFIER_CALLS, model: str | None = None,
-              period: str = "week") -> dict:
+              period: str = "week", agent_names: dict[str, str] | None = None) -> dict:
     """Every figure of the report, each with its count. With the model's `quantifier` (insights/quantify.py),
     fitted on at least `min_quantifier_calls` calls, the booking rates and category shares are estimates with
     90 % intervals; otherwise counts of top labels, and the summary says why. Calls a person checked count at
     their label either way. `model`, the quantifier's model identity: rows of another model are counted.
-    `period` (week, month, day): the unit of `booking_by_period` and of `change` (last period vs the one before)."""
+    `period` (week, month, day): the unit of `booking_by_period` and of `change` (last period vs the one before).
+    `agent_names` (heard -> agent) maps names heard in greetings; ASR spellings of one name are merged anyway."""
     if period not in PERIODS:
         raise InputError(f"period {period!r}: choose one of {', '.join(PERIODS)}")
     rules = rules or LeadRules()
     ok = [r for r in rows if not r.get("error")]
-    facts = [_facts(r, period) for r in ok]
+    facts = _same_agents([_facts(r, period) for r in ok], agent_names)
     figures = {"calls": len(rows), "failed": len(rows) - len(ok), "definition": rules.definition(),
                "period": _period(facts, period), **_counted(facts, rules),
+               "callbacks": callback_list(ok, facts, rules, rules.callback_threshold),
                "checked": sum(1 for r in ok if r.get("checked"))}  # calls whose label a person set
     others = {r.get("model") for r in ok if r.get("model")} - {model}
     if quantifier is not None and model and others:
@@ -139,6 +143,14 @@ def summarise(rows: list[dict], rules: LeadRules | None = None, quantifier=None,
                                    f"90 % bootstrap intervals; its confusion measured on {len(quantifier.truth)} "
                                    "calls the model did not learn from")
     return figures
+
+
+def calls_to_ring_back(rows: list[dict], rules: LeadRules | None = None,
+                       agent_names: dict[str, str] | None = None) -> list[dict]:
+    """The speed-to-lead list of result rows alone (callbacks.py), as the report's `callbacks`."""
+    rules = rules or LeadRules()
+    ok = [r for r in rows if not r.get("error")]
+    return callback_list(ok, _same_agents([_facts(r) for r in ok], agent_names), rules, rules.callback_threshold)
 
 
 BREAKDOWNS = {  # breakdown -> each call's group (None: left out)
@@ -168,7 +180,6 @@ def _counted(facts: list[dict], rules: LeadRules) -> dict:
         "unanswered_by_weekday": {d: n for d in (*WEEKDAYS, "(no date)")
                                   if (n := sum(1 for f in unanswered if (f["weekday"] or "(no date)") == d))},
         "lost_reasons": dict(Counter(f["reason"] or "(no reason)" for f in lost).most_common()),
-        "callbacks": _callbacks(lost, rules),
         "needs_review": {"calls": sum(1 for f in facts if f["needs_review"]), "of": len(facts)},
         "median_wait_s": {"value": round(statistics.median(waits), 1) if waits else None, "calls": len(waits)},
         "agent_talk_share": {"value": round(sum(a for a, _ in talk) / max(sum(a + c for a, c in talk), 1e-9), 3)
@@ -206,27 +217,24 @@ def period_of(when, unit: str) -> str | None:
     return f"week of {(when.date() - timedelta(days=when.weekday())):%Y-%m-%d}"
 
 
+def _same_agents(facts: list[dict], agent_names: dict[str, str] | None) -> list[dict]:
+    """Names heard in greetings mapped to one spelling per agent (agent.merged_names); the phone system's
+    agent names (from --meta) are kept as they are."""
+    heard = merged_names([f["agent"] for f in facts if f["heard"]], agent_names)
+    return [{**f, "agent": heard.get(f["agent"], f["agent"])} if f["heard"] else f for f in facts]
+
+
 def _facts(row: dict, period: str = "week") -> dict:
     """The few things the report reads from a row: label, reason, when, who, where from, timing."""
     meta = row.get("meta") or {}
     when = call_datetime(meta)
-    transcript = row.get("transcript") or ""
     return {"label": row.get("label") or "", "reason": row.get("reason") or "", "source": meta.get("source", ""),
             "agent": meta.get("agent") or row.get("agent_name") or "", "caller": meta.get("caller", ""),
+            "heard": not meta.get("agent"),
             "when": when, "period": period_of(when, period), "day": when.strftime("%Y-%m-%d") if when else "", "hour": when.hour if when else None,
             "weekday": WEEKDAYS[when.weekday()] if when else "", "needs_review": bool(row.get("needs_review")),
             "wait": _number(row.get("ring_or_hold_s")), "agent_talk": _number(row.get("agent_talk_s")),
-            "caller_talk": _number(row.get("caller_talk_s")), "file": Path(str(row.get("source", ""))).name,
-            "first_lines": " ".join(transcript.splitlines()[:2])[:240]}
-
-
-def _callbacks(lost: list[dict], rules: LeadRules) -> list[dict]:
-    """Lost leads whose reason says someone must call back, newest first."""
-    wanted = [f for f in lost if all(w in f["reason"].lower() for w in rules.callback_words)]
-    wanted.sort(key=lambda f: (f["when"] is not None, f["when"] or 0), reverse=True)
-    return [{"when": f["when"].strftime("%Y-%m-%d %H:%M") if f["when"] else "", "agent": f["agent"],
-             "caller": f["caller"], "file": f["file"], "reason": f["reason"], "label": f["label"],
-             "first_lines": f["first_lines"]} for f in wanted]
+            "caller_talk": _number(row.get("caller_talk_s"))}
 
 
 def write_report(summary: dict, out_dir: str | Path) -> Path:

@@ -6,13 +6,16 @@ import html
 import io
 import re
 
-CALLBACKS_SHOWN = 200  # the page lists the newest; summary.json has every one
+CALLBACKS_SHOWN = 200  # the page lists the likeliest; summary.json has every one
 STYLE = """body{font:15px/1.45 system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#222}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd}
 .cards{display:flex;flex-wrap:wrap;gap:1rem}.card{border:1px solid #ddd;border-radius:8px;padding:.6rem 1rem;min-width:10rem}
 .card b{font-size:1.4rem;display:block}.small{color:#666;font-size:.85rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{border-bottom:1px solid #ddd;padding:.25rem .4rem;text-align:left}
-figure{margin:1rem 0}svg{max-width:100%;height:auto}"""
+figure{margin:1rem 0}svg{max-width:100%;height:auto}td{overflow-wrap:anywhere}
+@media (max-width:40rem){table.callbacks thead{display:none}table.callbacks tr{display:block;border-bottom:2px solid #ccc;padding:.3rem 0}
+table.callbacks td{display:block;border:0;padding:.1rem 0}table.callbacks td:empty{display:none}
+table.callbacks td::before{content:attr(data-label) ": ";color:#666}}"""
 
 
 def render_page(summary: dict) -> str:
@@ -52,7 +55,8 @@ def _cards(s: dict) -> str:
              *([("change", change_text(s["change"], short=True), f"{s['change']['to']} vs {s['change']['from']}"
                  + (" · too few to read" if s["change"]["thin"] else ""))] if s.get("change") else []),
              ("need review", f"{s['needs_review']['calls']}", f"of {s['needs_review']['of']} calls"),
-             ("to ring back", f"{len(s['callbacks'])}", "lost leads"),
+             ("to ring back", f"{sum(not c['done'] for c in s['callbacks'])}",
+              "lost leads, voicemails, missed calls"),
              ("median wait before an answer", f"{wait['value']} s" if wait["value"] is not None else "–",
               f"{wait['calls']} answered two-channel calls"),
              ("agent's share of talk", f"{share['value']:.0%}" if share["value"] is not None else "–",
@@ -61,16 +65,31 @@ def _cards(s: dict) -> str:
                                          f"{escape(n)}</span></div>" for t, v, n in cards) + "</div>"
 
 
+CALLBACK_COLUMNS = ("when", "number", "category", "chance", "reason", "agent", "call", "first words", "done")
+
+
 def _callback_table(s: dict) -> str:
+    """The speed-to-lead list: likeliest first, then newest; the number rings from a phone. On a narrow screen
+    each call is a block of labelled lines (STYLE), so the page never scrolls sideways."""
     if not s["callbacks"]:
-        return "<p class=small>No lost lead says someone must call back.</p>"
-    head = "<tr><th>when</th><th>agent</th><th>caller</th><th>call</th><th>reason</th><th>first lines</th></tr>"
-    rows = "".join(f"<tr><td>{escape(c['when'])}</td><td>{escape(c['agent'])}</td><td>{escape(c['caller'])}</td>"
-                   f"<td>{escape(c['file'])}</td><td>{escape(c['reason'])}</td><td>{escape(c['first_lines'])}</td></tr>"
-                   for c in s["callbacks"][:CALLBACKS_SHOWN])
-    more = (f"<p class=small>The newest {CALLBACKS_SHOWN} of {len(s['callbacks'])}; summary.json lists them all.</p>"
+        return "<p class=small>No call looks worth ringing back.</p>"
+    head = "<tr>" + "".join(f"<th>{c}</th>" for c in CALLBACK_COLUMNS) + "</tr>"
+    rows = []
+    for c in s["callbacks"][:CALLBACKS_SHOWN]:
+        cells = (escape(c["when"]), _tel(c), escape(c["label"]), f"{c['chance']:.0%}", escape(c["reason"]),
+                 escape(c["agent"]), escape(c["call"]), escape(c["first_words"]), "✓" if c["done"] else "")
+        rows.append("<tr>" + "".join(f"<td data-label='{n}'>{v}</td>" for n, v in zip(CALLBACK_COLUMNS, cells)) + "</tr>")
+    more = (f"<p class=small>The first {CALLBACKS_SHOWN} of {len(s['callbacks'])}; summary.json lists them all.</p>"
             if len(s["callbacks"]) > CALLBACKS_SHOWN else "")
-    return f"<table class=callbacks>{head}{rows}</table>{more}"
+    return (f"<p class=small>Lost leads, voicemail leads and missed calls, likeliest first, then newest; a caller "
+            f"who booked on a later call is left out.</p><table class=callbacks><thead>{head}</thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>{more}")
+
+
+def _tel(entry: dict) -> str:
+    if not entry["tel"]:
+        return escape(entry["caller"])
+    return f"<a href='{escape(entry['tel'])}'>{escape(entry['caller'])}</a>"
 
 
 def _rates(title: str, groups: dict) -> str:

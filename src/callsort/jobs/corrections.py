@@ -122,10 +122,13 @@ def stored_rows(store: str | Path, job: str | None = None) -> list[dict]:
 def with_corrections(results: list[tuple[int, dict]], db: Database | str | Path) -> list[dict]:
     """Result rows (call id, row) with people's corrections applied: a corrected call counts at its corrected
     label with certainty (confidence 1, `checked`), keeps the reviewer's reason, or the model's reason only if
-    the label stayed (a reason for another label no longer fits)."""
+    the label stayed (a reason for another label no longer fits). `callback_done`: a person rang the call back."""
+    from .ticks import CallbackTicks
+
     latest = {c["call_id"]: c for c in Corrections(db).all()}
-    return [corrected_row(row, latest[call_id]) if call_id in latest else {**row, "checked": False}
-            for call_id, row in results]
+    done = CallbackTicks(db).done()
+    return [{**(corrected_row(row, latest[call_id]) if call_id in latest else {**row, "checked": False}),
+             "callback_done": call_id in done} for call_id, row in results]
 
 
 def corrected_row(row: dict, fix: dict) -> dict:

@@ -48,6 +48,14 @@ def _tables():
         Column("created_at", Float, nullable=False),
         Index("ix_corrections_call", "call_id"),
     )
+    _service_tables(metadata)
+    return metadata, calls
+
+
+def _service_tables(metadata) -> None:
+    """The service's tables: batches, sessions, cancelled batches, callback ticks."""
+    from sqlalchemy import Column, Float, Integer, String, Table, Text
+
     # A batch the service was given (uploads or a folder): where its recordings live and which calls it holds.
     Table(
         "batches", metadata,
@@ -70,7 +78,14 @@ def _tables():
         Column("id", String(32), primary_key=True),
         Column("cancelled_at", Float, nullable=False),
     )
-    return metadata, calls
+    # Calls on the speed-to-lead list a person has rung back ("done"), latest tick of each call.
+    Table(
+        "callback_ticks", metadata,
+        Column("call_id", Integer, primary_key=True),
+        Column("done", Integer, nullable=False),
+        Column("by", String(200)),
+        Column("at", Float, nullable=False),
+    )
 
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from ..config import AsrConfig, ServeConfig
 from ..data import CallTable
 from ..errors import CallsortError
+from ..insights.agent import read_agent_names
+from ..insights.metadata import joiner
 from ..jobs.queue import WorkQueue
 from ..models.classifier import load_model
 from ..needs import RunNeeds
@@ -37,6 +39,8 @@ class Service:
                                        review_below=config.review_below, keep_days=config.keep_uploads_days)
             self.batches.resume()
         self.sessions = Sessions(config.session_hours * 3600, self.work.db if self.work else None)
+        self.join_meta = joiner(config.meta, config.meta_pattern)  # None without either
+        self.agent_names = read_agent_names(config.agent_names) if config.agent_names else None
 
     def classify(self, calls: CallTable) -> list[dict]:
         rows = [row.to_dict() for row in classify_calls(calls, self.model, self.needs, self.config.review_below)]

@@ -39,13 +39,14 @@ class Access:
 
 
 def add_review_routes(app, service) -> None:
-    """Add /v1/batches…, /v1/review, /v1/calls/{id} (+ /audio, /correction), /v1/corrections and
-    /report/{job} to `app`."""
+    """Add /v1/batches…, /v1/review, /v1/calls/{id} (+ /audio, /correction), /v1/corrections, /v1/callbacks
+    (+ /{id} to tick one done) and /report/{job} to `app`."""
     access = Access(service)
     _batch_routes(app, service, access)
     _review_routes(app, service, access)
     _audio_route(app, service, access)
     _report_route(app, service, access)
+    _callback_routes(app, service, access)
 
 
 def _batch_or_404(service, batch_id: str) -> dict:
@@ -103,10 +104,16 @@ def _batch_routes(app, service, access: Access) -> None:
 def _review_routes(app, service, access: Access) -> None:
     @app.get("/v1/review", dependencies=[Depends(access)])
     def queue(batch: str | None = None) -> dict:
-        """Calls to check (needs_review, not corrected yet), least confident first; of one batch or all."""
-        batches = [_batch_or_404(service, batch)] if batch else service.batches.records.all()
-        ids = list(dict.fromkeys(i for b in batches for i in b["call_ids"]))
+        """Calls to check (needs_review, not corrected yet), least confident first; of one batch or of every
+        call in the store (batches, and runs of `predict --store` into the same store)."""
+        ids = _batch_or_404(service, batch)["call_ids"] if batch else [i for i, _ in service.work.results_of(None)]
         return {"labels": service.model.labels, "calls": review_queue(service.work, ids)}
+
+    @app.get("/v1/calls", dependencies=[Depends(access)])
+    def every_call() -> dict:
+        """The table of every call in the store with a result, batches and `predict --store` runs alike."""
+        table = results_table(service.work, [i for i, _ in service.work.results_of(None)])
+        return {"calls": len(table), "results": table}
 
     @app.get("/v1/calls/{call_id}", dependencies=[Depends(access)])
     def call(call_id: int = CALL_ID) -> dict:
@@ -171,17 +178,55 @@ def _named(rows: list[dict]) -> list[dict]:
     return [public(r) for r in rows]
 
 
+def stored_rows(service, job: str | None = None, batch: str | None = None) -> list[dict]:
+    """The stored calls (of one job, or one batch, or all) as the report reads them: people's corrections and
+    ticks applied, each with its call id, and the phone system's facts joined (serve --meta)."""
+    wanted = set(_batch_or_404(service, batch)["call_ids"]) if batch else None
+    results = [(i, r) for i, r in service.work.results_of(job) if wanted is None or i in wanted]
+    rows = [{**row, "call_id": i} for (i, _), row in zip(results, with_corrections(results, service.work.db))]
+    for row in rows if service.join_meta else []:
+        row["meta"] = {**service.join_meta(str(row.get("source", ""))), **(row.get("meta") or {})}
+    return rows
+
+
 def _report_route(app, service, access: Access) -> None:
     @app.get("/report/{job}", dependencies=[Depends(access)])
-    def job_report(job: str) -> Response:
-        """The manager's report (report.py) of one stored job, or of all with job "all"."""
+    def job_report(job: str, batch: str | None = None) -> Response:
+        """The manager's report (report.py) of one stored job, or of all with job "all" (?batch=ID: one batch)."""
         from ..insights.report import summarise
         from ..insights.report_page import render_page
 
-        rows = with_corrections(service.work.results_of(None if job == "all" else job), service.work.db)
+        rows = stored_rows(service, None if job == "all" else job, batch)
         if not rows:
             raise HTTPException(404, f"no results for job {job}")
-        return Response(render_page(summarise(rows, quantifier=service.model.quantifier, model=service.model.identity)), media_type="text/html")
+        summary = summarise(rows, quantifier=service.model.quantifier, model=service.model.identity,
+                            agent_names=service.agent_names)
+        return Response(render_page(summary), media_type="text/html")
+
+
+def _callback_routes(app, service, access: Access) -> None:
+    @app.get("/v1/callbacks", dependencies=[Depends(access)])
+    def callbacks(batch: str | None = None) -> dict:
+        """The speed-to-lead list (insights/callbacks.py) of every stored call, or of one batch: likeliest
+        first, each with its call id (for /v1/calls/{id} and its recording) and whether it was rung back."""
+        from ..insights.report import calls_to_ring_back
+
+        listed = calls_to_ring_back(stored_rows(service, batch=batch), agent_names=service.agent_names)
+        return {"callbacks": [{**c, "source": public(c)["source"], "audio": f"v1/calls/{c['call_id']}/audio"}
+                              for c in listed]}
+
+    @app.post("/v1/callbacks/{call_id}", dependencies=[Depends(access)])
+    async def tick(request: Request, call_id: int = CALL_ID) -> dict:
+        """Tick a call on the list as rung back: JSON {"done": true|false, "by": …}; kept in the store."""
+        from ..jobs.ticks import CallbackTicks
+
+        body = await read_json(request, '{"done": true, "by": "..."}')
+        if not isinstance(body, dict) or not isinstance(body.get("done"), bool):
+            raise HTTPException(422, 'send {"done": true} or {"done": false}')
+        try:
+            return CallbackTicks(service.work.db).set(call_id, body["done"], _text(body, "by"))
+        except CallsortError as exc:
+            raise HTTPException(404, str(exc)) from None
 
 
 def _text(body: dict, key: str) -> str | None:
