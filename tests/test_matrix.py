@@ -118,7 +118,7 @@ def rows_by_path(path: str, kind: str, setting: dict, inputs: dict, model: Path)
                         "--store", str(folder / f"{kind}.db"))
     if path == "ray":  # in this process: one Ray start for the matrix (its workers share this cache folder)
         calls = read_calls(data, label_column=None, drop_empty=False)
-        needs = RunNeeds.for_calls(calls, AsrConfig(redact=setting["redact"]))
+        needs = RunNeeds.for_calls(calls, AsrConfig(redact=setting["redact"]), model)  # as predict builds it
         work = WorkQueue(folder / f"{kind}-ray.db")
         return [r.to_dict() for r in run_stored(calls, model, work, needs, JobConfig(engine="ray", workers=1))]
     with _client(setting["url"]) as client:
@@ -162,15 +162,17 @@ def test_one_call_per_request(kind, setting, booked_call):
     assert _named([answer.json()]) == {Path(answer.json()["source"]).name: expected}
 
 
-def test_redaction_leaves_nothing_personal_on_disk(setting, inputs, voicemail_call):
+def test_redaction_leaves_nothing_personal_on_disk(setting, inputs, voicemail_call, tfidf_dir):
     """After the cells above: the transcript cache and every results store of the redacting runs hold the
     redacted transcripts only (and the plain runs' stores do hold the words, so the search can find them)."""
     stores = [p for p in setting["folder"].glob("*.db*") if p.is_file()]  # with SQLite's -wal files
     assert len(stores) >= 4
     words = b"".join(p.read_bytes() for p in stores)
-    cache = TranscriptCache(RunNeeds.build(AsrConfig()).recogniser.model_dir,
-                            AsrConfig(redact=setting["redact"]).cache_settings(),
-                            Path(setting["env"]["CALLSORT_CACHE_DIR"]) / "transcripts")
+    built = RunNeeds.build(AsrConfig(redact=setting["redact"], use_cache=False), model_dir=tfidf_dir)
+    settings = AsrConfig(redact=setting["redact"]).cache_settings()
+    if setting["redact"] and built.redactor.keep.words:  # the key holds the words the model keeps, as built
+        settings["keep_learned"] = sorted(built.redactor.keep.words)
+    cache = TranscriptCache(built.recogniser.model_dir, settings, Path(setting["env"]["CALLSORT_CACHE_DIR"]) / "transcripts")
     cached = cache.get(cache.key(voicemail_call), voicemail_call)
     assert cached is not None
     assert ("[PHONE]" if setting["redact"] else "555-0142") in cached.transcript

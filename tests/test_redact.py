@@ -4,6 +4,7 @@ holding what was removed, and redacted text in every output path."""
 import json
 
 import numpy as np
+from pathlib import Path
 
 import pytest
 
@@ -94,7 +95,7 @@ def test_service_returns_redacted_transcripts(tfidf_dir, voicemail_call):
 
 def test_redacted_audio_is_silent_where_the_spans_were(voicemail_call, tmp_path, monkeypatch):
     from callsort.speech.audio import load_recording
-    from callsort.privacy.silence import copy_name, silenced_intervals
+    from callsort.privacy.silence import silenced_intervals
 
     monkeypatch.setenv("CALLSORT_CACHE_DIR", str(tmp_path / "cache"))
     config = AsrConfig(redact=True, redact_audio=str(tmp_path / "out"))
@@ -104,7 +105,7 @@ def test_redacted_audio_is_silent_where_the_spans_were(voicemail_call, tmp_path,
     assert intervals and "[PHONE]" in t.transcript
     assert all(w["word"] == "" for s in t.segments for w in s.get("words", []) if w.get("redacted"))
     original = load_recording(voicemail_call).channels
-    written = tmp_path / "out" / copy_name(voicemail_call)
+    written = tmp_path / "out" / needs.copy_name(voicemail_call)
     assert written.name.startswith("sample_call_voicemail.") and written.name.endswith(".redacted.wav")
     copy = load_recording(written).channels
     rate = 16000
@@ -150,3 +151,28 @@ def test_review_page_gets_only_redacted_text_and_audio(tfidf_dir, voicemail_call
     assert "[PHONE]" in detail["result"]["transcript"] and "0142" not in json.dumps(detail)
     assert audio.status_code == 200 and audio.content[:4] == b"RIFF"  # the silenced WAV copy, not the mp3
     assert answers["without"][1].status_code == 404  # no copy: the original is never played
+
+
+def test_personal_data_in_file_names_is_replaced_where_shown(tfidf_dir, voicemail_call, tmp_path, monkeypatch):
+    """A recording named after its caller: its rows, its error lines and its silenced copy say neither the
+    name nor the number; the metadata join still uses the original name (it runs first)."""
+    import shutil
+
+    monkeypatch.setenv("CALLSORT_CACHE_DIR", str(tmp_path / "cache"))
+    named = Path(shutil.copy(voicemail_call, tmp_path / "Robert_Johnson_555-867-5309.mp3"))
+    (tmp_path / "Robert_Johnson_555-867-5310.mp3").write_bytes(b"not audio")
+    meta = tmp_path / "meta.csv"
+    meta.write_text(f"file,agent\n{named.name},Ann\n")
+    needs = RunNeeds.build(AsrConfig(redact=True))
+    shown = needs.shown_source(str(named))
+    assert "Robert" not in shown and "867" not in shown and shown.endswith(".mp3") and str(tmp_path) in shown
+    assert needs.shown_source("/data/calls.csv:96") == "/data/calls.csv:96"
+    assert "Johnson" not in needs.copy_name(named) and needs.copy_name(named).endswith(".redacted.wav")
+    from conftest import run_cli
+
+    out = tmp_path / "p.jsonl"
+    done = run_cli("predict", tmp_path, "--model", str(tfidf_dir), "--out", out, "--redact",
+                   "--meta", meta, "-q", check_code=3)
+    written = out.read_text()
+    assert "Robert" not in written and "867" not in written and '"agent": "Ann"' in written
+    assert "Robert" not in done.stdout + done.stderr

@@ -125,6 +125,9 @@ class AsrConfig(Settings):
                                        option=("--redact-agent-names",))
     redact_audio: str | None = setting(None, "With --redact: write a copy of each recording into this folder with "
                                              "every redacted stretch silenced (asks Whisper for word times).")
+    keep: str | None = setting(None, "With --redact: words and phrases never redacted (the company's name as speech "
+                                     "recognition spells it, its website, towns): comma-separated, or a text file "
+                                     "with one per line. Added to the list a model learned from its training calls.")
 
     def check(self) -> None:
         if self.language == "auto":
@@ -133,13 +136,21 @@ class AsrConfig(Settings):
             raise ConfigError("beam_size and batch_size must be at least 1")
         if self.workers < 0 or self.threads < 0:
             raise ConfigError("workers and threads must be 0 (automatic) or more")
-        if self.redact_audio and not self.redact:
-            raise ConfigError("--redact-audio needs --redact")
+        if (self.redact_audio or self.keep) and not self.redact:
+            raise ConfigError(f"{'--redact-audio' if self.redact_audio else '--keep'} needs --redact")
         from .privacy.redact import ENTITIES  # a plain tuple: no Presidio import here
 
         unknown = set(self.entity_list()) - set(ENTITIES)
         if unknown:
             raise ConfigError(f"unknown --redact-entities {', '.join(sorted(unknown))}; known: {', '.join(ENTITIES)}")
+
+    def keep_phrases(self) -> list[str]:
+        """The --keep phrases: read from the file it names, else split on commas."""
+        if not self.keep:
+            return []
+        path = Path(self.keep).expanduser()
+        lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else self.keep.split(",")
+        return [line.strip() for line in lines if line.strip()]
 
     def entity_list(self) -> list[str]:
         return [e.strip().upper() for e in self.redact_entities.split(",") if e.strip()]
@@ -148,8 +159,10 @@ class AsrConfig(Settings):
         """The settings that change a transcript (not speed knobs), part of the cache key."""
         skip = {"batch_size", "workers", "threads", "use_cache", "model", "redact_audio"}
         if not self.redact:
-            skip |= {"redact_entities", "redact_agent_names"}
+            skip |= {"redact_entities", "redact_agent_names", "keep"}
         settings = {k: v for k, v in asdict(self).items() if k not in skip}
+        if self.redact and self.keep:
+            settings["keep"] = self.keep_phrases()  # what the phrases are, not where they were read from
         return {**settings, "word_times": True} if self.redact_audio else settings  # cached words, marked
 
 

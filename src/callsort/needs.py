@@ -10,6 +10,7 @@ written. So under --redact no transcript callsort makes is ever written unredact
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -33,24 +34,31 @@ class RunNeeds:
     cache: TranscriptCache | None = None
 
     @classmethod
-    def build(cls, asr: AsrConfig | None = None, recordings: bool = True) -> RunNeeds:
-        """Build what the settings ask for: speech recognition only when `recordings` may come."""
+    def build(cls, asr: AsrConfig | None = None, recordings: bool = True,
+              model_dir: str | Path | None = None) -> RunNeeds:
+        """Build what the settings ask for: speech recognition only when `recordings` may come; under --redact,
+        a redactor that keeps the words the model in `model_dir` learned are not personal, and --keep."""
         asr = asr or AsrConfig()
         recogniser = cache = redactor = None
-        if recordings:
-            recogniser = Recogniser(asr, word_times=bool(asr.redact_audio))
-            if asr.use_cache:
-                cache = TranscriptCache(recogniser.model_dir, asr.cache_settings())
+        learned: list[str] = []
         if asr.redact:
+            from .privacy.keep import KeepList
             from .privacy.redact import Redactor
 
-            redactor = Redactor(asr.entity_list(), asr.redact_agent_names)
+            keep = KeepList.load(model_dir)
+            learned = sorted(keep.words)
+            redactor = Redactor(asr.entity_list(), asr.redact_agent_names, keep.with_phrases(asr.keep_phrases()))
+        if recordings:
+            recogniser = Recogniser(asr, word_times=bool(asr.redact_audio))
+            if asr.use_cache:  # a redacted transcript depends on the kept words too
+                settings = {**asr.cache_settings(), **({"keep_learned": learned} if learned else {})}
+                cache = TranscriptCache(recogniser.model_dir, settings)
         return cls(asr, recogniser, redactor, cache)
 
     @classmethod
-    def for_calls(cls, calls: CallTable, asr: AsrConfig | None = None) -> RunNeeds:
+    def for_calls(cls, calls: CallTable, asr: AsrConfig | None = None, model_dir: str | Path | None = None) -> RunNeeds:
         """What these calls need: a recogniser only if some of them are recordings."""
-        return cls.build(asr, recordings=calls.has_audio)
+        return cls.build(asr, recordings=calls.has_audio, model_dir=model_dir)
 
     def job_settings(self, has_audio: bool) -> dict | None:
         """The settings a stored result depends on besides the model: recognition and redaction settings for
@@ -86,11 +94,38 @@ class RunNeeds:
 
     def shown_name(self, name: str) -> str:
         """A file name as answers show it: under --redact with personal data replaced (the stem only:
-        "John Carter call.mp3" -> "[NAME] call.mp3"), else as given."""
+        "Robert_Johnson_555-867-5309.mp3" -> "[NAME]_[PHONE].mp3"), else as given."""
         if self.redactor is None:
             return name
         stem, suffix = Path(name).stem, Path(name).suffix
-        return self.redactor.redact(stem)[0] + suffix
+        said = re.sub(r"_+", " ", stem)  # "Robert_Johnson": words, as the name finder reads them
+        redacted = self.redactor.redact(said)[0]
+        return (redacted.replace(" ", "_") if "_" in stem else redacted) + suffix if redacted != said else name
+
+    def shown_source(self, source: str) -> str:
+        """A row's source as written under --redact: its file's name as `shown_name` gives it (a table row
+        keeps its ":row"); the folders are left as they are."""
+        if self.redactor is None:
+            return source
+        path, row = (source.rsplit(":", 1) if re.search(r"\.[A-Za-z0-9]+:\d+$", source) else (source, None))
+        shown = str(Path(path).with_name(self.shown_name(Path(path).name)))
+        return f"{shown}:{row}" if row else shown
+
+    def shown_row(self, row):
+        """A ResultRow as written under --redact: its source and the error naming it as `shown_source` says."""
+        if self.redactor is None:
+            return row
+        shown = self.shown_source(row.source)
+        row.error = row.error.replace(row.source, shown).replace(Path(row.source).name, Path(shown).name)
+        row.source = shown
+        return row
+
+    def copy_name(self, path: str | Path) -> str:
+        """The name of a recording's silenced copy (--redact-audio): `<shown stem>.<12 hex of its SHA-256>
+        .redacted.wav`, so a name with personal data never names a file, and the service finds the copy again."""
+        from .speech.audio import file_sha256
+
+        return f"{Path(self.shown_name(Path(path).name)).stem}.{file_sha256(path)[:12]}.redacted.wav"
 
     def redact_texts(self, calls: CallTable) -> CallTable:
         """The calls with the text of every transcript row redacted (recordings are redacted as they are
@@ -110,4 +145,4 @@ class RunNeeds:
         from .privacy.silence import write_silenced
         from .speech.audio import load_recording
 
-        write_silenced(load_recording(path), transcript, self.asr.redact_audio)
+        write_silenced(load_recording(path), transcript, Path(self.asr.redact_audio) / self.copy_name(path))

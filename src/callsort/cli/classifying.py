@@ -48,7 +48,7 @@ def predict(
     if jobs.engine != "local" and not store:
         raise CallsortError("--engine ray needs --store: the workers' results land in the results store")
     calls = read_calls(data, text_column, None, encoding, drop_empty=False, audio_column=audio_column)
-    needs = RunNeeds.for_calls(calls, asr)
+    needs = RunNeeds.for_calls(calls, asr, model)  # under --redact: the words the model learned to keep
     if store:
         from ..jobs.queue import WorkQueue
         from ..jobs.run import run_stored
@@ -58,7 +58,8 @@ def predict(
         work.close()
     else:
         rows = list(classify_calls(calls, model, needs, review_below, progress))
-    write_rows(attach_meta(rows, meta, meta_pattern), out)
+    rows = [needs.shown_row(row) for row in attach_meta(rows, meta, meta_pattern)]  # joined on the real names first
+    write_rows(rows, out)
     _report_rows(rows, out, output)
 
 

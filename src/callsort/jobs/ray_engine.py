@@ -29,7 +29,7 @@ class CallWorker:
 
         torch.set_num_threads(threads)
         self.model = load_model(model_dir)
-        self.needs = RunNeeds.build(AsrConfig(**{**asr, "threads": threads}), recordings=recordings)
+        self.needs = RunNeeds.build(AsrConfig(**{**asr, "threads": threads}), recordings=recordings, model_dir=model_dir)
         self.review_below = review_below
 
     def __call__(self, batch: dict) -> dict:

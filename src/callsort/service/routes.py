@@ -164,9 +164,7 @@ def _audio_route(app, service, access: Access) -> None:
             raise HTTPException(410, f"the recording of call {call_id} has expired (--keep-uploads-days)") from None
         asr = service.needs.asr
         if asr.redact:  # only the silenced copy: the original would say what the transcript hides
-            from ..privacy.silence import copy_name
-
-            path = Path(asr.redact_audio or "") / copy_name(path)
+            path = Path(asr.redact_audio or "") / service.needs.copy_name(path)
             if not asr.redact_audio or not path.is_file():
                 raise HTTPException(404, "with --redact the service plays only redacted copies of the recordings "
                                          "(start it with --redact-audio DIR)")
