@@ -72,6 +72,7 @@ def test_review_loop_in_chromium(tfidf_dir, booked_call, voicemail_call, tmp_pat
             page.wait_for_selector("#item:not([hidden])")
             assert page.text_content("#queue-count").startswith("2 calls")
             assert page.text_content("#item-transcript").startswith("Agent: ")
+            assert page.text_content("#item-questions").startswith("a lead: ")  # the questions behind the label
             # the recording streams (range requests, the key cookie) and plays
             page.wait_for_function("document.querySelector('#player').duration > 5", timeout=30_000)
             page.evaluate("document.querySelector('#player').muted = true; document.querySelector('#player').play()")

@@ -219,6 +219,11 @@ class ServeConfig(Settings):
                                      "joined onto stored calls by file name for the report and the callback list.")
     meta_pattern: str | None = setting(None, "Or the same facts parsed from file names, e.g. "
                                              "\"{date}_{time}_{agent}.mp3\".")
+    customers: str | None = setting(None, "The customer list (columns name, phone, address, email): a lead whose "
+                                          "caller matches a customer is an Existing customer's (memory only).")
+    customers_complete: bool = setting(False, "The customer list holds every customer: a caller who gives a name "
+                                              "or number that matches no one is New.",
+                                       option=("--customers-complete",))
     agent_names: str | None = setting(None, "A table (columns heard, agent) mapping names as heard to agents; "
                                             "spellings that differ only as speech recognition hears them are "
                                             "merged anyway.")
@@ -245,6 +250,6 @@ class ServeConfig(Settings):
             self.uploads = f"{self.store}.uploads"
         if self.uploads:
             self.uploads = str(Path(self.uploads).expanduser().resolve())
-        for name, path in (("--meta", self.meta), ("--agent-names", self.agent_names)):
+        for name, path in (("--meta", self.meta), ("--agent-names", self.agent_names), ("--customers", self.customers)):
             if path and not Path(path).is_file():
                 raise ConfigError(f"{path}: no such file ({name})")

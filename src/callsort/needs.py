@@ -11,7 +11,7 @@ written. So under --redact no transcript callsort makes is ever written unredact
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -32,6 +32,9 @@ class RunNeeds:
     recogniser: Recogniser | None = None
     redactor: object | None = None  # privacy.redact.Redactor (Presidio loads only when redacting)
     cache: TranscriptCache | None = None
+    customers: object | None = None  # customers.CustomerMatcher (--customers), else None
+    verdicts: dict = field(default_factory=dict)  # recording -> (customer, what matched), read before redaction
+    join_meta: object | None = None  # source -> the phone system's facts (--meta), for evidence while classifying
 
     @classmethod
     def build(cls, asr: AsrConfig | None = None, recordings: bool = True,
@@ -78,12 +81,35 @@ class RunNeeds:
         fresh = self.recogniser.transcribe_many([p for p, t in zip(paths, found) if t is None], progress)
         for path, key, transcript in zip(paths, keys, found):
             if transcript is None:
-                transcript = self.redact_transcript(next(fresh))
+                heard = next(fresh)
+                self.verdicts[path] = self.customer_of(heard.text, path)  # the words as said, before redaction
+                transcript = self.redact_transcript(heard)
                 if self.cache is not None:
                     self.cache.put(key, transcript)
+            else:  # from the cache: under --redact only the caller number and what redaction left can match
+                self.verdicts[path] = self.customer_of(transcript.text, path)
             if self.asr.redact_audio and not transcript.error:
                 self._write_silenced(path, transcript)
             yield transcript
+
+    def with_customers(self, path: str | Path, complete: bool = False, join_meta=None,
+                       model_dir: str | Path | None = None) -> RunNeeds:
+        """Match calls to the customer list at `path` (customers.py); `join_meta` gives a call's phone-system
+        facts (its caller number)."""
+        from .customers import CustomerList, CustomerMatcher
+
+        finder = self.redactor
+        if finder is None:
+            from .privacy.keep import KeepList
+            from .privacy.redact import Redactor
+
+            finder = Redactor(keep=KeepList.load(model_dir))
+        self.customers = CustomerMatcher(CustomerList.read(path), finder, complete, join_meta)
+        return self
+
+    def customer_of(self, text: str, source: str) -> tuple[str, str]:
+        """("existing" | "new" | "", what matched) of one call, or ("", "") without a customer list."""
+        return self.customers.verdict(text, str(source)) if self.customers is not None else ("", "")
 
     def redact_transcript(self, transcript: Transcript) -> Transcript:
         if self.redactor is None:

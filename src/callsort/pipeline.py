@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Iterator
 
 from .config import AsrConfig
+from .customers import with_customer
 from .data import CallTable, read_calls, usable_calls
 from .insights.agent import agent_name
+from .insights.answered import answered_fact, with_answered
+from .insights.rules import LeadRules
 from .models.classifier import Classifier, load_model, model_identity, read_model_info
 from .needs import RunNeeds
 from .speech.timing import TIMING_FIELDS, call_timing
@@ -26,6 +29,14 @@ class ResultRow:
     label: str = ""
     confidence: float | None = None
     probabilities: dict[str, float] = field(default_factory=dict)
+    # the questions behind the label (insights/rules.py): is it a lead? given a lead, booked? an existing customer?
+    p_lead: float | None = None
+    p_booked: float | None = None
+    p_existing: float | None = None
+    customer: str = ""  # with --customers: "existing" or "new" when the customer list says so (customers.py)
+    customer_match: str = ""  # what matched: caller number, phone, name, name+street (never the values)
+    answered: str = ""  # "yes" / "no" when the phone system or the recording says (insights/answered.py)
+    answered_by: str = ""  # what said so
     needs_review: bool = True  # confidence under the model's threshold, no words, or failed
     error: str = ""
     attempts: int = 1  # tries this result took (stored runs retry failed calls)
@@ -77,7 +88,9 @@ def _one_by_one(calls: CallTable, needs: RunNeeds, progress: bool) -> Iterator[C
         one = calls.subset([i])
         if calls.is_recording(i):
             t = next(transcripts)
+            customer, how = needs.verdicts.pop(str(calls.audio[i]), ("", ""))
             details = {"transcript": t.transcript, "duration_s": t.duration_s, "asr_model": t.asr_model,
+                       "customer": customer, "customer_match": how,
                        "error": t.error.replace(str(calls.audio[i]), calls.sources[i]),
                        **call_timing(t.speech, t.duration_s)}
             one = CallTable([t.text], one.sources, one.labels, 0, one.audio, [details], one.reasons)
@@ -97,22 +110,25 @@ def classify_calls(calls: CallTable, model: Classifier | str | Path, needs: RunN
     """
     identity = identity_of(model)
     needs = needs or RunNeeds.for_calls(calls)
+    if needs.customers is not None:  # the customer list reads the words as given, before redaction
+        needs.verdicts.update({calls.sources[i]: needs.customer_of(text, calls.sources[i])
+                               for i, text in enumerate(calls.texts) if not calls.is_recording(i)})
     calls = needs.redact_texts(calls)
     to_transcribe = calls.details is None and calls.has_audio
     if to_transcribe and isinstance(model, Classifier):
         for one in _one_by_one(calls, needs, progress):
-            yield from _classify(one, model, identity, review_below)
+            yield from _classify(one, model, identity, review_below, needs=needs)
         return
     if to_transcribe:
         had_whisper = needs.recogniser is not None and needs.recogniser.loaded
         calls = transcribe_calls(calls, needs, progress)
         if not had_whisper:
             needs.unload()  # recognition is over: free Whisper before the text model loads
-    yield from _classify(calls, model, identity, review_below, progress)
+    yield from _classify(calls, model, identity, review_below, progress, needs)
 
 
 def _classify(calls: CallTable, model, identity: str, review_below: float | None,
-              progress: bool = False) -> Iterator[ResultRow]:
+              progress: bool = False, needs: RunNeeds | None = None) -> Iterator[ResultRow]:
     errors = calls.errors()
     ok = [i for i, text in enumerate(calls.texts) if not errors[i] and (text.strip() or calls.is_recording(i))]
     predictions = {}
@@ -122,10 +138,15 @@ def _classify(calls: CallTable, model, identity: str, review_below: float | None
         found = model.predict([calls.texts[i] for i in ok], progress=progress)
         predictions = {i: (p, threshold) for i, p in zip(ok, found)}
     for i in range(len(calls)):
-        yield _row(calls, i, predictions.get(i), identity, errors[i])
+        verdict = needs.verdicts.pop(calls.sources[i], None) if needs else None
+        if calls.is_recording(i):
+            verdict = (calls.details[i].get("customer", ""), calls.details[i].get("customer_match", ""))
+        meta = needs.join_meta(calls.sources[i]) if needs and needs.join_meta else {}
+        yield _row(calls, i, predictions.get(i), identity, errors[i], verdict or ("", ""), meta)
 
 
-def _row(calls: CallTable, i: int, prediction, identity: str, error: str) -> ResultRow:
+def _row(calls: CallTable, i: int, prediction, identity: str, error: str, verdict: tuple[str, str],
+         meta: dict) -> ResultRow:
     audio = {"transcript": calls.texts[i] or None}  # a table's row: its text (redacted under --redact)
     if calls.is_recording(i):
         audio = {k: calls.details[i].get(k) for k in ("transcript", "duration_s", "asr_model", *TIMING_FIELDS)}
@@ -134,10 +155,21 @@ def _row(calls: CallTable, i: int, prediction, identity: str, error: str) -> Res
     p, threshold = prediction
     reason_confidence = round(p.reason_confidence, 4) if p.reason_confidence is not None else None
     audio["agent_name"] = agent_name(calls.texts[i], audio.get("transcript"))
-    return ResultRow(source=calls.sources[i], label=p.label, confidence=round(p.confidence, 4),
-                     probabilities={k: round(v, 4) for k, v in p.probabilities.items()},
-                     reason=p.reason, reason_confidence=reason_confidence,
-                     needs_review=p.confidence < threshold or not calls.texts[i].strip(), model=identity, **audio)
+    rounded = {k: round(v, 4) for k, v in p.probabilities.items()}
+    _, probabilities = with_customer(p.label, rounded, verdict[0])
+    split = audio.get("turns") is not None  # a dual-channel recording: the agent's side is known
+    answered, answered_by = answered_fact(meta, audio["agent_name"] if split else "", audio.get("turns"))
+    voicemail = str(meta.get("disposition", "")).strip().lower() == "voicemail"
+    probabilities = with_answered(probabilities, answered, voicemail)
+    label = p.label if probabilities == rounded else max(probabilities, key=probabilities.get)
+    confidence = probabilities[label] if label != p.label else p.confidence
+    reason = p.reason if label == p.label or "Not Booked" in label else ""  # a reason is a lost lead's
+    return ResultRow(source=calls.sources[i], label=label, confidence=round(confidence, 4),
+                     probabilities=probabilities, **LeadRules().questions(probabilities),
+                     customer=verdict[0], customer_match=verdict[1],
+                     answered={True: "yes", False: "no"}.get(answered, ""), answered_by=answered_by,
+                     reason=reason, reason_confidence=reason_confidence if reason else None,
+                     needs_review=confidence < threshold or not calls.texts[i].strip(), model=identity, **audio)
 
 
 def identity_of(model: Classifier | str | Path) -> str:
@@ -149,8 +181,10 @@ def identity_of(model: Classifier | str | Path) -> str:
 
 def load_calls(path: str | Path, text_column: str = "text", label_column: str | None = "label",
                encoding: str = "utf-8", audio_column: str | None = None, asr: AsrConfig | None = None,
-               progress: bool = False, reason_column: str | None = None) -> CallTable:
-    """Read calls and transcribe any recordings among them (see `data.read_calls`).
+               progress: bool = False, reason_column: str | None = None,
+               model_dir: str | Path | None = None) -> CallTable:
+    """Read calls and transcribe any recordings among them (see `data.read_calls`); `model_dir`: under
+    --redact, the model whose learned keep list applies (evaluation).
 
     With labels (training, evaluation) rows without a usable transcript are left out with a warning;
     without labels (prediction) every row is kept so that each failure gets its own output row.
@@ -158,7 +192,7 @@ def load_calls(path: str | Path, text_column: str = "text", label_column: str | 
     """
     table = read_calls(path, text_column, label_column, encoding, drop_empty=label_column is not None,
                        audio_column=audio_column, reason_column=reason_column)
-    needs = RunNeeds.for_calls(table, asr)
+    needs = RunNeeds.for_calls(table, asr, model_dir)
     if table.has_audio:
         table = transcribe_calls(table, needs, progress)
         if label_column is not None:

@@ -33,6 +33,12 @@ MetaTable = Annotated[Optional[Path], typer.Option(
                    "joined onto the rows by file name.")]
 MetaPattern = Annotated[Optional[str], typer.Option(
     help='Parse facts from file names, e.g. "{date}_{time}_{agent}.mp3".')]
+CustomersTable = Annotated[Optional[Path], typer.Option(
+    "--customers", help="The customer list (CSV/TSV/JSONL/Parquet; columns name, phone, address, email): a lead "
+                        "whose caller matches a customer is an Existing customer's (read in memory only).")]
+CustomersComplete = Annotated[bool, typer.Option(
+    "--customers-complete", help="The list holds every customer: a caller who gives a name or number that "
+                                 "matches no one is a New customer.")]
 
 
 def setup(output: Output) -> bool:

@@ -10,8 +10,8 @@ import typer
 
 from ..config import AsrConfig, JobConfig
 from ..errors import CallsortError
-from .app import (EXIT_PARTIAL, AudioColumn, Encoding, MetaPattern, MetaTable, ModelDir, TextColumn, app, emit,
-                  setup)
+from .app import (EXIT_PARTIAL, AudioColumn, CustomersComplete, CustomersTable, Encoding, MetaPattern, MetaTable,
+                  ModelDir, TextColumn, app, emit, setup)
 from .options import Output, settings_options
 
 
@@ -31,13 +31,15 @@ def predict(
         help="Results store (SQLite file or SQLAlchemy URL): makes the batch resumable after a crash.")] = None,
     meta: MetaTable = None,
     meta_pattern: MetaPattern = None,
+    customers: CustomersTable = None,
+    customers_complete: CustomersComplete = False,
     audio_column: AudioColumn = None,
     encoding: Encoding = "utf-8",
 ) -> None:
     """Classify calls; one output row per input with label, confidence, probabilities and needs_review."""
     from ..models.classifier import read_model_info
     from ..data import read_calls
-    from ..insights.metadata import attach_meta
+    from ..insights.metadata import attach_meta, joiner
     from ..needs import RunNeeds
     from ..output import check_output_path, write_rows
     from ..pipeline import classify_calls
@@ -49,6 +51,9 @@ def predict(
         raise CallsortError("--engine ray needs --store: the workers' results land in the results store")
     calls = read_calls(data, text_column, None, encoding, drop_empty=False, audio_column=audio_column)
     needs = RunNeeds.for_calls(calls, asr, model)  # under --redact: the words the model learned to keep
+    needs.join_meta = joiner(meta, meta_pattern)  # facts such as whether the call was answered count as evidence
+    if customers:
+        needs.with_customers(customers, customers_complete, needs.join_meta, model)
     if store:
         from ..jobs.queue import WorkQueue
         from ..jobs.run import run_stored

@@ -11,7 +11,8 @@ import typer
 from ..config import AsrConfig, TrainConfig
 from ..errors import CallsortError
 from ..models.evaluate import coverage_line, metric_line
-from .app import AudioColumn, Encoding, LabelColumn, ModelDir, ReasonColumn, TextColumn, app, emit, setup
+from .app import (AudioColumn, CustomersComplete, CustomersTable, Encoding, LabelColumn, MetaTable, ModelDir,
+                  ReasonColumn, TextColumn, app, emit, setup)
 from .options import Output, settings_options
 
 
@@ -89,6 +90,9 @@ def evaluate(
     reason_column: ReasonColumn = None,
     audio_column: AudioColumn = None,
     encoding: Encoding = "utf-8",
+    customers: CustomersTable = None,
+    customers_complete: CustomersComplete = False,
+    meta: MetaTable = None,
 ) -> None:
     """Score a trained model on labelled calls or recordings and write a report (metrics, plots, errors)."""
     from ..models.classifier import load_model, read_model_info
@@ -97,9 +101,18 @@ def evaluate(
 
     progress = setup(output)
     read_model_info(model)  # a bad --model fails before any recognition
-    table = load_calls(data, text_column, label_column, encoding, audio_column, asr, progress, reason_column)
-    metrics = run_evaluate(load_model(model), table, out, progress=progress)
+    table = load_calls(data, text_column, label_column, encoding, audio_column, asr, progress, reason_column, model)
+    verdict = None
+    if customers:  # under --redact the list is matched on the redacted text (and the caller number)
+        from ..insights.metadata import joiner
+        from ..needs import RunNeeds
+
+        matcher = RunNeeds.build(recordings=False).with_customers(customers, customers_complete, joiner(meta), model)
+        verdict = matcher.customer_of
+    metrics = run_evaluate(load_model(model), table, out, progress=progress, customers=verdict)
     lines = [metric_line(metrics), coverage_line(metrics["confidence"])]
+    lines.append("questions: " + ", ".join(f"{name} right on {q['accuracy']:.0%} of {q['n']}"
+                                           for name, q in metrics["questions"].items()))
     if metrics.get("reasons"):
         r = metrics["reasons"]
         lines.append(f"reasons: macro-F1 {r['macro_f1']:.3f}, accuracy {r['accuracy']:.3f} on {r['n']} not-booked "

@@ -10,42 +10,16 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from ..errors import InputError
 from .agent import merged_names
-from .callbacks import CALLBACK_THRESHOLD, callback_list
+from .callbacks import callback_list
 from .metadata import call_datetime
+from .rules import LeadRules  # noqa: F401 - the report's definitions, importable from here too
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-@dataclass
-class LeadRules:
-    """What counts as a lead, a booked lead, an unanswered call and a call to ring back (settable)."""
-
-    lead_labels: list[str] = field(default_factory=list)  # empty: every label with "Lead Booked"/"Lead Not Booked"
-    booked_labels: list[str] = field(default_factory=list)  # empty: the lead labels without "Not Booked"
-    unanswered_labels: tuple[str, ...] = ("Missed Call", "Voicemail - Lead")
-    # list a call to ring back from this chance of being a lost lead or unanswered (insights/callbacks.py)
-    callback_threshold: float = CALLBACK_THRESHOLD
-
-    def is_lead(self, label: str) -> bool:
-        return label in self.lead_labels if self.lead_labels else ("Lead Booked" in label or "Lead Not Booked" in label)
-
-    def is_booked(self, label: str) -> bool:
-        if not self.is_lead(label):
-            return False
-        return label in self.booked_labels if self.booked_labels else "Not Booked" not in label
-
-    def definition(self) -> str:
-        lead = ", ".join(self.lead_labels) or 'every category naming "Lead Booked" or "Lead Not Booked"'
-        booked = ", ".join(self.booked_labels) or 'those without "Not Booked"'
-        return (f"a lead is a call in {lead}; booked: {booked}; booking rate = booked leads / leads; to ring "
-                f"back: every call at least {self.callback_threshold:.0%} likely to be a lost lead, a voicemail lead "
-                "or a missed call, unless the caller booked on a later call")
 
 
 def read_predictions(path: str | Path) -> list[dict]:

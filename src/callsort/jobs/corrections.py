@@ -135,8 +135,11 @@ def corrected_row(row: dict, fix: dict) -> dict:
     """One row as a person set it (see `with_corrections`)."""
     kept = row.get("label") == fix["label"]
     reason = fix["reason"] or (row.get("reason") or "" if kept else "")
+    from ..insights.rules import LeadRules
+
     return {**row, "label": fix["label"], "predicted": row.get("label"), "confidence": 1.0,
-            "probabilities": {fix["label"]: 1.0}, "needs_review": False, "checked": True, "reason": reason,
+            "probabilities": {fix["label"]: 1.0}, **LeadRules().questions({fix["label"]: 1.0}),
+            "needs_review": False, "checked": True, "reason": reason,
             "reason_confidence": 1.0 if fix["reason"] else (row.get("reason_confidence") if kept and reason else None)}
 
 

@@ -39,23 +39,53 @@ def classification_metrics(y_true: list[str], y_pred: list[str], labels: list[st
     }
 
 
-def evaluate(model, table, out_dir: str | Path | None = None, progress: bool = False) -> dict:
-    """Score a model on labelled calls; with `out_dir`, write the full report there."""
+def evaluate(model, table, out_dir: str | Path | None = None, progress: bool = False, customers=None) -> dict:
+    """Score a model on labelled calls; with `out_dir`, write the full report there. `customers`: a function
+    of (text, source) giving each call's customer verdict (customers.py), applied as `predict` does."""
     from .calibrate import confidence_report  # scikit-learn: imported when used
 
     table = known_labels_only(table, model.labels, "evaluation data")
     predictions = model.predict(table.texts, progress=progress)
+    if customers is not None:
+        from dataclasses import replace
+
+        from ..customers import with_customer
+
+        for i, p in enumerate(predictions):
+            label, probs = with_customer(p.label, p.probabilities, customers(table.texts[i], table.sources[i])[0])
+            predictions[i] = replace(p, label=label, probabilities=probs, confidence=probs[label])
     predicted = [p.label for p in predictions]
     metrics = classification_metrics(table.labels, predicted, model.labels)
     confidence = np.array([p.confidence for p in predictions])
     metrics["confidence"] = confidence_report(confidence, np.array(predicted) == np.array(table.labels),
                                               model.review_below)
+    metrics["questions"] = question_metrics(table.labels, [p.probabilities for p in predictions])
     reasons = reason_metrics(model, table)
     if reasons:
         metrics["reasons"] = reasons
     if out_dir is not None:
         write_report(out_dir, metrics, table, predictions)
     return metrics
+
+
+def question_metrics(truth: list[str], probabilities: list[dict]) -> dict:
+    """The questions behind the labels scored apart (insights/rules.py): is it a lead (every call), was it
+    booked and is the caller an existing customer (the calls truly leads): accuracy of the probability at 0.5,
+    its Brier score, and how many calls."""
+    from ..insights.rules import LeadRules
+
+    rules = LeadRules()
+    asked = [rules.questions(p) for p in probabilities]
+    tests = {"p_lead": (rules.is_lead, lambda label: True), "p_booked": (rules.is_booked, rules.is_lead),
+             "p_existing": (rules.is_existing, rules.is_lead)}
+    scores = {}
+    for name, (answer, applies) in tests.items():
+        pairs = [(float(answer(t)), q[name]) for t, q in zip(truth, asked) if applies(t) and q[name] is not None]
+        if pairs:
+            y, p = np.array(pairs).T
+            scores[name.removeprefix("p_")] = {"accuracy": round(float(np.mean((p >= 0.5) == (y == 1))), 4),
+                                               "brier": round(float(np.mean((p - y) ** 2)), 4), "n": len(pairs)}
+    return scores
 
 
 def reason_metrics(model, table) -> dict | None:

@@ -32,6 +32,9 @@ class Service:
         self.model = load_model(model_dir)
         self.needs = RunNeeds.build(asr, recordings=True, model_dir=model_dir)
         self.needs.recogniser.load()
+        self.join_meta = self.needs.join_meta = joiner(config.meta, config.meta_pattern)  # None without either
+        if config.customers:  # before any batch resumes
+            self.needs.with_customers(config.customers, config.customers_complete, self.join_meta, model_dir)
         self.work = self.batches = None
         if config.store:
             self.work = WorkQueue(config.store)
@@ -39,7 +42,6 @@ class Service:
                                        review_below=config.review_below, keep_days=config.keep_uploads_days)
             self.batches.resume()
         self.sessions = Sessions(config.session_hours * 3600, self.work.db if self.work else None)
-        self.join_meta = joiner(config.meta, config.meta_pattern)  # None without either
         self.agent_names = read_agent_names(config.agent_names) if config.agent_names else None
 
     def classify(self, calls: CallTable) -> list[dict]:
