@@ -43,7 +43,7 @@ def sample_table(sample_csv):
 @pytest.fixture(scope="session")
 def tiny_config() -> TrainConfig:
     """The real MiniLM with settings that train in seconds: short windows, two epochs."""
-    return TrainConfig(max_length=48, stride=8, epochs=2, batch_size=16, learning_rate=3e-4, threads=2)
+    return TrainConfig(model="blend", max_length=48, stride=8, epochs=2, batch_size=16, learning_rate=3e-4, threads=2)
 
 
 @pytest.fixture(scope="session")

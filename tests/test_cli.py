@@ -20,7 +20,7 @@ def one_line_error(proc, *fragments):
 @pytest.mark.slow
 def test_train_transformer_json_output_is_pure_json(sample_csv, tmp_path):
     """--json: the Trainer's per-epoch log lines and save bars must not reach stdout."""
-    out = run_cli("train", sample_csv, "--out", tmp_path / "m", "--epochs", "1", "--max-length", "48",
+    out = run_cli("train", sample_csv, "--out", tmp_path / "m", "--model", "blend", "--epochs", "1", "--max-length", "48",
                   "--batch-size", "16", "--json")
     summary = json.loads(out.stdout)
     assert summary["labels"] and "eval_loss" not in out.stdout and "Writing model shards" not in out.stderr

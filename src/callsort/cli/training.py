@@ -34,10 +34,13 @@ def train(
     reason_column: ReasonColumn = None,
     audio_column: AudioColumn = None,
     encoding: Encoding = "utf-8",
+    label_issues: Annotated[Optional[Path], typer.Option(
+        "--label-issues", help="Also write the training calls the other calls contradict (.csv/.jsonl), most "
+                               "suspicious first: upload it to the service as a batch to check them.")] = None,
 ) -> None:
     """Train a classifier on labelled transcripts or recordings (or cross-validate with --cv)."""
     from ..jobs.corrections import add_corrections
-    from ..models.train import cross_validate, train_and_save
+    from ..models.train import train_and_save
     from ..pipeline import load_calls
 
     progress = setup(output)
@@ -51,14 +54,9 @@ def train(
         logging.getLogger("callsort").info("corrections from %s: %d used (%d relabelled a call of the data, "
                                            "%d added)", corrections, used["used"], used["relabelled"], used["added"])
     if cv:
-        if cv < 2:
-            raise CallsortError("--cv needs K >= 2")
-        summary = cross_validate(table, cv, out, config, progress)
-        lines = [f"{cv}-fold cross-validation on {len(table)} calls ({config.model}):"]
-        lines += [f"  {m:16s} {summary[m]['mean']:.3f} ± {summary[m]['std']:.3f}"
-                  for m in ("accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall")]
-        emit(summary, output, lines + [f"report: {out}/cv_metrics.json"])
-        return
+        return _cross_validate(table, cv, out, config, output, progress)
+    if label_issues:
+        _write_label_issues(table, label_issues, config, progress)
     result = train_and_save(table, out, config, load(val) if val else None, load(test) if test else None, progress,
                             corrections=used)
     training = result.model.info.training
@@ -76,6 +74,29 @@ def train(
     if training.get("test_metrics"):
         lines += [f"test:       {metric_line(training['test_metrics'])}", f"report:     {out / 'report'}"]
     emit(summary, output, lines)
+
+
+def _cross_validate(table, cv: int, out: Path, config: TrainConfig, output: Output, progress: bool) -> None:
+    from ..models.train import cross_validate
+
+    if cv < 2:
+        raise CallsortError("--cv needs K >= 2")
+    summary = cross_validate(table, cv, out, config, progress)
+    lines = [f"{cv}-fold cross-validation on {len(table)} calls ({config.model}):"]
+    lines += [f"  {m:16s} {summary[m]['mean']:.3f} ± {summary[m]['std']:.3f}"
+              for m in ("accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall")]
+    emit(summary, output, lines + [f"report: {out}/cv_metrics.json"])
+
+
+def _write_label_issues(table, path: Path, config: TrainConfig, progress: bool) -> None:
+    from ..models.label_issues import label_issues
+    from ..output import check_output_path, write_rows
+
+    check_output_path(path)
+    suspects = label_issues(table, config, progress)
+    write_rows(suspects, path)
+    logging.getLogger("callsort").info("%d of %d training calls contradicted by the others -> %s",
+                                       len(suspects), len(table), path)
 
 
 @app.command()
