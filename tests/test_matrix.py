@@ -182,3 +182,27 @@ def test_redaction_leaves_nothing_personal_on_disk(setting, inputs, voicemail_ca
             assert personal.encode() not in words and personal.encode() not in cached_files, personal
     else:
         assert b"555-0142" in words  # a recording's transcript is stored (a text row's text is not)
+
+
+def test_evidence_reaches_the_ray_workers(tfidf_dir, tmp_path, ray_session):
+    """--meta facts (was it answered, the caller number) and the customer list give the same rows on Ray."""
+    from callsort import classify_calls
+
+    table = tmp_path / "calls.csv"
+    table.write_text('text\n"Hi, my name is Wilma Quorrington, my furnace is out, can you come? Yes, tomorrow."\n'
+                     '"Hello? Hello? Anyone there?"\n')
+    meta = tmp_path / "meta.csv"
+    meta.write_text("file,disposition,caller\ncalls.csv:1,answered,330-555-0100\ncalls.csv:2,abandoned,\n")
+    customers = tmp_path / "customers.csv"
+    customers.write_text("name,phone\nWilma Quorrington,330-555-0199\n")
+    calls = read_calls(table, label_column=None, drop_empty=False)
+
+    def needs():
+        return RunNeeds.for_calls(calls).with_evidence(meta, None, customers, True, tfidf_dir)
+
+    plain = [r.to_dict() for r in classify_calls(calls, tfidf_dir, needs())]
+    on_ray = [r.to_dict() for r in run_stored(calls, tfidf_dir, WorkQueue(tmp_path / "ray.db"), needs(),
+                                              JobConfig(engine="ray", workers=1))]
+    keys = ("label", "probabilities", "answered", "answered_by", "customer", "customer_match")
+    assert [{k: r[k] for k in keys} for r in on_ray] == [{k: r[k] for k in keys} for r in plain]
+    assert (plain[0]["customer"], plain[1]["answered"]) == ("existing", "no")

@@ -35,6 +35,7 @@ class RunNeeds:
     customers: object | None = None  # customers.CustomerMatcher (--customers), else None
     verdicts: dict = field(default_factory=dict)  # recording -> (customer, what matched), read before redaction
     join_meta: object | None = None  # source -> the phone system's facts (--meta), for evidence while classifying
+    evidence: dict = field(default_factory=dict)  # where join_meta and customers came from (Ray workers rebuild them)
 
     @classmethod
     def build(cls, asr: AsrConfig | None = None, recordings: bool = True,
@@ -92,19 +93,22 @@ class RunNeeds:
                 self._write_silenced(path, transcript)
             yield transcript
 
-    def with_customers(self, path: str | Path, complete: bool = False, join_meta=None,
-                       model_dir: str | Path | None = None) -> RunNeeds:
-        """Match calls to the customer list at `path` (customers.py); `join_meta` gives a call's phone-system
-        facts (its caller number)."""
+    def with_evidence(self, meta=None, meta_pattern: str | None = None, customers=None, customers_complete: bool = False,
+                      model_dir: str | Path | None = None) -> RunNeeds:
+        """Classify with the phone system's facts (--meta/--meta-pattern: was it answered, the caller number)
+        and the customer list (--customers, customers.py; its names found by the redaction's finders)."""
         from .customers import CustomerList, CustomerMatcher
+        from .insights.metadata import joiner
 
-        finder = self.redactor
-        if finder is None:
+        self.evidence = {"meta": str(meta) if meta else None, "meta_pattern": meta_pattern,
+                         "customers": str(customers) if customers else None, "customers_complete": customers_complete}
+        self.join_meta = joiner(meta, meta_pattern)
+        if customers:
             from .privacy.keep import KeepList
             from .privacy.redact import Redactor
 
-            finder = Redactor(keep=KeepList.load(model_dir))
-        self.customers = CustomerMatcher(CustomerList.read(path), finder, complete, join_meta)
+            finder = self.redactor or Redactor(keep=KeepList.load(model_dir))
+            self.customers = CustomerMatcher(CustomerList.read(customers), finder, customers_complete, self.join_meta)
         return self
 
     def customer_of(self, text: str, source: str) -> tuple[str, str]:
@@ -112,11 +116,9 @@ class RunNeeds:
         return self.customers.verdict(text, str(source)) if self.customers is not None else ("", "")
 
     def redact_transcript(self, transcript: Transcript) -> Transcript:
-        if self.redactor is None:
-            return transcript
         from .privacy.transcripts import redact_transcript
 
-        return redact_transcript(transcript, self.redactor)
+        return transcript if self.redactor is None else redact_transcript(transcript, self.redactor)
 
     def shown_name(self, name: str) -> str:
         """A file name as answers show it: under --redact with personal data replaced (the stem only:

@@ -39,7 +39,7 @@ def predict(
     """Classify calls; one output row per input with label, confidence, probabilities and needs_review."""
     from ..models.classifier import read_model_info
     from ..data import read_calls
-    from ..insights.metadata import attach_meta, joiner
+    from ..insights.metadata import attach_meta
     from ..needs import RunNeeds
     from ..output import check_output_path, write_rows
     from ..pipeline import classify_calls
@@ -51,9 +51,7 @@ def predict(
         raise CallsortError("--engine ray needs --store: the workers' results land in the results store")
     calls = read_calls(data, text_column, None, encoding, drop_empty=False, audio_column=audio_column)
     needs = RunNeeds.for_calls(calls, asr, model)  # under --redact: the words the model learned to keep
-    needs.join_meta = joiner(meta, meta_pattern)  # facts such as whether the call was answered count as evidence
-    if customers:
-        needs.with_customers(customers, customers_complete, needs.join_meta, model)
+    needs.with_evidence(meta, meta_pattern, customers, customers_complete, model)  # answered? on file?
     if store:
         from ..jobs.queue import WorkQueue
         from ..jobs.run import run_stored

@@ -125,11 +125,9 @@ def evaluate(
     table = load_calls(data, text_column, label_column, encoding, audio_column, asr, progress, reason_column, model)
     verdict = None
     if customers:  # under --redact the list is matched on the redacted text (and the caller number)
-        from ..insights.metadata import joiner
         from ..needs import RunNeeds
 
-        matcher = RunNeeds.build(recordings=False).with_customers(customers, customers_complete, joiner(meta), model)
-        verdict = matcher.customer_of
+        verdict = RunNeeds.build(recordings=False).with_evidence(meta, None, customers, customers_complete, model).customer_of
     metrics = run_evaluate(load_model(model), table, out, progress=progress, customers=verdict)
     lines = [metric_line(metrics), coverage_line(metrics["confidence"])]
     lines.append("questions: " + ", ".join(f"{name} right on {q['accuracy']:.0%} of {q['n']}"

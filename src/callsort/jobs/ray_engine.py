@@ -24,12 +24,15 @@ class CallWorker:
     """A Ray Data actor: builds what the run needs (the text model; Whisper and the redactor when the run's
     needs have them) once, then classifies batches of calls."""
 
-    def __init__(self, model_dir: str, asr: dict, recordings: bool, review_below: float | None, threads: int):
+    def __init__(self, model_dir: str, asr: dict, recordings: bool, review_below: float | None, threads: int,
+                 evidence: dict | None = None):
         import torch
 
         torch.set_num_threads(threads)
         self.model = load_model(model_dir)
         self.needs = RunNeeds.build(AsrConfig(**{**asr, "threads": threads}), recordings=recordings, model_dir=model_dir)
+        if evidence:  # the run's --meta and --customers, as the driver was given them
+            self.needs.with_evidence(**evidence, model_dir=model_dir)
         self.review_below = review_below
 
     def __call__(self, batch: dict) -> dict:
@@ -70,6 +73,7 @@ def run_on_ray(run: StoredRun) -> None:
         CallWorker, batch_size=1 if recordings else run.config.claim_size,
         compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=run.config.threads_per_worker,
         fn_constructor_kwargs={"model_dir": str(model_dir), "asr": asdict(run.needs.asr), "recordings": recordings,
+                               "evidence": run.needs.evidence,
                                "review_below": run.review_below, "threads": run.config.threads_per_worker})
     for row in results.iter_rows():  # streams: each result is committed as soon as it arrives
         record(run.queue, by_id[int(row["id"])], ResultRow.from_dict(json.loads(row["row"])))

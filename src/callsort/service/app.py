@@ -10,7 +10,6 @@ from ..config import AsrConfig, ServeConfig
 from ..data import CallTable
 from ..errors import CallsortError
 from ..insights.agent import read_agent_names
-from ..insights.metadata import joiner
 from ..jobs.queue import WorkQueue
 from ..models.classifier import load_model
 from ..needs import RunNeeds
@@ -32,9 +31,9 @@ class Service:
         self.model = load_model(model_dir)
         self.needs = RunNeeds.build(asr, recordings=True, model_dir=model_dir)
         self.needs.recogniser.load()
-        self.join_meta = self.needs.join_meta = joiner(config.meta, config.meta_pattern)  # None without either
-        if config.customers:  # before any batch resumes
-            self.needs.with_customers(config.customers, config.customers_complete, self.join_meta, model_dir)
+        self.needs.with_evidence(config.meta, config.meta_pattern, config.customers, config.customers_complete,
+                                 model_dir)  # before any batch resumes
+        self.join_meta = self.needs.join_meta  # None without --meta
         self.work = self.batches = None
         if config.store:
             self.work = WorkQueue(config.store)
