@@ -126,6 +126,8 @@ SPOKEN_DIGITS = {w: str(i) for i, w in enumerate("zero one two three four five s
 def said_in(text: str, redactor) -> Said:
     """What a caller gives in a call, found by the redaction's finders (privacy/redact.py) in its original
     text: numbers said as words become digits, spelled names become words."""
+    from .privacy.spoken import spelled_words
+
     phones, names, houses, streets = [], [], [], []
     for span in redactor.find(text):
         piece = text[span.start:span.end]
@@ -134,8 +136,7 @@ def said_in(text: str, redactor) -> Said:
         if span.entity == "PHONE" and digits(spoken):
             phones.append(digits(spoken))
         elif span.entity == "NAME":
-            names += name_words(piece) + [re.sub(r"[^a-z]", "", run.lower())
-                                          for run in re.findall(r"[A-Za-z](?:-[A-Za-z]){2,}", piece)]
+            names += name_words(piece) + sorted(spelled_words(piece))
         elif span.entity == "ADDRESS":
             houses += re.findall(r"\d+", re.sub(r"[\s\-]", "", spoken[:12])) + re.findall(r"\b\d+\b", spoken)
             streets += name_words(piece)

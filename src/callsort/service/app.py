@@ -33,7 +33,6 @@ class Service:
         self.needs.recogniser.load()
         self.needs.with_evidence(config.meta, config.meta_pattern, config.customers, config.customers_complete,
                                  model_dir)  # before any batch resumes
-        self.join_meta = self.needs.join_meta  # None without --meta
         self.work = self.batches = None
         if config.store:
             self.work = WorkQueue(config.store)

@@ -182,8 +182,9 @@ def stored_rows(service, job: str | None = None, batch: str | None = None) -> li
     wanted = set(_batch_or_404(service, batch)["call_ids"]) if batch else None
     results = [(i, r) for i, r in service.work.results_of(job) if wanted is None or i in wanted]
     rows = [{**row, "call_id": i} for (i, _), row in zip(results, with_corrections(results, service.work.db))]
-    for row in rows if service.join_meta else []:
-        row["meta"] = {**service.join_meta(str(row.get("source", ""))), **(row.get("meta") or {})}
+    join = service.needs.join_meta  # serve --meta, None without it
+    for row in rows if join else []:
+        row["meta"] = {**join(str(row.get("source", ""))), **(row.get("meta") or {})}
     return rows
 
 
