@@ -94,3 +94,22 @@ def test_the_change_between_two_weeks_is_estimated_with_its_interval():
     assert summarise(rows[:120], quantifier=quantifier, model="m@1")["change"] is None
     by_month = summarise(rows, quantifier=quantifier, model="m@1", period="month")
     assert list(by_month["booking_by_period"]) == ["2026-11"] and by_month["change"] is None
+
+
+def test_calls_the_customer_list_matched_count_on_their_side():
+    """The confusion describes the model alone: a side the list made certain is not "corrected" back."""
+    sides_labels = ["Existing Customer - Lead Booked", "New Customer - Lead Booked", "Other"]
+    rng = np.random.default_rng(2)
+    seen = rng.integers(0, 3, 300)
+    quantifier = Quantifier.fit(calls_of(seen, rng), [sides_labels[t] for t in seen], sides_labels)
+    week = np.array([0] * 40 + [2] * 10)  # 40 existing customers booked, 10 other calls
+    probs = calls_of(week, rng)
+    moved = probs.copy()  # what customers.with_customer leaves in a matched row: the New share on Existing
+    moved[:40, 0], moved[:40, 1] = probs[:40, 0] + probs[:40, 1], 0.0
+    sides = np.array(["existing"] * 40 + [""] * 10, dtype=object)
+    counts = quantifier.expected(moved, np.zeros(3), sides)
+    assert counts[1] < 1.0 and abs(counts[0] - 40) < 4 and abs(counts.sum() - 50) < 1e-6
+    plain = quantifier.expected(moved, np.zeros(3))  # the same rows, sides ignored: PACC overshoots
+    assert abs(plain[0] - 40) > abs(counts[0] - 40)
+    value, low, high = quantifier.estimate(moved, np.zeros(3), lambda c: c[0] / c.sum(), sides=sides)
+    assert low <= 0.8 <= high and abs(value - 0.8) < 0.08

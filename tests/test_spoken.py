@@ -65,6 +65,27 @@ def test_email_users_of_several_words_and_phone_pieces(redactor):
         assert kept in out, out
 
 
+def test_one_wrong_find_does_not_spread_and_towns_stay(redactor):
+    text = ("My last name is Stauffer. S-T-A-U-F-F-E-R. Got it. And I got your address, I live in Norton. "
+            "You are in Norton, Ohio? Yes, Norton. Could you resend it that way? The room is 1300 square feet, "
+            "come after 435 o'clock. It's about 1650 a month. Okay, honey.")
+    out = removed(redactor, text)
+    assert "Stauffer" not in out and "S-T-A-U-F-F-E-R" not in out, out
+    for kept in ("I got your", "Norton, Ohio", "Yes, Norton", "resend it that way", "1300 square", "435 o'clock",
+                 "1650 a month", "honey"):
+        assert kept in out, out
+
+
+def test_greetings_handoffs_and_domains_said_any_way(redactor):
+    text = ("Brandon Sons, this is candy. How can I help? I would need to get you over to Diane. "
+            "My email is mhickle at S-I-L l.com. And my address is 52. The letters are g as in John, e as in "
+            "elephant. Thank you. Send it to me at the office.")
+    out = removed(redactor, text)
+    for said in ("candy", "Diane", "mhickle", "S-I-L", "52", "g as in John"):
+        assert said not in out, out
+    assert "Brandon Sons" in out and "Send it to me at the office" in out, out
+
+
 def test_the_company_its_website_and_agents_are_learned_apart(redactor):
     keep = redactor.keep
     assert {"brandon", "suns", "sons", "website@brandensons.com", "akron"} <= keep.words

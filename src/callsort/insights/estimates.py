@@ -22,6 +22,7 @@ def estimated_figures(rows: list[dict], groups: dict[str, list[str]], quantifier
     is None is left out of that breakdown)."""
     labels = quantifier.labels
     probs = np.array([[float((r.get("probabilities") or {}).get(k, 0.0)) for k in labels] for r in rows]).reshape(-1, len(labels))
+    sides = np.array([r.get("customer") or "" for r in rows], dtype=object)  # set by the customer list
     checked = np.array([bool(r.get("checked")) and r.get("label") in labels for r in rows], dtype=bool)
     lead = np.array([rules.is_lead(k) for k in labels])
     booked = np.array([rules.is_booked(k) for k in labels])
@@ -32,7 +33,8 @@ def estimated_figures(rows: list[dict], groups: dict[str, list[str]], quantifier
 
     def of(index: np.ndarray, measure, keep: tuple[str, str] | None = None) -> dict:
         known = np.bincount([labels.index(rows[i]["label"]) for i in index if checked[i]], minlength=len(labels))
-        value, found = quantifier.estimate_draws(probs[[i for i in index if not checked[i]]], known.astype(float), measure)
+        open_rows = [i for i in index if not checked[i]]
+        value, found = quantifier.estimate_draws(probs[open_rows], known.astype(float), measure, sides=sides[open_rows])
         if keep:
             draws[keep] = value, found
         value, low, high = interval(value, found)

