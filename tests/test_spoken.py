@@ -86,6 +86,27 @@ def test_greetings_handoffs_and_domains_said_any_way(redactor):
     assert "Brandon Sons" in out and "Send it to me at the office" in out, out
 
 
+def test_ordinal_streets_answers_to_a_name_and_spellings_are_not_places(redactor):
+    text = ("The address? 1123 7th Street, and the other is 6869 St. Regis Boulevard, lot 35. "
+            "Is this Emily I'm speaking with? How do you spell the last name? Poling. First letter P as in Paul. "
+            "The account is under the name of Norma. That's my wife, Tanya. She lives in Akron.")
+    out = removed(redactor, text)
+    for said in ("1123", "7th", "6869", "Regis", "lot 35", "Emily", "Poling", "P as in Paul", "Norma", "Tanya"):
+        assert said not in out, out
+    assert "Akron" in out, out
+
+
+def test_area_codes_house_numbers_again_and_two_word_towns(redactor):
+    text = ("What's the best number? Three 30. Yes, and then 322-4411. The name is c as in cat. O-C-H-E-N-O-U-R. "
+            "Thank you. Cochenour, right? We're at 461 Graham Road. 461 what? Graham. Can someone come out to "
+            "Maple Heights? That Maple Heights area is busy. The part was $461 dollars, at three 30 we close.")
+    out = removed(redactor, text)
+    for said in ("Three 30", "Cochenour", "O-C-H-E-N-O-U-R", "461 what", "Graham"):
+        assert said not in out, out
+    for kept in ("out to Maple Heights", "That Maple Heights area", "$461", "at three 30"):
+        assert kept in out, out
+
+
 def test_the_company_its_website_and_agents_are_learned_apart(redactor):
     keep = redactor.keep
     assert {"brandon", "suns", "sons", "website@brandensons.com", "akron"} <= keep.words

@@ -26,7 +26,7 @@ MIN_SHARE, MIN_CALLS = 0.03, 5
 TOKEN = re.compile(r"[\w@.'’-]+")
 # a place, not a person: "out in Aurora", "Ravenna, Ohio", "Portage county" (a name finder takes towns for people);
 # but "over to Diane", "transfer you to Mike" hand the call to a person
-PLACE_BEFORE = re.compile(r"(?:\b(?:in|out in|near|from|of)|(?<!over )(?<!you )(?<!speak )(?<!talk )\bto)\s+$", re.I)
+PLACE_BEFORE = re.compile(r"(?:(?<!\bas )\b(?:in|out in|near|from)|(?<!name )\bof|(?<!over )(?<!you )(?<!speak )(?<!talk )\bto)\s+$", re.I)
 PLACE_AFTER = re.compile(r"(?:,?\s+(?:ohio|oh|county|township|falls|heights|village|city)\b)", re.I)
 COMPANY = re.compile(r"\b(?:thank you|thanks) for (?:calling|choosing|holding(?: for)?)\s+((?:[\w'’.-]+\s+){0,2}[\w'’.-]+)", re.I)
 
@@ -53,6 +53,8 @@ class KeepList:
                for m in re.finditer(re.escape(p), text, re.I)):
             return True
         words = tokens(piece)
+        if span.entity == "EMAIL" and re.split(r"@|\s+at\s+", piece.lower().strip())[0].strip(" .,") in self.words:
+            return True  # the company's own address ("website@…" in its phone menu): its user is a kept word
         if span.entity == "ADDRESS" and re.search(r"\d", piece):
             return False
         if span.entity == "NAME" and (self._company_beside(text, span) or PLACE_BEFORE.search(text[:span.start])

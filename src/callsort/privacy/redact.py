@@ -93,20 +93,26 @@ class Redactor:
     def _mentions_again(self, text: str, spans: list[Span], agent: str, grammar: dict[int, str],
                         towns: set[str]) -> list[Span]:
         """Every other mention of a word found as a name, a street or an e-mail user, in any case, and of a
-        word spelled out ("T-I-G-H-E": "Tighe"). Not a word that spaCy parses as a verb, adverb or the like
-        where it was found ("S-T-A-U-F-F-E-R. Got it"): one wrong find must not spread through the call."""
-        found: dict[str, str] = {w: "NAME" for w in spoken.spelled_words(text)}
+        word spelled out ("T-I-G-H-E": "Tighe"), and a house number ("461 Graham Road" … "461 what?"). Not a
+        word that spaCy parses as a verb, adverb or the like where it was found ("S-T-A-U-F-F-E-R. Got it"), nor
+        an everyday word spelled ("V-A-L-V-E"): one wrong find must not spread through the call."""
+        common = self.keep.words | towns
+        found: dict[str, str] = {w: "NAME" for w in spoken.spelled_words(text) if not spoken.is_common(w, common)}
         for s in spans:
+            house = re.match(r"\d{3,6}(?=\s+[A-Za-z])", text[s.start:s.end]) if s.entity == "ADDRESS" else None
+            if house:
+                found.setdefault(house.group(0), "ADDRESS")
             if s.entity in ("NAME", "ADDRESS", "EMAIL"):
                 said = re.split(r"@|\sat\s", text[s.start:s.end])[0]  # an e-mail's user, not its domain
                 for m in re.finditer(r"[A-Za-z][A-Za-z'’]+", said):
                     word = m.group(0)
-                    if not spoken.is_common(word, self.keep.words | towns) and not re.fullmatch(STREET, word, re.I) \
+                    if not spoken.is_common(word, common) and not re.fullmatch(STREET, word, re.I) \
                             and grammar.get(s.start + m.start(), "X") not in NOT_NAMES:
                         found.setdefault(word.lower(), s.entity)
         found.pop(agent.lower(), None)
         return [Span(m.start(), m.end(), entity) for word, entity in found.items() if len(word) > 2
-                for m in re.finditer(rf"(?<![\w]){re.escape(word)}(?![\w])", text, re.I)]
+                for m in re.finditer(rf"(?<![\w$]){re.escape(word)}(?![\w])", text, re.I)
+                if not (word.isdigit() and re.match(r"\s*(?:dollars|bucks)", text[m.end():]))]
 
     def redact(self, text: str) -> tuple[str, list[Span]]:
         """(text with each span replaced by [TYPE], the spans in the original text)."""

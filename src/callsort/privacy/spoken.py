@@ -38,7 +38,7 @@ DIGIT_WORDS = r"(?:zero|oh|o|one|two|three|four|five|six|seven|eight|nine|ten|do
 DIGIT_TOKEN = rf"(?:\d+|{DIGIT_WORDS})"
 STREET = (r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|way|boulevard|blvd|place|pl|circle|"
           r"parkway|pkwy|terrace|trail|highway|hwy|route|creek|crest|run|pike|cove|bend|crossing|loop|path|"
-          r"square|row|pointe|point)")
+          r"square|row|pointe|point|ridge)")
 DIRECTION = r"(?:north|south|east|west)(?:east|west)?"
 WORD = r"[A-Za-z][A-Za-z'’]*"
 
@@ -54,7 +54,7 @@ CALL_WORDS = frozenset("""okay ok yes yeah yep no nope sure correct perfect grea
     conditioner system technician tech office company gonna wanna mister miss mrs ms mr dr doctor visa
     mastercard discover amex american express card got gotcha say contact mondays tuesdays wednesdays thursdays
     fridays saturdays sundays mornings afternoons evenings weekends honey sweetie sweetheart dear darling hun hon
-    buddy bud babe baby""".split())
+    buddy bud babe baby residential commercial gmail yahoo hotmail aol icloud outlook""".split())
 
 SPELLED_LETTER = r"(?:[A-Za-z](?:[-‐][A-Za-z]){2,})"  # W-I-L-K
 # C as in Charlie, B like boy (never "I'd like to": a capital letter standing alone, and not "I like")
@@ -65,28 +65,32 @@ SPELLED_RUN = re.compile(rf"{SPELLED_PART}(?:(?:[\s.,]+|\s+or\s+){SPELLED_PART})
 # after these, a name even in lowercase ("is it rosemary"); after the weaker cues, only a capitalised word
 NAME_CUE = re.compile(
     r"\b(?:my name is|name is|name's|(?:first|last|middle) name(?: is)?|name on the (?:card|account)(?: is)?|"
-    r"your (?:first |last )?name[?.:]|name,? please[?.]?|mrs?\.?|ms\.?|miss|mister|dr\.?|is this(?: for)?|is it)[\s,.?:]+",
+    r"your (?:first |last )?name[?.:]|name,? please[?.]?|name of|mrs?\.?|ms\.?|miss|mister|dr\.?|is this(?: for)?|is it)[\s,.?:]+",
     re.I)
 WEAK_NAME_CUE = re.compile(r"\b(?:this is|it's|it is|i am|i'm|speaking with|put|under|hi|hey|hello|and|voicemail for|"
-                           r"mailbox for|over to|speak (?:to|with)|transfer you to|transferring you to|technician|tech)[\s,.?:]+", re.I)
+                           r"mailbox for|over to|speak (?:to|with)|transfer you to|transferring you to|technician|tech|"
+                           r"\bname\b[^.?!]{0,50}\?|my (?:wife|husband|son|daughter|mother|father|mom|dad|brother|sister|"
+                           r"tenant|landlord|neighbou?r|friend)(?:'s)?)[\s,.?:]+", re.I)
 NOT_NAME_ENDINGS = ("ing", "ed", "ly", "able", "ible", "est", "ful", "ous", "ive", "less")
 NAME_WORD = re.compile(rf"({WORD})[.,?]?(?:\s+|$)")
+ORDINAL = r"\d+(?:st|nd|rd|th)\b"
 STREET_NAME = re.compile(
-    rf"\b(?:(?:{DIGIT_TOKEN}[\s\-]+){{0,5}}{DIGIT_TOKEN}[.?,]?\s+)?(?:{DIRECTION}\s+)?(?:(?:{SPELLED_LETTER}|{WORD})[.,]?\s+){{1,3}}"
-    rf"{STREET}\b(?:,?\s+(?:{DIRECTION}|unit\s+\w+|apt\.?\s+\w+|apartment\s+\w+))*", re.I)
+    rf"\b(?:(?:{DIGIT_TOKEN}[\s\-]+){{0,5}}{DIGIT_TOKEN}[.?,]?\s+)?(?:{DIRECTION}\s+)?(?:(?:{SPELLED_LETTER}|{ORDINAL}|{WORD})[.,]?\s+){{1,3}}"
+    rf"{STREET}\b(?:,?\s+(?:{DIRECTION}|(?:unit|apt\.?|apartment|lot|suite)\s+\w+))*", re.I)
 ADDRESS_ANSWER = re.compile(
     rf"\baddress\b[^.?!]{{0,40}}[?.:]?\s+(?:(?:it's|it is|is|yes|yeah|okay|sure)[.,]?\s+){{0,2}}"
     rf"(?P<x>(?:{DIGIT_TOKEN}[\s\-.,]+){{0,5}}{DIGIT_TOKEN}[.?,]?(?:\s+{WORD}){{1,3}}|\d{{2,6}}(?=[.,]))", re.I)
 UNITS = (r"\s*(?:square|sq\b|sqft|feet|foot|ft\b|miles?|gallons?|btus?|tons?|amps?|volts?|watts?|years?|percent|"
          r"degrees|pounds|lbs|hours|minutes|dollars|a month|a year|per|monthly|o['’]clock)")
+TOWN = r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?"
 PLACE = re.compile(
-    rf"(?:\b(?:in|out in|near|city(?: is| of)?[?.]?(?:\s+(?:it's|it is|is it))?|town(?: is| of)?)\s+(?P<x>[A-Z][a-z]+(?:\s+Falls)?)\b|"
-    rf"\b(?P<y>[A-Z][a-z]+(?:\s+Falls)?),?\s+(?:ohio|county|township)\b)")
+    rf"(?:(?<!\bas )\b(?:in|out in|out to|near|city(?: is| of)?[?.]?(?:\s+(?:it's|it is|is it))?|town(?: is| of)?)\s+(?P<x>{TOWN})\b|"
+    rf"\b(?P<y>{TOWN}),?\s+(?:ohio|county|township)\b|\bthat\s+(?P<z>{TOWN})\s+area\b)")
 ZIP = re.compile(r"\b\d{5}(?:-\d{4})?\b")
 NUMBER_RUN = re.compile(rf"\b{DIGIT_TOKEN}(?:[\s,.\-/]+{DIGIT_TOKEN})*\b", re.I)
 EMAIL_AT = re.compile(r"(?:@[\w-]+(?:\.[\w-]+)+|\s+at\s*@?\s*(?:gmail|yahoo|hotmail|aol|icloud|outlook|msn|live|"
                       r"comcast|att|sbcglobal|spcglobal|protonmail|ymail)\b(?:\s*(?:dot|\.)\s*(?:com|net|org))?|"
-                      r"\s+at\s+(?:(?!at\s)[\w\-,.]+\s+){0,6}?[\w\-]*(?:\.|\s+dot\s+)(?:com|net|org)\b)",
+                      r"\s+at\s+(?:(?!at\s)[\w\-,.]+\s+){0,12}?[\w\-]*(?:\.|\s+dot\s+)(?:com|net|org|edu|gov|us)\b)",
                       re.I)
 EMAIL_STOP = frozenset("is it's it to me email e-mail address mine use have an a the my that which was and".split())
 
@@ -103,7 +107,7 @@ def places(text: str) -> set[str]:
     ("I live in Norton", "Richfield, Ohio", "What city is that? Richfield.")."""
     found = set()
     for m in PLACE.finditer(text):
-        found |= {w.lower() for w in re.findall(WORD, m.group("x") or m.group("y") or "")}
+        found |= {w.lower() for w in re.findall(WORD, m.group("x") or m.group("y") or m.group("z") or "")}
     return {w for w in found if w not in STOP_WORDS}
 
 
@@ -120,7 +124,11 @@ def spelled(text: str) -> list[tuple[int, int, str]]:
 
 def spelled_words(text: str) -> set[str]:
     """The words spelled out in a text ("T-I-G-H-E" -> "tighe"), to find them said whole."""
-    return {re.sub(r"[^a-z]", "", m.group(0).lower()) for m in re.finditer(SPELLED_LETTER, text)}
+    found = {re.sub(r"[^a-z]", "", m.group(0).lower()) for m in re.finditer(SPELLED_LETTER, text)}
+    for run in SPELLED_RUN.finditer(text):
+        letters = re.sub(rf"\b([A-Za-z]),?\s+(?:as in|like)\s+{WORD}", r"\1", run.group(0))
+        found.add(re.sub(r"[^a-z]", "", letters.lower()))
+    return {w for w in found if len(w) > 2}
 
 
 def given_names(text: str, keep: frozenset[str] = frozenset()) -> list[tuple[int, int, str]]:
@@ -132,7 +140,8 @@ def given_names(text: str, keep: frozenset[str] = frozenset()) -> list[tuple[int
         for n in range(3):
             m = NAME_WORD.match(text, at)
             if not m or is_common(m.group(1), keep if weak else frozenset()) or \
-                    m.group(1).lower().endswith(NOT_NAME_ENDINGS) or (weak and n == 0 and not m.group(1)[0].isupper()):
+                    (m.group(1).islower() and m.group(1).endswith(NOT_NAME_ENDINGS)) or \
+                    (weak and n == 0 and not m.group(1)[0].isupper()):
                 break
             found.append((m.start(1), m.end(1), "NAME"))
             at = m.end()
@@ -163,7 +172,8 @@ def streets(text: str, keep: frozenset[str] = frozenset()) -> list[tuple[int, in
                 break
             start = m.start() + w.end()
         name = text[start:m.end()]
-        named = re.sub(rf"\b{STREET}\b.*$", "", name, flags=re.I | re.S)  # the words before the street type
+        types = list(re.finditer(rf"\b{STREET}\b", name, re.I))
+        named = name[:types[-1].start()] if types else name  # the words before the street type
         if not re.search(r"[A-Za-z]", named):
             continue
         # without a number, a street's name holds no stop word: not "resend it that way", "into place"
@@ -190,7 +200,12 @@ def number_pieces(text: str) -> list[tuple[int, int, str]]:
             or re.match(r"\s+(?:to|or|until|till)\b|\s*(?:a\.?m|p\.?m|o'clock)", text[m.end():], re.I))
         year = re.fullmatch(r"(?:19[5-9]\d|20[0-3]\d)", bare)
         measured = re.match(rf"{UNITS}|['’]clock", text[m.end():], re.I)  # "1300 square foot", "435 o'clock"
-        if digits >= 4 and not money and not year and not time and not measured and re.search(r"\d", bare):
+        area_code = digits == 3 and re.fullmatch(rf"{DIGIT_WORDS}\s+\d\d", bare, re.I) and \
+            re.search(r"\b(?:number|phone|cell|call)\b", text[max(0, m.start() - 80):m.start()], re.I) and \
+            not re.search(r"\b(?:at|around|by|about|after|before|until)\s+$", text[max(0, m.start() - 10):m.start()], re.I)
+        if area_code:
+            found.append((m.start(), m.end(), "PHONE"))
+        elif digits >= 4 and not money and not year and not time and not measured and re.search(r"\d", bare):
             found.append((m.start(), m.end(), "PHONE" if digits >= 7 or "number" in text[max(0, m.start() - 60):m.start()].lower() else "ADDRESS"))
     return found
 
