@@ -107,6 +107,17 @@ def test_area_codes_house_numbers_again_and_two_word_towns(redactor):
         assert kept in out, out
 
 
+def test_numbers_heard_as_times_role_mailboxes_and_towns_after_in(redactor):
+    text = ("Is this for 200:25 Parker Road? Yes, the 202 number is mine, and that's 41st northwest. "
+            "Our office is at support@brandensons.com. I'm at 27 Main Street in Apple Creek. It's at angie.com. "
+            "A-N-G-I-E. Okay.")
+    out = removed(redactor, text)
+    for said in ("200:25", "Parker", "202", "41st northwest", "27 Main"):
+        assert said not in out, out
+    for kept in ("support@brandensons.com", "in Apple Creek", ".com"):
+        assert kept in out, out
+
+
 def test_the_company_its_website_and_agents_are_learned_apart(redactor):
     keep = redactor.keep
     assert {"brandon", "suns", "sons", "website@brandensons.com", "akron"} <= keep.words

@@ -22,6 +22,7 @@ from pathlib import Path
 from .spoken import CALL_WORDS, STOP_WORDS, given_names, is_common
 
 FILE = "keep_words.json"
+ROLES = frozenset("website info service support office contact sales help billing accounting".split())  # e-mail users
 MIN_SHARE, MIN_CALLS = 0.03, 5
 TOKEN = re.compile(r"[\w@.'’-]+")
 # a place, not a person: "out in Aurora", "Ravenna, Ohio", "Portage county" (a name finder takes towns for people);
@@ -53,9 +54,10 @@ class KeepList:
                for m in re.finditer(re.escape(p), text, re.I)):
             return True
         words = tokens(piece)
-        if span.entity == "EMAIL" and re.split(r"@|\s+at\s+", piece.lower().strip())[0].strip(" .,") in self.words:
-            return True  # the company's own address ("website@…" in its phone menu): its user is a kept word
-        if span.entity == "ADDRESS" and re.search(r"\d", piece):
+        user = re.split(r"@|\s+at\s+", piece.lower().strip())[0].split()
+        if span.entity == "EMAIL" and user and user[-1].strip(" .,") in ROLES:
+            return True  # the company's own address ("website@…" in its phone menu): a role, not a person
+        if span.entity in ("ADDRESS", "PHONE", "CARD") and re.search(r"\d", piece):
             return False
         if span.entity == "NAME" and (self._company_beside(text, span) or PLACE_BEFORE.search(text[:span.start])
                                       or PLACE_AFTER.match(text[span.end:])):

@@ -85,6 +85,8 @@ class Redactor:
         towns = spoken.places(text)
         spans = [s for s in spans if s.entity in self.entities and not self.keep.covers(text, s)
                  and not (s.entity == "NAME" and _only_common_words(text[s.start:s.end], towns))
+                 and not (s.entity == "ADDRESS" and re.search(r"\b(?:in|out in|out to|near)\s+$", text[:s.start])
+                          and _only_common_words(text[s.start:s.end], towns))  # "in Apple Creek": a town
                  and not (s.entity == "NAME" and keep and text[s.start:s.end].strip().split()[0].capitalize() == keep)]
         grammar = {t.idx: t.pos_ for t in parsed.tokens}
         again = self._mentions_again(text, spans, keep, grammar, towns)

@@ -54,7 +54,7 @@ CALL_WORDS = frozenset("""okay ok yes yeah yep no nope sure correct perfect grea
     conditioner system technician tech office company gonna wanna mister miss mrs ms mr dr doctor visa
     mastercard discover amex american express card got gotcha say contact mondays tuesdays wednesdays thursdays
     fridays saturdays sundays mornings afternoons evenings weekends honey sweetie sweetheart dear darling hun hon
-    buddy bud babe baby residential commercial gmail yahoo hotmail aol icloud outlook""".split())
+    buddy bud babe baby residential commercial gmail yahoo hotmail aol icloud outlook com net org dot""".split())
 
 SPELLED_LETTER = r"(?:[A-Za-z](?:[-‐][A-Za-z]){2,})"  # W-I-L-K
 # C as in Charlie, B like boy (never "I'd like to": a capital letter standing alone, and not "I like")
@@ -75,7 +75,7 @@ NOT_NAME_ENDINGS = ("ing", "ed", "ly", "able", "ible", "est", "ful", "ous", "ive
 NAME_WORD = re.compile(rf"({WORD})[.,?]?(?:\s+|$)")
 ORDINAL = r"\d+(?:st|nd|rd|th)\b"
 STREET_NAME = re.compile(
-    rf"\b(?:(?:{DIGIT_TOKEN}[\s\-]+){{0,5}}{DIGIT_TOKEN}[.?,]?\s+)?(?:{DIRECTION}\s+)?(?:(?:{SPELLED_LETTER}|{ORDINAL}|{WORD})[.,]?\s+){{1,3}}"
+    rf"\b(?:(?:{DIGIT_TOKEN}[\s\-:]+){{0,5}}{DIGIT_TOKEN}[.?,]?\s+)?(?:{DIRECTION}\s+)?(?:(?:{SPELLED_LETTER}|{ORDINAL}|{WORD})[.,]?\s+){{1,3}}"
     rf"{STREET}\b(?:,?\s+(?:{DIRECTION}|(?:unit|apt\.?|apartment|lot|suite)\s+\w+))*", re.I)
 ADDRESS_ANSWER = re.compile(
     rf"\baddress\b[^.?!]{{0,40}}[?.:]?\s+(?:(?:it's|it is|is|yes|yeah|okay|sure)[.,]?\s+){{0,2}}"
@@ -184,6 +184,7 @@ def streets(text: str, keep: frozenset[str] = frozenset()) -> list[tuple[int, in
             found.append((start, m.end(), "ADDRESS"))
     found += [(m.start("x"), m.end("x"), "ADDRESS") for m in ADDRESS_ANSWER.finditer(text)]
     found += [(m.start(), m.end(), "ADDRESS") for m in ZIP.finditer(text)]
+    found += [(m.start(), m.end(), "ADDRESS") for m in re.finditer(rf"\b{ORDINAL}\s+{DIRECTION}\b", text, re.I)]
     return found
 
 
@@ -200,9 +201,10 @@ def number_pieces(text: str) -> list[tuple[int, int, str]]:
             or re.match(r"\s+(?:to|or|until|till)\b|\s*(?:a\.?m|p\.?m|o'clock)", text[m.end():], re.I))
         year = re.fullmatch(r"(?:19[5-9]\d|20[0-3]\d)", bare)
         measured = re.match(rf"{UNITS}|['’]clock", text[m.end():], re.I)  # "1300 square foot", "435 o'clock"
-        area_code = digits == 3 and re.fullmatch(rf"{DIGIT_WORDS}\s+\d\d", bare, re.I) and \
-            re.search(r"\b(?:number|phone|cell|call)\b", text[max(0, m.start() - 80):m.start()], re.I) and \
-            not re.search(r"\b(?:at|around|by|about|after|before|until)\s+$", text[max(0, m.start() - 10):m.start()], re.I)
+        area_code = digits == 3 and (re.match(r"\s+number\b", text[m.end():], re.I) or (  # "the 202 number"
+            re.fullmatch(rf"{DIGIT_WORDS}\s+\d\d", bare, re.I) and
+            re.search(r"\b(?:number|phone|cell|call)\b", text[max(0, m.start() - 80):m.start()], re.I) and
+            not re.search(r"\b(?:at|around|by|about|after|before|until)\s+$", text[max(0, m.start() - 10):m.start()], re.I)))
         if area_code:
             found.append((m.start(), m.end(), "PHONE"))
         elif digits >= 4 and not money and not year and not time and not measured and re.search(r"\d", bare):
