@@ -78,10 +78,7 @@ class Redactor:
                   for found in finder(text)]
         spans += [Span(*found) for finder in (spoken.given_names, spoken.streets) for found in finder(text, words)]
         keep = "" if self.agent_names else agent_name(text)
-        if self.agent_names:  # the greeting's name, wherever the agent is named ("Blend and sons, this is candy")
-            spans += [Span(*m.span(1), "NAME") for m in re.finditer(self._greeting, text)]
-            spans += [Span(*m.span(), "NAME") for m in re.finditer(rf"\b{agent_name(text)}\b", text, re.I)
-                      if agent_name(text)]
+        spans += self._greeted(text) if self.agent_names else []
         towns = spoken.places(text)
         spans = [s for s in spans if s.entity in self.entities and not self.keep.covers(text, s)
                  and not (s.entity == "NAME" and _only_common_words(text[s.start:s.end], towns))
@@ -91,6 +88,15 @@ class Redactor:
         grammar = {t.idx: t.pos_ for t in parsed.tokens}
         again = self._mentions_again(text, spans, keep, grammar, towns)
         return spoken.joined(text, _without_overlaps(spans + again))
+
+    def _greeted(self, text: str) -> list[Span]:
+        """The agent's name from the greeting wherever it is said, and the name after the company's own
+        ("Blend and sons, this is candy"): staff names, for --redact-agent-names."""
+        spans = [Span(*m.span(1), "NAME") for m in self._greeting.finditer(text)]
+        agent = agent_name(text)
+        if agent:
+            spans += [Span(*m.span(), "NAME") for m in re.finditer(rf"\b{re.escape(agent)}\b", text, re.I)]
+        return spans
 
     def _mentions_again(self, text: str, spans: list[Span], agent: str, grammar: dict[int, str],
                         towns: set[str]) -> list[Span]:
