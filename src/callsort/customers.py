@@ -18,6 +18,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from .errors import InputError
+from .insights.quantify import EXISTING, NEW  # the two sides of a lead category, named once
 
 COLUMNS = ("name", "phone", "address", "email")
 NAME_SIMILAR, STREET_SIMILAR = 0.85, 0.8
@@ -167,7 +168,7 @@ def with_customer(label: str, probabilities: dict[str, float], verdict: str) -> 
     Customer - X" (or back) when both categories exist; other labels as they are."""
     if verdict not in ("existing", "new"):
         return label, probabilities
-    wanted, other = ("Existing Customer", "New Customer") if verdict == "existing" else ("New Customer", "Existing Customer")
+    wanted, other = (EXISTING, NEW) if verdict == "existing" else (NEW, EXISTING)
     moved = dict(probabilities)
     for name, p in probabilities.items():
         twin = name.replace(other, wanted, 1)
