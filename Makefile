@@ -20,8 +20,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/callsort demo
 
+# one worker per core, each test file whole on one worker (its module fixtures: servers, Ray, trained models)
 test: $(STAMP) system-deps
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -n auto --dist loadfile
 
 # Tests that start a real PostgreSQL server or drive Chromium need Debian's packages; install them if we can.
 system-deps:
@@ -35,7 +36,7 @@ system-deps:
 	fi
 
 test-fast: $(STAMP)
-	$(PYTHON) -m pytest -m "not slow"
+	$(PYTHON) -m pytest -n auto --dist loadfile -m "not slow"
 
 bench: $(STAMP)
 	cd benchmarks && ../$(PYTHON) accuracy.py run tfidf tfidf_char3 encoder encoder_ht256 && ../$(PYTHON) accuracy.py report
