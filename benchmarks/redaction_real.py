@@ -31,6 +31,11 @@ from common import RESULTS, real_calls
 
 HERE = Path(__file__).resolve().parent
 CALLERS = "callers' data"
+TUNING_SETS = {"tune": "tuning set (designed on)",  # annotations/real_pii_NAME.json -> its row in the tables
+               "tune2": "second tuning set (designed on since session 9)",
+               "tune3": "third tuning set (address-rich, designed on since session 9)",
+               "tune4": "fourth tuning set (names and e-mail, designed on since session 9)",
+               "tune5": "fifth tuning set (the rest that asks for details, designed on since session 9)"}
 PERSONAL = {"caller_name": "callers", "address": "callers", "email": "callers", "phone": "callers",
             "other_id": "callers", "staff_name": "staff"}
 
@@ -102,15 +107,10 @@ def main() -> None:
     learn_seconds = time.perf_counter() - started
     redactor = Redactor(agent_names=True, keep=keep)  # --redact --redact-agent-names
     leaks: list = []
-    result = {"tuning set (designed on)": score(texts, marks_of("tune"), redactor, leaks),
-              "second tuning set (designed on since session 9)": score(texts, marks_of("tune2"), redactor, leaks),
-              "third tuning set (address-rich, designed on since session 9)": score(texts, marks_of("tune3"), redactor, leaks),
-              "fourth tuning set (names and e-mail, designed on since session 9)": score(texts, marks_of("tune4"), redactor, leaks),
-              "fifth tuning set (the rest that asks for details, designed on since session 9)": score(
-                  texts, marks_of("tune5"), redactor, leaks),
-              "test set (never read)": score(texts, marks_of("test"), redactor)}
-    result["keep_list"] = {"words": len(keep.words), "learned_from": keep.learned_from,
-                           "seconds": round(learn_seconds, 1)}
+    scores = {name: score(texts, marks_of(marks), redactor, leaks) for marks, name in TUNING_SETS.items()}
+    scores["test set (never read)"] = score(texts, marks_of("test"), redactor)
+    result = {**scores, "keep_list": {"words": len(keep.words), "learned_from": keep.learned_from,
+                                      "seconds": round(learn_seconds, 1)}}
     if args.leaks:
         args.leaks.write_text("\n".join(json.dumps(x) for x in leaks) + "\n")
     (RESULTS / "redaction_real.json").write_text(json.dumps(result, indent=2))
@@ -119,12 +119,12 @@ def main() -> None:
              "word of it that is not a filler or common word is redacted.", "",
              "| set | calls | callers' data removed | staff names removed | span precision | must-keep kept |",
              "|---|---:|---:|---:|---:|---:|"]
-    for name, r in list(result.items())[:6]:
+    for name, r in scores.items():
         lines.append(f"| {name} | {r['calls']} | {r[CALLERS]['share']:.2f} "
                      f"({r[CALLERS]['ok']}/{r[CALLERS]['of']}) | "
                      f"{r['staff names']['share']:.2f} | {r['span_precision']:.2f} | {r['must-keep kept']['share']:.2f} |")
     lines += ["", "| set | " + " | ".join(PERSONAL) + " |", "|---|" + "---:|" * len(PERSONAL)]
-    for name, r in list(result.items())[:6]:
+    for name, r in scores.items():
         lines.append(f"| {name} | " + " | ".join(
             f"{r['by_kind'][k]['share']:.2f} ({r['by_kind'][k]['of']})" if k in r["by_kind"] else "–" for k in PERSONAL) + " |")
     (RESULTS / "redaction_real.md").write_text("\n".join(lines) + "\n")

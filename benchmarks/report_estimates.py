@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -43,6 +44,17 @@ def weeks(rng, y_test, prior, lead, booked):
             mix[lead & ~booked] = share * (1 - rate) * rng.dirichlet(np.ones((lead & ~booked).sum()))
             counts = rng.multinomial(WEEK_CALLS, mix)
             yield rate, np.concatenate([rng.choice(by_class[j], n) for j, n in enumerate(counts) if n])
+
+
+def booking_errors(expected, probs, y_test, prior, q) -> dict[float, list[float]]:
+    """Absolute booking-rate error of each shifting week that has leads, by set rate; `expected(probs of a
+    week's calls)` gives its expected calls per category."""
+    errors = {r: [] for r in RATES}
+    for rate, week in weeks(np.random.default_rng(20261130), y_test, prior, q.lead, q.booked):
+        truth = np.bincount(y_test[week], minlength=len(q.labels)).astype(float)
+        if truth[q.lead].sum():
+            errors[rate].append(abs(q.booking_rate(expected(probs[week])) - q.booking_rate(truth)))
+    return errors
 
 
 class Questions:
@@ -123,21 +135,53 @@ def scored(model, probs, y_test, prior, q: Questions, shares: bool, sides=None) 
     return result
 
 
-def main() -> None:
+@dataclass
+class Part:
+    """The real calls, split into accuracy.py's tuning and fixed test part, with what the weeks need."""
+
+    table: object
+    tune: list[int]
+    test: list[int]
+    labels: list[str]
+    q: Questions
+    y: np.ndarray  # every call's category index
+    prior: np.ndarray  # the tuning calls' category mix
+
+    @property
+    def y_test(self) -> np.ndarray:
+        return self.y[self.test]
+
+    def test_texts(self) -> list[str]:
+        return [self.table.texts[i] for i in self.test]
+
+
+def real_part() -> Part:
     table = real_calls()
     tune, test = split(table)
     labels = sorted(set(table.labels))
-    q = Questions(labels)
     y = np.array([labels.index(x) for x in table.labels])
-    y_test = y[test]
-    prior = np.bincount(y[tune], minlength=len(labels)) / len(tune)
-    texts = [table.texts[i] for i in test]
+    return Part(table, tune, test, labels, Questions(labels), y, np.bincount(y[tune], minlength=len(labels)) / len(tune))
+
+
+def trained(table, rows, folds: int = 5):
+    """tf-idf trained on `rows` by callsort.train as users do; its quantifier from `folds` out-of-fold fits."""
+    return callsort.train(table.subset(rows), callsort.TrainConfig(model="tfidf", calibration_folds=folds),
+                          progress=False).model
+
+
+def probabilities(predictions, labels: list[str]) -> np.ndarray:
+    return np.array([[p.probabilities[k] for k in labels] for p in predictions])
+
+
+def main() -> None:
+    part = real_part()
+    table, tune, test, labels, q, y_test, prior = (part.table, part.tune, part.test, part.labels, part.q,
+                                                   part.y_test, part.prior)
     results = {}
     for name, folds in (("validation calls", 0), ("5 out-of-fold fits", 5)):
-        model = callsort.train(table.subset(tune), callsort.TrainConfig(model="tfidf", calibration_folds=folds),
-                               progress=False).model
-        predictions = model.predict(texts)
-        probs = np.array([[p.probabilities[k] for k in labels] for p in predictions])
+        model = trained(table, tune, folds)
+        predictions = model.predict(part.test_texts())
+        probs = probabilities(predictions, labels)
         results[name] = scored(model, probs, y_test, prior, q, shares=folds > 0)
         if folds:
             for spelling in ("exact", "perturbed"):

@@ -19,33 +19,21 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import callsort  # noqa: E402
-from accuracy import split  # noqa: E402
-from common import RESULTS, real_calls  # noqa: E402
-from report_estimates import RATES, Questions, weeks  # noqa: E402
+from common import RESULTS  # noqa: E402
+from report_estimates import RATES, booking_errors, probabilities, real_part, trained  # noqa: E402
 from callsort.insights.quantify import Quantifier  # noqa: E402
 
 
 def median_errors(quantifier, probs, y_test, prior, q) -> dict[float, float]:
-    errors = {r: [] for r in RATES}
-    for rate, week in weeks(np.random.default_rng(20261130), y_test, prior, q.lead, q.booked):
-        truth = np.bincount(y_test[week], minlength=len(q.labels)).astype(float)
-        if truth[q.lead].sum():
-            errors[rate].append(abs(q.booking_rate(quantifier.expected(probs[week], np.zeros(len(q.labels))))
-                                    - q.booking_rate(truth)))
+    errors = booking_errors(lambda p: quantifier.expected(p, np.zeros(len(q.labels))), probs, y_test, prior, q)
     return {r: float(np.median(v)) for r, v in errors.items()}
 
 
 def main() -> None:
-    table = real_calls()
-    tune, test = split(table)
-    labels = sorted(set(table.labels))
-    q = Questions(labels)
-    y = np.array([labels.index(x) for x in table.labels])
-    y_test, prior = y[test], np.bincount(y[tune], minlength=len(labels)) / len(tune)
-    model = callsort.train(table.subset(tune), callsort.TrainConfig(model="tfidf", calibration_folds=5),
-                           progress=False).model
-    probs = np.array([[p.probabilities[k] for k in labels] for p in model.predict([table.texts[i] for i in test])])
+    part = real_part()
+    labels, q, y_test, prior = part.labels, part.q, part.y_test, part.prior
+    model = trained(part.table, part.tune)
+    probs = probabilities(model.predict(part.test_texts()), labels)
     truth = [labels[j] for j in y_test]
     rows = {"shipped (confusion from 580 out-of-fold tuning calls)": median_errors(model.quantifier, probs, y_test, prior, q),
             "oracle (confusion from the test calls themselves)": median_errors(Quantifier.fit(probs, truth, labels),

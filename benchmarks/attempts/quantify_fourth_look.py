@@ -26,28 +26,18 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import nnls
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import callsort  # noqa: E402
-from accuracy import split  # noqa: E402
-from common import RESULTS, real_calls, stratified_folds  # noqa: E402
-from report_estimates import RATES, Questions, weeks  # noqa: E402
+from common import RESULTS, stratified_folds  # noqa: E402
+from report_estimates import (RATES, Questions, booking_errors, probabilities, real_part, trained,  # noqa: E402
+                              weeks)
+from callsort.insights.quantify import Quantifier, adjusted_shares as pacc  # noqa: E402
 from callsort.models.textfeatures import build_tfidf  # noqa: E402
 
 
 def confusion(probs, truth, k):
-    c = np.eye(k)
-    for j in range(k):
-        if (truth == j).any():
-            c[:, j] = probs[truth == j].mean(0)
-    return c
-
-
-def pacc(mean_probs, c):
-    k = len(mean_probs)
-    s, _ = nnls(np.vstack([c, np.full((1, k), 100.0)]), np.append(mean_probs, 100.0))
-    return s / s.sum()
+    """The shipped quantifier's confusion (C[k, j]: mean probability of k over the calls truly in j)."""
+    return Quantifier([str(j) for j in range(k)], probs, truth).confusion()
 
 
 def tempered(probs, t):
@@ -160,8 +150,6 @@ def bca(quantifier, probs, value, draws, measure):
 
 def interval_kinds(oof, y_oof, labels, prior):
     """Coverage and mean width per set rate of the percentile, basic and BCa bootstrap intervals, tuning weeks."""
-    from callsort.insights.quantify import Quantifier
-
     q = Questions(labels)
     found = {kind: {r: [] for r in RATES} for kind in ("percentile (shipped)", "basic", "BCa")}
     for f, (a, b) in enumerate(stratified_folds([str(v) for v in y_oof], 5, seed=7)):
@@ -181,39 +169,30 @@ def interval_kinds(oof, y_oof, labels, prior):
                    [float(np.mean([w for _, w in by[r]])) for r in RATES]) for kind, by in found.items()}
 
 
-def learning_curve(table, tune, test, y, labels, prior):
+def learning_curve(part):
     """(training calls, draw, mean probability of the true category, accuracy, median errors) on the test part."""
     from sklearn.model_selection import train_test_split
 
-    q, rows = Questions(labels), []
-    texts = [table.texts[i] for i in test]
+    tune, y_test, rows = part.tune, part.y_test, []
     for n in (150, 290, 435, 580):
         for draw in ((1, 2) if n < len(tune) else (0,)):
             sub = tune if n == len(tune) else train_test_split(
-                tune, train_size=n, stratify=[table.labels[i] for i in tune], random_state=draw)[0]
-            model = callsort.train(table.subset(sub), callsort.TrainConfig(model="tfidf", calibration_folds=5),
-                                   progress=False).model
-            p = np.array([[x.probabilities[k] for k in labels] for x in model.predict(texts)])
-            errs = {r: [] for r in RATES}
-            for rate, week in weeks(np.random.default_rng(20261130), y[test], prior, q.lead, q.booked):
-                truth = q.booking_rate(np.bincount(y[test][week], minlength=len(labels)).astype(float))
-                errs[rate].append(abs(q.booking_rate(model.quantifier.expected(p[week], np.zeros(len(labels))))
-                                      - truth))
-            rows.append((n, draw, float(p[np.arange(len(test)), y[test]].mean()),
-                         float((p.argmax(1) == y[test]).mean()), medians(errs)))
+                tune, train_size=n, stratify=[part.table.labels[i] for i in tune], random_state=draw)[0]
+            model = trained(part.table, sub)
+            p = probabilities(model.predict(part.test_texts()), part.labels)
+            errs = booking_errors(lambda w, m=model: m.quantifier.expected(w, np.zeros(len(part.labels))),
+                                  p, y_test, part.prior, part.q)
+            rows.append((n, draw, float(p[np.arange(len(y_test)), y_test].mean()),
+                         float((p.argmax(1) == y_test).mean()), medians(errs)))
             print(rows[-1], flush=True)
     return rows
 
 
 def main() -> None:
-    table = real_calls()
-    tune, test = split(table)
-    labels = sorted(set(table.labels))
-    y = np.array([labels.index(x) for x in table.labels])
-    prior = np.bincount(y[tune], minlength=len(labels)) / len(tune)
-    model = callsort.train(table.subset(tune), callsort.TrainConfig(model="tfidf", calibration_folds=5),
-                           progress=False).model
-    test_p = np.array([[p.probabilities[k] for k in labels] for p in model.predict([table.texts[i] for i in test])])
+    part = real_part()
+    table, tune, test, labels, y, prior = part.table, part.tune, part.test, part.labels, part.y, part.prior
+    model = trained(table, tune)
+    test_p = probabilities(model.predict(part.test_texts()), labels)
     # the quantifier's rows are the tuning calls in its own order: its `truth` labels them
     oof, y_oof = model.quantifier.probs, model.quantifier.truth
     space = (np.arange(len(labels)), Questions(labels))
@@ -224,7 +203,7 @@ def main() -> None:
                          {n: result[n] for n in ("PACC, T=1.0 (shipped)", "PACC, a confusion per confidence band")}))
     sections.append(("A classifier for the booking question (tf-idf, uncalibrated, PACC)",
                      side_free_runs(table, tune, test, y, labels, prior)))
-    write(sections, interval_kinds(oof, y_oof, labels, prior), learning_curve(table, tune, test, y, labels, prior))
+    write(sections, interval_kinds(oof, y_oof, labels, prior), learning_curve(part))
 
 
 def write(sections, intervals, curve) -> None:
