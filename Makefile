@@ -22,6 +22,7 @@ demo: $(STAMP)
 
 # one worker per core, each test file whole on one worker (its module fixtures: servers, Ray, trained models)
 test: $(STAMP) system-deps
+	$(VENV)/bin/ruff check src tests
 	$(PYTHON) -m pytest -n auto --dist loadfile
 
 # Tests that start a real PostgreSQL server or drive Chromium need Debian's packages; install them if we can.

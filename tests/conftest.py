@@ -17,9 +17,9 @@ if "CALLSORT_CACHE_DIR" not in os.environ:  # keep the user's transcript cache o
 
     os.environ["CALLSORT_CACHE_DIR"] = tempfile.mkdtemp(prefix="callsort-test-cache-")
 
-from callsort.speech.audio import write_wav  # noqa: F401 - tests import it from here
 from callsort import TrainConfig, read_calls, train  # noqa: E402
 from callsort.demo import sample_path  # noqa: E402
+from callsort.speech.audio import write_wav  # noqa: F401 - tests import it from here
 
 LOCAL = "http://localhost"  # TestClient's base URL: a host name the service answers to
 SHARED_CALLS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "calls"

@@ -1,7 +1,7 @@
 """Who answered: the agent's name from the greeting."""
 
-from callsort.insights.agent import agent_name
 from callsort.data import read_calls
+from callsort.insights.agent import agent_name
 
 
 def test_names_in_the_shipped_calls(sample_csv):
@@ -27,10 +27,8 @@ def test_only_the_agent_side_of_a_split_transcript():
 
 
 def test_asr_spellings_of_one_agent_merge_and_a_table_maps_the_rest(tmp_path):
-    from callsort.insights.agent import merged_names, read_agent_names
+    from callsort.insights.agent import merged_names, read_agent_names, soundex
     from callsort.insights.report import summarise
-
-    from callsort.insights.agent import soundex
 
     assert [soundex(n) for n in ("Robert", "Rupert", "Ashcraft", "Tymczak", "Pfister")] == ["R163", "R163", "A261", "T522", "P236"]
     heard = ["Kristen", "Kristen", "Kristin", "Christine", "Holly", "Hollie", "Dan", "Don", "Katie", "Kate", "Kate"]

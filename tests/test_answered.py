@@ -6,9 +6,9 @@ import csv
 import json
 import shutil
 
-from callsort.insights.answered import answered_fact, with_answered
-
 from conftest import run_cli
+
+from callsort.insights.answered import answered_fact, with_answered
 
 PROBS = {"Missed Call": 0.5, "Voicemail - Lead": 0.1, "New Customer - Lead Booked": 0.3, "Other": 0.1}
 

@@ -1,11 +1,11 @@
 """The HTTP service, in-process through FastAPI's TestClient, with the real models and real audio."""
 
 import pytest
+from conftest import LOCAL
 from fastapi.testclient import TestClient
 
 from callsort.config import ServeConfig
 from callsort.service.app import create_app
-from conftest import LOCAL
 
 
 @pytest.fixture(scope="module")

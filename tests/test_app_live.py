@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import start_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-
-from callsort.speech.audio import SAMPLE_RATE, choose_channels, find_recordings, load_recording
-from callsort.errors import AudioError, InputError
 from conftest import tone, write_wav
+
+from callsort.errors import AudioError, InputError
+from callsort.speech.audio import SAMPLE_RATE, choose_channels, find_recordings, load_recording
 
 
 def test_shipped_call_decodes_to_two_16k_channels(booked_call):

@@ -1,8 +1,14 @@
 import numpy as np
 import pytest
 
-from callsort.models.calibrate import (apply_calibrator, confidence_report, coverage_at, expected_calibration_error,
-                                fit_calibrator, threshold_for)
+from callsort.models.calibrate import (
+    apply_calibrator,
+    confidence_report,
+    coverage_at,
+    expected_calibration_error,
+    fit_calibrator,
+    threshold_for,
+)
 
 LABELS = ["a", "b", "c"]
 

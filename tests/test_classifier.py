@@ -5,15 +5,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import LOCAL
 from fastapi.testclient import TestClient
 
 from callsort import Classifier, TrainConfig, classify_calls, load_model, read_calls, train
-from callsort.models.classifier import KINDS, Prediction, read_model_info
-from callsort.errors import ModelError
-from callsort.demo import sample_path
 from callsort.config import ServeConfig
+from callsort.demo import sample_path
+from callsort.errors import ModelError
+from callsort.models.classifier import KINDS, Prediction, read_model_info
 from callsort.service.app import create_app
 
 
@@ -29,7 +28,7 @@ class KeywordClassifier(Classifier):
     @classmethod
     def fit(cls, train, val, config, progress=False):
         counts: dict = {}
-        for text, label in zip(train.texts, train.labels):
+        for text, label in zip(train.texts, train.labels, strict=False):
             for word in text.lower().split():
                 counts.setdefault(label, {}).setdefault(word, 0)
                 counts[label][word] += 1
@@ -99,7 +98,7 @@ def test_folder_loads_with_transformers_pipeline(transformer_dir):
 
 def test_tfidf_model_alone(tfidf_dir, sample_table):
     model = load_model(tfidf_dir)
-    accuracy = np.mean([p.label == t for p, t in zip(model.predict(sample_table.texts), sample_table.labels)])
+    accuracy = np.mean([p.label == t for p, t in zip(model.predict(sample_table.texts), sample_table.labels, strict=False)])
     assert accuracy > 0.9  # it has seen these calls
 
 

@@ -17,7 +17,7 @@ def stored(url, rows: list[dict]) -> tuple[WorkQueue, list[int]]:
     keys = [(r["source"], f"hash-{r['source']}") for r in rows]
     store.add("job", keys)
     ids = store.ids("job", keys)
-    for item, row in zip(store.claim("job", len(rows), 3), rows):
+    for item, row in zip(store.claim("job", len(rows), 3), rows, strict=False):
         store.finish(item, {"source": row["source"], "label": row.get("label", "Other"),
                             "confidence": row.get("confidence", 0.5), "needs_review": row.get("needs_review", True),
                             "transcript": row.get("transcript", ""), "error": ""})
@@ -53,7 +53,7 @@ def test_corrections_join_training_data(tmp_path):
         {"source": "a.mp3", "transcript": "Agent: thanks for calling\nCaller: my furnace is out"},
         {"source": "b.mp3", "transcript": "Agent: hello\nCaller: wrong number sorry"},
         {"source": "c.mp3", "transcript": ""}])  # no words: nothing to learn from
-    for i, label in zip(ids, ["Existing Customer - Lead Booked", "Other", "Missed Call"]):
+    for i, label in zip(ids, ["Existing Customer - Lead Booked", "Other", "Missed Call"], strict=False):
         Corrections(store.db).add(i, label)
     store.close()
     data = CallTable(["thanks for calling my furnace is out", "please leave a message"], ["d:1", "d:2"],
@@ -77,13 +77,12 @@ def test_corrections_reach_the_report_and_import_from_a_spreadsheet(sample_csv, 
     import csv
     import json
 
+    from conftest import LOCAL, run_cli
     from fastapi.testclient import TestClient
 
+    from callsort import TrainConfig, read_calls, train
     from callsort.config import AsrConfig, ServeConfig
     from callsort.service.app import create_app
-    from conftest import LOCAL, run_cli
-
-    from callsort import TrainConfig, read_calls, train
 
     tfidf_dir = tmp_path / "model"  # with a lost-lead reason model
     train(read_calls(sample_csv, reason_column="reason"), TrainConfig(model="tfidf"), progress=False).model.save(tfidf_dir)

@@ -6,10 +6,9 @@ import csv
 import json
 
 import pytest
+from conftest import run_cli
 
 from callsort.customers import Customer, CustomerList, Said, with_customer
-
-from conftest import run_cli
 
 pytest.importorskip("presidio_analyzer")
 LABELS = ["Existing Customer - Lead Booked", "New Customer - Lead Booked", "Other"]
@@ -74,7 +73,6 @@ def test_predict_with_the_customer_list(tfidf_dir, tmp_path):
 def test_evaluate_and_the_service_take_the_list(tfidf_dir, sample_test_csv, tmp_path):
     """`evaluate --customers` scores with the list applied; `serve --customers` answers rows that carry it."""
     import httpx
-
     from conftest import start_server
 
     listing = customer_file(tmp_path / "customers.csv")

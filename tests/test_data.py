@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from callsort import read_calls
-from callsort.errors import InputError
 from callsort.data import check_trainable, normalise_label
+from callsort.errors import InputError
 
 
 def write_csv(path, rows, header=("Text", "Tag")):

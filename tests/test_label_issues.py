@@ -7,7 +7,6 @@ import json
 import time
 
 import httpx
-
 from conftest import run_cli, start_server
 
 

@@ -20,7 +20,7 @@ def test_a_model_saved_before_the_move_predicts_as_it_did():
     expected = [json.loads(line) for line in (SAVED / "expected.jsonl").read_text().splitlines()]
     rows = [r.to_dict() for r in classify_calls(calls, model)]
     assert len(rows) == len(expected) == 24
-    for row, old in zip(rows, expected):
+    for row, old in zip(rows, expected, strict=False):
         assert (row["label"], row["reason"], row["needs_review"]) == (old["label"], old["reason"], old["needs_review"])
         assert row["confidence"] == pytest.approx(old["confidence"], abs=1e-6)
         assert row["probabilities"] == pytest.approx(old["probabilities"], abs=1e-6)

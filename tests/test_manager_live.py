@@ -9,7 +9,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import run_cli, start_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import start_server
 
 from callsort import AsrConfig, ResultRow
 from callsort.config import JobConfig
@@ -28,7 +29,6 @@ from callsort.jobs.queue import WorkQueue
 from callsort.jobs.run import run_stored
 from callsort.needs import RunNeeds
 from callsort.speech.cache import TranscriptCache
-from conftest import start_server
 
 KEY = "matrix-key"
 KINDS = ("texts", "recordings", "mix")

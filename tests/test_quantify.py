@@ -58,7 +58,7 @@ def test_rows_of_another_model_are_counted_and_the_report_says_why():
     seen = rng.integers(0, 3, 300)
     labels = ["New Customer - Lead Booked", "New Customer - Lead Not Booked", "Other"]
     quantifier = Quantifier.fit(calls_of(seen, rng), [labels[t] for t in seen], labels)
-    rows = [{"source": f"{i}.mp3", "label": labels[0], "probabilities": dict(zip(labels, [0.8, 0.1, 0.1])),
+    rows = [{"source": f"{i}.mp3", "label": labels[0], "probabilities": dict(zip(labels, [0.8, 0.1, 0.1], strict=False)),
              "model": "old@1"} for i in range(20)]
     other = summarise(rows, quantifier=quantifier, model="new@2")
     assert other["booking_rate_interval"] is None and "other model" in other["estimated_by"]
@@ -79,7 +79,7 @@ def test_the_change_between_two_weeks_is_estimated_with_its_interval():
     def week(day: str, booked: int, lost: int) -> list[dict]:
         truth = np.array([0] * booked + [1] * lost + [2] * 20)
         return [{"source": f"{day}-{i}.mp3", "label": labels[p.argmax()], "model": "m@1",
-                 "probabilities": dict(zip(labels, p)), "meta": {"datetime": f"{day} {8 + i % 9:02d}:15"}}
+                 "probabilities": dict(zip(labels, p, strict=False)), "meta": {"datetime": f"{day} {8 + i % 9:02d}:15"}}
                 for i, p in enumerate(calls_of(truth, rng))]
 
     rows = week("2026-11-17", 30, 70) + week("2026-11-25", 70, 30)

@@ -4,13 +4,12 @@ import json
 import logging
 
 import pytest
+from conftest import run_cli
 
 from callsort import TrainConfig, classify_calls, evaluate, load_model, read_calls, train
 from callsort.data import normalise_reason
 from callsort.errors import InputError
 from callsort.models.reasons import ReasonModel
-
-from conftest import run_cli
 
 
 def test_reasons_are_normalised_like_labels():

@@ -2,15 +2,15 @@
 
 import numpy as np
 import pytest
+from conftest import write_wav
 
-from callsort.speech.audio import load_recording
+from callsort.config import AsrConfig
 from callsort.data import read_calls
 from callsort.errors import AudioError, ConfigError, ModelError
-from callsort.registry import resolve_asr_model
 from callsort.pipeline import load_calls
-from callsort.config import AsrConfig
+from callsort.registry import resolve_asr_model
+from callsort.speech.audio import load_recording
 from callsort.speech.recognise import Recogniser
-from conftest import write_wav
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_batch_finishes_and_names_each_bad_file(recogniser, bad_audio, voicemail
     files = [*bad_audio.values(), voicemail_call, silent_wav]
     results = list(recogniser.transcribe_many(files))
     assert [r.source for r in results] == [str(f) for f in files]
-    for (problem, path), r in zip(bad_audio.items(), results):
+    for (problem, path), r in zip(bad_audio.items(), results, strict=False):
         assert problem in r.error and str(path) in r.error and not r.text
     voicemail, silence = results[-2:]
     assert not voicemail.error and "leave" in voicemail.text.lower()

@@ -2,18 +2,16 @@
 holding what was removed, and redacted text in every output path."""
 
 import json
-
-import numpy as np
 from pathlib import Path
 
+import numpy as np
 import pytest
-
 from conftest import LOCAL
 
 from callsort import AsrConfig, RunNeeds
+from callsort.data import CallTable
 from callsort.errors import ConfigError
 from callsort.pipeline import classify_calls
-from callsort.data import CallTable
 
 pytest.importorskip("presidio_analyzer")
 
@@ -94,8 +92,8 @@ def test_service_returns_redacted_transcripts(tfidf_dir, voicemail_call):
 
 
 def test_redacted_audio_is_silent_where_the_spans_were(voicemail_call, tmp_path, monkeypatch):
-    from callsort.speech.audio import load_recording
     from callsort.privacy.silence import silenced_intervals
+    from callsort.speech.audio import load_recording
 
     monkeypatch.setenv("CALLSORT_CACHE_DIR", str(tmp_path / "cache"))
     config = AsrConfig(redact=True, redact_audio=str(tmp_path / "out"))

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import run_cli, start_server
 
 from callsort.insights.report import LeadRules, summarise
-
-from conftest import run_cli, start_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

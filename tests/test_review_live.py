@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import run_cli, start_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -81,7 +80,7 @@ def test_review_loop_in_chromium(tfidf_dir, booked_call, voicemail_call, tmp_pat
             page.click("h1")  # keyboard focus off the inputs
             first = page.text_content("#item-source")
             page.keyboard.press("j")
-            page.wait_for_function(f"document.querySelector('#item-source').textContent.startsWith('2 / 2')")
+            page.wait_for_function("document.querySelector('#item-source').textContent.startsWith('2 / 2')")
             page.keyboard.press("k")
             page.wait_for_function(f"document.querySelector('#item-source').textContent === {json.dumps(first)}")
             page.keyboard.press("5")
@@ -135,7 +134,7 @@ def test_kill_9_mid_batch_loses_nothing(tfidf_dir, booked_call, voicemail_call, 
     handles = [open(f, "rb") for f in files]
     try:
         batch = httpx.post(f"{url}/v1/batches", headers=headers, timeout=60,
-                           files=[("file", (f.name, h)) for f, h in zip(files, handles)]).json()["id"]
+                           files=[("file", (f.name, h)) for f, h in zip(files, handles, strict=False)]).json()["id"]
     finally:
         for h in handles:
             h.close()

@@ -6,11 +6,8 @@ import socket
 import time
 
 import pytest
-
-from conftest import LOCAL
+from conftest import LOCAL, start_server
 from fastapi.testclient import TestClient
-
-from conftest import start_server
 
 KEY, REVIEWER = "admin-key", "reviewer-key"
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import write_wav
 
 from callsort import AsrConfig, RunNeeds, load_model, read_calls
 from callsort.jobs.queue import WorkQueue
 from callsort.jobs.run import run_stored
 from callsort.speech.audio import load_recording
-from conftest import write_wav
 
 
 @pytest.fixture(scope="module")

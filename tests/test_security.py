@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import free_port, run_cli, start_server
 
 KEY, REVIEWER = "office-key", "reviewer-key"
@@ -278,11 +277,11 @@ def test_one_off_uploads_leave_no_files_and_redacted_names(tfidf_dir, tmp_path, 
 def test_uploads_expire_only_when_their_batch_is_finished(tfidf_dir, tmp_path, booked_call):
     """--keep-uploads-days: a finished batch's uploads go after that many days (its rows stay; the audio route
     answers 410 and the batch says its audio expired); an unfinished batch's never."""
+    from conftest import LOCAL
     from fastapi.testclient import TestClient
 
     from callsort.config import AsrConfig, ServeConfig
     from callsort.service.app import create_app
-    from conftest import LOCAL
 
     config = ServeConfig(store="jobs.db", api_key=KEY, keep_uploads_days=1)
     assert Path(config.store).is_absolute() and Path(config.uploads).is_absolute()  # a restart elsewhere finds them

@@ -3,11 +3,10 @@ makes from a shipped call with known changes (silence added before it, the calle
 
 import numpy as np
 import pytest
+from conftest import write_wav
 
 from callsort.speech.audio import load_recording
 from callsort.speech.timing import TIMING_FIELDS, call_timing
-
-from conftest import write_wav
 
 
 def test_definitions_on_known_segments():
@@ -35,7 +34,7 @@ def test_timing_follows_known_changes_to_a_real_recording(booked_call, tmp_path)
              "held": write_wav(tmp_path / "held.wav", np.stack([np.concatenate([pad, left]), np.concatenate([pad, right])])),
              "late_caller": write_wav(tmp_path / "late.wav", np.stack([np.concatenate([left, np.zeros(2 * rate)]), shifted])),
              "mono": write_wav(tmp_path / "mono.wav", (left + right) / 2)}
-    transcripts = dict(zip(files, Recogniser(AsrConfig(use_cache=False)).transcribe_many(list(map(str, files.values())))))
+    transcripts = dict(zip(files, Recogniser(AsrConfig(use_cache=False)).transcribe_many(list(map(str, files.values()))), strict=False))
     timing = {name: call_timing(t.speech, t.duration_s) for name, t in transcripts.items()}
     original, held, late = timing["original"], timing["held"], timing["late_caller"]
     assert 0.3 < original["ring_or_hold_s"] < 1.5  # the agent greets after ~0.6 s of silence

@@ -1,7 +1,6 @@
 import json
 
 import numpy as np
-
 import pytest
 
 from callsort import TrainConfig, load_model, read_calls, train
@@ -49,8 +48,8 @@ def test_training_calibrates_and_sets_the_review_threshold(sample_table, tmp_pat
 
 @pytest.mark.slow
 def test_calibration_on_out_of_fold_probabilities(sample_table, tmp_path):
-    from callsort.models.train import out_of_fold_proba
     from callsort.models.tfidf import TfidfClassifier
+    from callsort.models.train import out_of_fold_proba
 
     config = TrainConfig(model="tfidf", calibration="isotonic", calibration_folds=3)
     probs, truth = out_of_fold_proba(TfidfClassifier, sample_table, sorted(set(sample_table.labels)), config)
@@ -113,8 +112,8 @@ def test_calls_dataset_gives_all_windows_or_one(sample_table):
     from transformers import AutoTokenizer
 
     from callsort.models.finetune import CallWindows, collate_calls
-    from callsort.registry import resolve_text_model
     from callsort.models.windows import encode_windows
+    from callsort.registry import resolve_text_model
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_text_model("minilm"))
     windows = encode_windows(tokenizer, sample_table.texts[:6], max_length=24, stride=4)

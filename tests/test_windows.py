@@ -8,7 +8,7 @@ def test_windows_cover_the_whole_call(transformer_dir):
     tokenizer = load_model(transformer_dir).encoder.tokenizer
     text = " ".join(f"word{i}" for i in range(400))
     windows = encode_windows(tokenizer, [text, "short call"], max_length=48, stride=8)
-    first_call = [ids for ids, c in zip(windows["input_ids"], windows["call_index"]) if c == 0]
+    first_call = [ids for ids, c in zip(windows["input_ids"], windows["call_index"], strict=False) if c == 0]
     assert len(first_call) > 5 and windows["call_index"].count(1) == 1
     # the last window ends with the call's last token: nothing was cut off
     last_token = tokenizer(text)["input_ids"][-2]  # before [SEP]

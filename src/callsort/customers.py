@@ -67,7 +67,7 @@ class CustomerList:
         get = {k: (frame[columns[k]].fillna("").astype(str).tolist() if k in columns else [""] * len(frame))
                for k in COLUMNS}
         customers = []
-        for name, phone, address, email in zip(*(get[k] for k in COLUMNS)):
+        for name, phone, address, email in zip(*(get[k] for k in COLUMNS), strict=False):
             house = re.match(r"\s*(\d+)", address)
             customers.append(Customer(name_words(name), digits(phone), house.group(1) if house else "",
                                       " ".join(name_words(re.sub(r"^\s*\d+", "", address))), email.strip().lower()))

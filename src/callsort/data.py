@@ -9,8 +9,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from .speech.audio import AUDIO_EXTENSIONS, is_audio
 from .errors import InputError
+from .speech.audio import AUDIO_EXTENSIONS, is_audio
 
 log = logging.getLogger(__name__)
 

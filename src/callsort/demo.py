@@ -45,7 +45,7 @@ def run_demo(out_dir: str | Path = "callsort-demo", config: TrainConfig | None =
         "test_confidence": result.model.info.training["test_metrics"]["confidence"],
         "test_reasons": result.model.info.training["test_metrics"].get("reasons"),
         "train_seconds": round(result.seconds, 1),
-        "rows": [{**row.to_dict(), "text": text} for row, text in zip(rows, new_calls.texts)],
+        "rows": [{**row.to_dict(), "text": text} for row, text in zip(rows, new_calls.texts, strict=False)],
         "recordings": str(out_dir / "recordings.csv"),
         "audio_rows": [row.to_dict() for row in audio_rows],
     }

@@ -11,9 +11,9 @@ written. So under --redact no transcript callsort makes is ever written unredact
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from .config import AsrConfig
 from .data import CallTable
@@ -78,9 +78,9 @@ class RunNeeds:
             raise ConfigError("this run was set up for transcripts only, but recordings came")
         paths = [str(p) for p in paths]
         keys = [self.cache.key(p) if self.cache else None for p in paths]
-        found = [self.cache.get(k, p) if self.cache else None for k, p in zip(keys, paths)]
-        fresh = self.recogniser.transcribe_many([p for p, t in zip(paths, found) if t is None], progress)
-        for path, key, transcript in zip(paths, keys, found):
+        found = [self.cache.get(k, p) if self.cache else None for k, p in zip(keys, paths, strict=False)]
+        fresh = self.recogniser.transcribe_many([p for p, t in zip(paths, found, strict=False) if t is None], progress)
+        for path, key, transcript in zip(paths, keys, found, strict=False):
             if transcript is None:
                 heard = next(fresh)
                 self.verdicts[path] = self.customer_of(heard.text, path)  # the words as said, before redaction

@@ -6,9 +6,9 @@ Recognition runs before the text model is loaded, so the two memory peaks never 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Iterator
 
 from .config import AsrConfig
 from .customers import with_customer
@@ -136,7 +136,7 @@ def _classify(calls: CallTable, model, identity: str, review_below: float | None
         model = model if isinstance(model, Classifier) else load_model(model)
         threshold = model.review_below if review_below is None else review_below
         found = model.predict([calls.texts[i] for i in ok], progress=progress)
-        predictions = {i: (p, threshold) for i, p in zip(ok, found)}
+        predictions = {i: (p, threshold) for i, p in zip(ok, found, strict=False)}
     for i in range(len(calls)):
         verdict = needs.verdicts.pop(calls.sources[i], None) if needs else None
         if calls.is_recording(i):

@@ -13,11 +13,15 @@ import sys
 import typer
 
 from ..errors import CallsortError
+
 # importing the command modules registers their commands, in this order in --help
-from . import training  # noqa: F401, I001
-from . import classifying  # noqa: F401
-from . import managing  # noqa: F401
+from . import (
+    classifying,  # noqa: F401
+    managing,  # noqa: F401
+    training,  # noqa: F401, I001
+)
 from .app import app
+
 
 def main() -> None:
     """Entry point: run the app, turning CallsortError into one line and its exit code."""

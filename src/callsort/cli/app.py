@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,17 +23,17 @@ EXIT_PARTIAL = 3  # some calls failed: their rows say why
 TextColumn = Annotated[str, typer.Option(help="Column holding the transcript (case-insensitive).")]
 LabelColumn = Annotated[str, typer.Option(help="Column holding the category (case-insensitive).")]
 Encoding = Annotated[str, typer.Option(help="Text encoding of the input files.")]
-ReasonColumn = Annotated[Optional[str], typer.Option(
+ReasonColumn = Annotated[str | None, typer.Option(
     help="Column holding why a lead was not booked (e.g. Reason): trains / scores the lost-lead reason model.")]
-AudioColumn = Annotated[Optional[str], typer.Option(
+AudioColumn = Annotated[str | None, typer.Option(
     help="Column of a table naming recordings (relative to the table) to transcribe instead of reading text.")]
 ModelDir = Annotated[Path, typer.Option("--model", "-m", help="A model folder written by `callsort train`.")]
-MetaTable = Annotated[Optional[Path], typer.Option(
+MetaTable = Annotated[Path | None, typer.Option(
     "--meta", help="Table of per-recording facts (a file column, then e.g. datetime, agent, source, caller) "
                    "joined onto the rows by file name.")]
-MetaPattern = Annotated[Optional[str], typer.Option(
+MetaPattern = Annotated[str | None, typer.Option(
     help='Parse facts from file names, e.g. "{date}_{time}_{agent}.mp3".')]
-CustomersTable = Annotated[Optional[Path], typer.Option(
+CustomersTable = Annotated[Path | None, typer.Option(
     "--customers", help="The customer list (CSV/TSV/JSONL/Parquet; columns name, phone, address, email): a lead "
                         "whose caller matches a customer is an Existing customer's (read in memory only).")]
 CustomersComplete = Annotated[bool, typer.Option(

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from ..config import AsrConfig, JobConfig
 from ..errors import CallsortError
-from .app import (EXIT_PARTIAL, AudioColumn, CustomersComplete, CustomersTable, Encoding, MetaPattern, MetaTable,
-                  ModelDir, TextColumn, app, emit, setup)
+from .app import (
+    EXIT_PARTIAL,
+    AudioColumn,
+    CustomersComplete,
+    CustomersTable,
+    Encoding,
+    MetaPattern,
+    MetaTable,
+    ModelDir,
+    TextColumn,
+    app,
+    emit,
+    setup,
+)
 from .options import Output, settings_options
-
 
 
 @app.command()
@@ -25,9 +36,9 @@ def predict(
     out: Annotated[Path, typer.Option("--out", "-o", help="Predictions file: .csv or .jsonl.")],
     jobs: JobConfig, asr: AsrConfig, output: Output,
     text_column: TextColumn = "text",
-    review_below: Annotated[Optional[float], typer.Option(
+    review_below: Annotated[float | None, typer.Option(
         help="Flag predictions under this confidence (default: chosen on validation data at training).")] = None,
-    store: Annotated[Optional[str], typer.Option(
+    store: Annotated[str | None, typer.Option(
         help="Results store (SQLite file or SQLAlchemy URL): makes the batch resumable after a crash.")] = None,
     meta: MetaTable = None,
     meta_pattern: MetaPattern = None,
@@ -37,9 +48,9 @@ def predict(
     encoding: Encoding = "utf-8",
 ) -> None:
     """Classify calls; one output row per input with label, confidence, probabilities and needs_review."""
-    from ..models.classifier import read_model_info
     from ..data import read_calls
     from ..insights.metadata import attach_meta
+    from ..models.classifier import read_model_info
     from ..needs import RunNeeds
     from ..output import check_output_path, write_rows
     from ..pipeline import classify_calls

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from ..config import AsrConfig, ServeConfig
 from .app import EXIT_PARTIAL, MetaPattern, MetaTable, ModelDir, app, emit, setup
 from .options import Output, settings_options
-
 
 
 @app.command()
@@ -22,18 +21,18 @@ def report(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for index.html and summary.json.")] = Path("report"),
     meta: MetaTable = None,
     meta_pattern: MetaPattern = None,
-    job: Annotated[Optional[str], typer.Option(help="With a store: only this job (default: all).")] = None,
-    lead_labels: Annotated[Optional[str], typer.Option(
+    job: Annotated[str | None, typer.Option(help="With a store: only this job (default: all).")] = None,
+    lead_labels: Annotated[str | None, typer.Option(
         help="Comma-separated categories that count as leads (default: those naming Lead Booked / Not Booked).")] = None,
-    booked_labels: Annotated[Optional[str], typer.Option(
+    booked_labels: Annotated[str | None, typer.Option(
         help="Comma-separated lead categories that count as booked (default: leads without 'Not Booked').")] = None,
-    model: Annotated[Optional[Path], typer.Option(
+    model: Annotated[Path | None, typer.Option(
         "--model", "-m", help="The model folder the rows came from: its quantifier turns counts into estimates "
                               "with intervals (without it, top labels are counted, and the report says so).")] = None,
     min_quantifier_calls: Annotated[int, typer.Option(
         help="Estimate only from a quantifier fitted on at least this many calls (benchmarks/README.md: one "
              "from 70 validation calls erred more than counting; from 580 out-of-fold calls, less).")] = 300,
-    agent_names: Annotated[Optional[Path], typer.Option(
+    agent_names: Annotated[Path | None, typer.Option(
         help="A table (columns heard, agent) mapping names heard in greetings to agents; spellings that differ "
              "only as speech recognition hears them are merged anyway.")] = None,
     period: Annotated[str, typer.Option(
@@ -85,10 +84,10 @@ def corrections(
     output: Output,
     out: Annotated[Path, typer.Option("--out", "-o", help="CSV or JSONL file to write.")] = Path("corrections.csv"),
     history: Annotated[bool, typer.Option(help="Every correction, not only the latest of each call.")] = False,
-    import_table: Annotated[Optional[Path], typer.Option(
+    import_table: Annotated[Path | None, typer.Option(
         "--import", help="Record corrections made in a spreadsheet instead (columns source, label, and optionally "
                          "reason, reviewer), as the review page would.")] = None,
-    reviewer: Annotated[Optional[str], typer.Option(help="With --import: who made them, where a row does not say.")] = None,
+    reviewer: Annotated[str | None, typer.Option(help="With --import: who made them, where a row does not say.")] = None,
 ) -> None:
     """Export reviewers' corrections (source, content hash, text, label, reason, reviewer, time), or --import
     corrections made in a spreadsheet."""

@@ -62,7 +62,7 @@ def _option_type(f, hint):
     meta = f.metadata
     args = typing.get_args(hint)
     if type(None) in args:  # `str | None`
-        hint = Optional[next(a for a in args if a is not type(None))]
+        hint = Optional[next(a for a in args if a is not type(None))]  # noqa: UP045 - built at run time for typer
     names = meta.get("option") or ((f"--{f.name.replace('_', '-')}/--no-{f.name.replace('_', '-')}",)
                                     if hint is bool else (f"--{f.name.replace('_', '-')}",))
     if meta.get("choices"):

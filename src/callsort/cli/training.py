@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from ..config import AsrConfig, TrainConfig
 from ..errors import CallsortError
 from ..models.evaluate import coverage_line, metric_line
-from .app import (AudioColumn, CustomersComplete, CustomersTable, Encoding, LabelColumn, MetaTable, ModelDir,
-                  ReasonColumn, TextColumn, app, emit, setup)
+from .app import (
+    AudioColumn,
+    CustomersComplete,
+    CustomersTable,
+    Encoding,
+    LabelColumn,
+    MetaTable,
+    ModelDir,
+    ReasonColumn,
+    TextColumn,
+    app,
+    emit,
+    setup,
+)
 from .options import Output, settings_options
-
 
 
 @app.command()
@@ -26,15 +37,15 @@ def train(
     config: TrainConfig, asr: AsrConfig, output: Output,
     text_column: TextColumn = "text",
     label_column: LabelColumn = "label",
-    val: Annotated[Optional[Path], typer.Option(help="Validation calls for early stopping.")] = None,
-    test: Annotated[Optional[Path], typer.Option(help="Test calls: scored after training, report in OUT/report.")] = None,
+    val: Annotated[Path | None, typer.Option(help="Validation calls for early stopping.")] = None,
+    test: Annotated[Path | None, typer.Option(help="Test calls: scored after training, report in OUT/report.")] = None,
     cv: Annotated[int, typer.Option(help="Run stratified K-fold cross-validation instead (K >= 2).")] = 0,
-    corrections: Annotated[Optional[str], typer.Option(
+    corrections: Annotated[str | None, typer.Option(
         help="Results store whose reviewed calls join the training data (a corrected label wins).")] = None,
     reason_column: ReasonColumn = None,
     audio_column: AudioColumn = None,
     encoding: Encoding = "utf-8",
-    label_issues: Annotated[Optional[Path], typer.Option(
+    label_issues: Annotated[Path | None, typer.Option(
         "--label-issues", help="Also write the training calls the other calls contradict (.csv/.jsonl), most "
                                "suspicious first: upload it to the service as a batch to check them.")] = None,
 ) -> None:

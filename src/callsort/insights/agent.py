@@ -91,4 +91,4 @@ def read_agent_names(path) -> dict[str, str]:
     columns = {str(c).strip().lower(): c for c in frame.columns}
     if not {"heard", "agent"} <= set(columns):
         raise InputError(f"{path}: needs the columns heard and agent")
-    return {str(h): str(a) for h, a in zip(frame[columns["heard"]], frame[columns["agent"]]) if str(h).strip()}
+    return {str(h): str(a) for h, a in zip(frame[columns["heard"]], frame[columns["agent"]], strict=False) if str(h).strip()}

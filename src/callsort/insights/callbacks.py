@@ -38,7 +38,7 @@ def callback_list(rows: list[dict], facts: list[dict], rules, threshold: float =
     ten points), then newest first; each with when, number, category, reason, agent and its first words."""
     bookings = _bookings_by_caller(facts, rules)
     entries = []
-    for i, (row, fact) in enumerate(zip(rows, facts)):
+    for i, (row, fact) in enumerate(zip(rows, facts, strict=False)):
         chance = chance_recoverable(row, rules)
         if chance < threshold or _booked_since(i, fact, bookings):
             continue

@@ -78,7 +78,7 @@ def _callback_table(s: dict) -> str:
     for c in s["callbacks"][:CALLBACKS_SHOWN]:
         cells = (escape(c["when"]), _tel(c), escape(c["label"]), f"{c['chance']:.0%}", escape(c["reason"]),
                  escape(c["agent"]), escape(c["call"]), escape(c["first_words"]), "✓" if c["done"] else "")
-        rows.append("<tr>" + "".join(f"<td data-label='{n}'>{v}</td>" for n, v in zip(CALLBACK_COLUMNS, cells)) + "</tr>")
+        rows.append("<tr>" + "".join(f"<td data-label='{n}'>{v}</td>" for n, v in zip(CALLBACK_COLUMNS, cells, strict=False)) + "</tr>")
     more = (f"<p class=small>The first {CALLBACKS_SHOWN} of {len(s['callbacks'])}; summary.json lists them all.</p>"
             if len(s["callbacks"]) > CALLBACKS_SHOWN else "")
     return (f"<p class=small>Lost leads, voicemail leads and missed calls, likeliest first, then newest; a caller "

@@ -92,7 +92,7 @@ def add_corrections(table: CallTable, store: str | Path) -> tuple[CallTable, dic
     position = {" ".join(text.split()): i for i, text in enumerate(table.texts)}
     merged = table.subset(range(len(table)))  # a copy
     relabelled = 0
-    for n, (text, label) in enumerate(zip(fixes.texts, fixes.labels)):
+    for n, (text, label) in enumerate(zip(fixes.texts, fixes.labels, strict=False)):
         i = position.get(text)  # words_of has already collapsed the whitespace of corrected texts
         if i is None:
             position[text] = len(merged)
@@ -188,4 +188,4 @@ def _stored_calls(db: Database) -> tuple[dict[str, list[int]], dict[str, set[str
 def _iso(seconds: float) -> str:
     import datetime
 
-    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).isoformat(timespec="seconds")

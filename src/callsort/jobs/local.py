@@ -61,7 +61,7 @@ def _classify_claimed(run: StoredRun, claimed: list[WorkItem], model) -> None:
     settled = 0
     try:
         for item, row in zip(claimed, classify_calls(run.calls.subset(run.rows_of(claimed)), model, run.needs,
-                                                     run.review_below)):
+                                                     run.review_below), strict=False):
             record(run.queue, item, row)
             settled += 1
     except Exception as exc:  # noqa: BLE001 - recorded per call and retried on the next run, never lost

@@ -64,7 +64,7 @@ def run_on_ray(run: StoredRun) -> None:
     by_id = {item.id: item for item in claimed}
     records = [{"id": item.id, "source": run.calls.sources[i], "text": run.calls.texts[i],
                 "audio": (run.calls.audio[i] if run.calls.is_recording(i) else None) or ""}
-               for item, i in zip(claimed, run.rows_of(claimed))]
+               for item, i in zip(claimed, run.rows_of(claimed), strict=False)]
     cpus = int(ray.cluster_resources().get("CPU", 1))
     workers = run.config.workers or max(1, cpus // run.config.threads_per_worker)
     log.info("ray: %d calls on %d workers (%d CPUs in the cluster)", len(records), workers, cpus)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..config import JobConfig
 from ..data import CallTable

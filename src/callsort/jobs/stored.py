@@ -3,12 +3,12 @@ run's calls, and committing each call's row."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from ..data import CallTable
 from ..config import JobConfig
+from ..data import CallTable
 from ..models.classifier import Classifier
 from ..needs import RunNeeds
 from ..pipeline import ResultRow

@@ -121,10 +121,10 @@ class Classifier:
         texts = [texts] if single else [str(t) for t in texts]
         probs = self.calibrated_proba(texts, progress=progress)
         predictions = [Prediction(self.labels[int(row.argmax())], float(row.max()),
-                                  {label: float(p) for label, p in zip(self.labels, row)}) for row in probs]
+                                  {label: float(p) for label, p in zip(self.labels, row, strict=False)}) for row in probs]
         if self.reasons is not None:  # a reason for the calls predicted in a category that carries one
             asks = [i for i, p in enumerate(predictions) if p.label in self.reasons.for_labels]
-            for i, reason, confidence in zip(asks, *self.reasons.predict([texts[i] for i in asks])):
+            for i, reason, confidence in zip(asks, *self.reasons.predict([texts[i] for i in asks]), strict=False):
                 predictions[i].reason, predictions[i].reason_confidence = reason, float(confidence)
         return predictions[0] if single else predictions
 

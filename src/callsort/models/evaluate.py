@@ -32,7 +32,7 @@ def classification_metrics(y_true: list[str], y_pred: list[str], labels: list[st
         "macro_recall": macro(recall),
         "per_class": {
             label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-            for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=False)
         },
         "labels": list(labels),
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
@@ -80,7 +80,7 @@ def question_metrics(truth: list[str], probabilities: list[dict]) -> dict:
              "p_existing": (rules.is_existing, rules.is_lead)}
     scores = {}
     for name, (answer, applies) in tests.items():
-        pairs = [(float(answer(t)), q[name]) for t, q in zip(truth, asked) if applies(t) and q[name] is not None]
+        pairs = [(float(answer(t)), q[name]) for t, q in zip(truth, asked, strict=False) if applies(t) and q[name] is not None]
         if pairs:
             y, p = np.array(pairs).T
             scores[name.removeprefix("p_")] = {"accuracy": round(float(np.mean((p >= 0.5) == (y == 1))), 4),
@@ -93,7 +93,7 @@ def reason_metrics(model, table) -> dict | None:
     (whatever the predicted category), beside always answering the commonest training reason."""
     if model.reasons is None or table.reasons is None:
         return None
-    rows = [i for i, (label, reason) in enumerate(zip(table.labels, table.reasons))
+    rows = [i for i, (label, reason) in enumerate(zip(table.labels, table.reasons, strict=False))
             if label in model.reasons.for_labels and reason]
     if not rows:
         return None
@@ -119,7 +119,7 @@ def write_report(out_dir: str | Path, metrics: dict, table, predictions) -> Path
     with open(out / "errors.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["source", "true_label", "predicted_label", "confidence", "text"])
-        for source, text, truth, p in zip(table.sources, table.texts, table.labels, predictions):
+        for source, text, truth, p in zip(table.sources, table.texts, table.labels, predictions, strict=False):
             if truth != p.label:
                 writer.writerow([source, truth, p.label, f"{p.confidence:.4f}", text])
     plot_confusion_matrix(metrics, out / "confusion_matrix.png")
@@ -181,7 +181,7 @@ def plot_per_class_f1(metrics: dict, path: Path) -> None:
     support = [metrics["per_class"][label]["support"] for label in labels]
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(labels) + 1.5))
     ax.barh(range(len(labels)), f1, color="tab:blue")
-    ax.set_yticks(range(len(labels)), [f"{_short(label, 34)} (n={n})" for label, n in zip(labels, support)])
+    ax.set_yticks(range(len(labels)), [f"{_short(label, 34)} (n={n})" for label, n in zip(labels, support, strict=False)])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.axvline(metrics["macro_f1"], color="tab:red", linestyle="--", label=f"macro-F1 {metrics['macro_f1']:.3f}")

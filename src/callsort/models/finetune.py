@@ -11,8 +11,8 @@ from collections import Counter
 
 import numpy as np
 
-from .windows import encode_windows
 from ..registry import resolve_text_model
+from .windows import encode_windows
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +129,13 @@ def _arguments(config, scratch: str):
 def fine_tune(train_table, val_table, labels: list[str], config, progress: bool = False):
     """Fine-tune the base encoder on labelled calls; returns (network, tokenizer, per-epoch history)."""
     import torch
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, EarlyStoppingCallback,
-                              PrinterCallback, set_seed)
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        EarlyStoppingCallback,
+        PrinterCallback,
+        set_seed,
+    )
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # no weight-loading or checkpoint-writing bars: EpochLog shows progress

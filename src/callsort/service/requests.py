@@ -59,7 +59,7 @@ async def read_calls_from(request, shown_name=lambda name: name) -> tuple[CallTa
             raise HTTPException(422, "the multipart body holds no file (send it as file=@call.mp3)")
         names = [shown_name(upload_name(upload.filename)) for upload in files]  # all checked first
         tables, paths = [], []
-        for upload, name in zip(files, names):
+        for upload, name in zip(files, names, strict=False):
             handle, path = tempfile.mkstemp(suffix=Path(name).suffix, prefix="callsort-")
             paths.append(path)
             with os.fdopen(handle, "wb") as out:

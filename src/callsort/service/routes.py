@@ -13,8 +13,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 
 from ..errors import CallsortError
-from ..output import csv_text
 from ..jobs.corrections import CORRECTION_COLUMNS, Corrections, with_corrections
+from ..output import csv_text
 from .requests import read_json
 from .review import public, results_table, review_queue
 
@@ -181,7 +181,7 @@ def stored_rows(service, job: str | None = None, batch: str | None = None) -> li
     ticks applied, each with its call id, and the phone system's facts joined (serve --meta)."""
     wanted = set(_batch_or_404(service, batch)["call_ids"]) if batch else None
     results = [(i, r) for i, r in service.work.results_of(job) if wanted is None or i in wanted]
-    rows = [{**row, "call_id": i} for (i, _), row in zip(results, with_corrections(results, service.work.db))]
+    rows = [{**row, "call_id": i} for (i, _), row in zip(results, with_corrections(results, service.work.db), strict=False)]
     join = service.needs.join_meta  # serve --meta, None without it
     for row in rows if join else []:
         row["meta"] = {**join(str(row.get("source", ""))), **(row.get("meta") or {})}

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from ..config import AsrConfig
 from ..errors import AudioError, ModelError
@@ -18,6 +18,7 @@ from ..registry import ASR_MODELS, resolve_asr_model
 from .audio import SAMPLE_RATE, choose_channels, load_recording
 from .chunks import CHUNK_S, decode_share, pack_chunks, place_segments
 from .transcript import Transcript, agent_greets_first, speaker_turns
+
 
 class Recogniser:
     """Turns recordings into transcripts. Whisper loads on first use (or `load()`); `word_times` asks it for
@@ -146,6 +147,6 @@ class Recogniser:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             found = pool.map(lambda share: decode_share(model, [chunks[i] for i in share], self.config, timestamps,
                                                         words), shares)
-            segments = [segment for share, share_segments in zip(shares, found)
+            segments = [segment for share, share_segments in zip(shares, found, strict=False)
                         for segment in place_segments(share_segments, [owners[i] for i in share], words)]
         return sorted(segments, key=lambda s: s["start"])
