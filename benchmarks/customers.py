@@ -28,7 +28,7 @@ import callsort
 from accuracy import split
 from common import RESULTS, real_calls
 from redaction_real import marks_of
-from callsort.customers import Customer, CustomerList, CustomerMatcher
+from callsort.evidence.customers import Customer, CustomerList, CustomerMatcher
 from callsort.insights.rules import LeadRules
 
 

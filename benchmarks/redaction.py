@@ -180,11 +180,11 @@ def word_time_cost(repeats: int = 3) -> dict:
         plain = RunNeeds.build(AsrConfig(redact=True, use_cache=False))  # Whisper, then redaction
         audio = RunNeeds.build(AsrConfig(redact=True, use_cache=False, redact_audio=out))
         for needs in (plain, audio):  # warm-up: Whisper and spaCy loaded
-            list(needs.transcripts(paths[:1]))
+            list(needs.transcriber.transcripts(paths[:1]))
         for _ in range(repeats):
             for name, needs in (("redact", plain), ("redact_audio", audio)):
                 started = time.perf_counter()
-                list(needs.transcripts(paths))
+                list(needs.transcriber.transcripts(paths))
                 times[name].append(time.perf_counter() - started)
     return {k: round(statistics.median(v), 2) for k, v in times.items()}
 

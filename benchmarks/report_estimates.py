@@ -80,7 +80,7 @@ def list_verdicts(table, tune, test, spelling: str) -> dict[int, str]:
     """Test-part position → "existing"/"new" from the simulated customer list (customers.py), annotated calls only."""
     from customers import customer_of, others
     from redaction_real import marks_of
-    from callsort.customers import CustomerList, CustomerMatcher
+    from callsort.evidence.customers import CustomerList, CustomerMatcher
     from callsort.insights.rules import LeadRules
     from callsort.privacy.keep import learn_keep_list
     from callsort.privacy.redact import Redactor
@@ -95,7 +95,7 @@ def list_verdicts(table, tune, test, spelling: str) -> dict[int, str]:
 
 
 def with_list(predictions, labels: list[str], verdicts: dict[int, str]) -> np.ndarray:
-    from callsort.customers import with_customer
+    from callsort.evidence.customers import with_customer
 
     return np.array([[with_customer(p.label, p.probabilities, verdicts.get(n, ""))[1][k] for k in labels]
                      for n, p in enumerate(predictions)])

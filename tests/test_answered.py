@@ -1,4 +1,4 @@
-"""Was the call answered? (insights/answered.py): the phone system's disposition and a live agent on the
+"""Was the call answered? (evidence/answered.py): the phone system's disposition and a live agent on the
 recording decide Missed Call against the answered categories. No real call carries such a column, so this is
 checked with metadata and recordings the tests make."""
 
@@ -8,7 +8,7 @@ import shutil
 
 from conftest import run_cli
 
-from callsort.insights.answered import answered_fact, with_answered
+from callsort.evidence.answered import answered_fact, with_answered
 
 PROBS = {"Missed Call": 0.5, "Voicemail - Lead": 0.1, "New Customer - Lead Booked": 0.3, "Other": 0.1}
 

@@ -170,3 +170,24 @@ def test_models_command():
     out = run_cli("models", "--json")
     names = {m["name"]: m for m in json.loads(out.stdout)["models"]}
     assert names["tiny.en"]["installed"] and names["tiny.en"]["default"] and names["minilm"]["installed"]
+
+
+def test_plain_train_predict_report_estimates_without_model(sample_csv, tmp_path):
+    """Issue 31: `train` with no options, `predict`, then `report` on the predictions alone follows the rows'
+    model folder to its quantifier; a moved folder is said in one line and the figures are counted."""
+    model = tmp_path / "m"
+    run_cli("train", sample_csv, "--out", model, "--quiet")
+    info = json.loads((model / "callsort.json").read_text())
+    assert info["training"]["data"]["val_calls"] == 0 and info["calibrated_on"].endswith("out-of-fold calls (5 folds)")
+    run_cli("predict", sample_csv, "--model", model, "--out", tmp_path / "p.csv", "--quiet")
+    rows = list(csv.DictReader(open(tmp_path / "p.csv", encoding="utf-8")))
+    assert {r["model_dir"] for r in rows} == {str(model.resolve())}
+    report = json.loads(run_cli("report", tmp_path / "p.csv", "--out", tmp_path / "r", "--min-quantifier-calls", "30",
+                                "--json").stdout)
+    assert report["estimated_by"].startswith("probabilistic adjusted counting")
+    assert report["booking_rate_interval"] is not None
+    model.rename(tmp_path / "moved")
+    report = json.loads(run_cli("report", tmp_path / "p.csv", "--out", tmp_path / "r", "--json").stdout)
+    assert report["estimated_by"] == (f"counting each call's top label: the rows' model folder {model.resolve()} "
+                                      "is missing or moved: pass --model")
+    assert report["booking_rate_interval"] is None

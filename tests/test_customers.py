@@ -8,7 +8,7 @@ import json
 import pytest
 from conftest import run_cli
 
-from callsort.customers import Customer, CustomerList, Said, with_customer
+from callsort.evidence.customers import Customer, CustomerList, Said, with_customer
 
 pytest.importorskip("presidio_analyzer")
 LABELS = ["Existing Customer - Lead Booked", "New Customer - Lead Booked", "Other"]
@@ -89,3 +89,62 @@ def test_evaluate_and_the_service_take_the_list(tfidf_dir, sample_test_csv, tmp_
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_concurrent_requests_never_swap_customer_verdicts(tfidf_dir, tmp_path):
+    """Issue 31: 60 concurrent /v1/classify requests to a real `callsort serve --customers`, half naming a listed
+    customer and half naming nobody: each row carries its own call's verdict, never another request's."""
+    import asyncio
+
+    import httpx
+    from conftest import start_server
+
+    listing = customer_file(tmp_path / "customers.csv")
+    proc, url = start_server("--model", str(tfidf_dir), "--api-key", "k", "--customers", str(listing),
+                             "--customers-complete")
+    listed = "Hi, my name is Desmond Thistlewood, my AC is out, can you come? Sure, Tuesday at nine, booked."
+    nobody = "Hi, this is Marla Quenby, my furnace is making a noise, can someone come? Yes, Friday at ten, booked."
+
+    async def ask(client, n: int) -> tuple[int, dict]:
+        text = listed if n % 2 == 0 else nobody
+        answer = await client.post(f"{url}/v1/classify", json={"text": text}, headers={"x-api-key": "k"})
+        return n, answer.json()
+
+    async def all_at_once() -> list:
+        async with httpx.AsyncClient(timeout=120) as client:
+            return await asyncio.gather(*(ask(client, n) for n in range(60)))
+
+    try:
+        answers = asyncio.run(all_at_once())
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert len(answers) == 60
+    for n, row in answers:
+        expected = ("existing", "name") if n % 2 == 0 else ("new", "")
+        assert (row["customer"], row["customer_match"]) == expected, (n, row)
+        if "Lead" in row["label"]:
+            assert row["label"].startswith("Existing" if n % 2 == 0 else "New")
+
+
+def test_evaluate_scores_exactly_the_labels_predict_gives(tfidf_dir, tmp_path):
+    """One evidence path: with --meta and --customers, evaluate's errors.csv holds the same labels as predict."""
+    table = tmp_path / "calls.csv"
+    table.write_text("text,label\n"
+                     '"Hi, my name is Desmond Thistlewood, my AC is out, can you come? Yes, Tuesday, booked.",'
+                     "New Customer - Lead Booked\n"
+                     '"Hello? Hello? Anyone there?",Other\n'
+                     '"Hi, I need a plumber for a leak, can you come today? We can, 2 pm, see you then.",Other\n')
+    meta = tmp_path / "meta.csv"
+    meta.write_text("file,disposition\ncalls.csv:2,abandoned\ncalls.csv:3,answered\n")
+    listing = customer_file(tmp_path / "customers.csv")
+    evidence = ("--meta", meta, "--customers", listing, "--customers-complete")
+    run_cli("predict", table, "--model", tfidf_dir, "--out", tmp_path / "p.csv", *evidence, "-q")
+    predicted = [r["label"] for r in csv.DictReader(open(tmp_path / "p.csv", encoding="utf-8"))]
+    run_cli("evaluate", table, "--model", tfidf_dir, "--out", tmp_path / "ev", *evidence, "-q")
+    truth = [r["label"] for r in csv.DictReader(open(table, encoding="utf-8"))]
+    wrong = {r["source"]: r["predicted_label"]
+             for r in csv.DictReader(open(tmp_path / "ev" / "errors.csv", encoding="utf-8"))}
+    scored = [wrong.get(f"{table}:{i + 1}", truth[i]) for i in range(len(truth))]  # a call not listed was right
+    assert predicted[0].startswith("Existing") and predicted[1] == "Missed Call" and predicted[2] != "Missed Call"
+    assert scored == predicted

@@ -23,7 +23,7 @@ import pytest
 from conftest import start_server
 
 from callsort import AsrConfig, ResultRow
-from callsort.config import JobConfig
+from callsort.config import EvidenceConfig, JobConfig
 from callsort.data import read_calls
 from callsort.jobs.queue import WorkQueue
 from callsort.jobs.run import run_stored
@@ -198,7 +198,7 @@ def test_evidence_reaches_the_ray_workers(tfidf_dir, tmp_path, ray_session):
     calls = read_calls(table, label_column=None, drop_empty=False)
 
     def needs():
-        return RunNeeds.for_calls(calls).with_evidence(meta, None, customers, True, tfidf_dir)
+        return RunNeeds.for_calls(calls).with_evidence(EvidenceConfig(str(meta), None, str(customers), True), tfidf_dir)
 
     plain = [r.to_dict() for r in classify_calls(calls, tfidf_dir, needs())]
     on_ray = [r.to_dict() for r in run_stored(calls, tfidf_dir, WorkQueue(tmp_path / "ray.db"), needs(),

@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 
 from callsort.errors import InputError
-from callsort.insights.metadata import call_datetime, meta_for, pattern_regex, read_meta
+from callsort.evidence.metadata import call_datetime, meta_for, pattern_regex, read_meta
 
 
 def test_file_name_pattern():

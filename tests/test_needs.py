@@ -27,7 +27,7 @@ def test_transcripts_need_neither_whisper_nor_a_redactor(sample_table):
     assert needs.redact_texts(sample_table) is sample_table  # nothing to redact without --redact
     needs.unload()  # nothing loaded, nothing to free
     with pytest.raises(ConfigError, match="transcripts only"):
-        next(needs.transcripts(["call.mp3"]))
+        next(needs.transcriber.transcripts(["call.mp3"]))
 
 
 def test_recordings_need_whisper_and_its_cache(recordings):
@@ -58,18 +58,18 @@ def test_redaction_needs_a_redactor_for_transcripts_too(sample_table):
 def test_cache_reuses_transcripts(booked_call, tmp_path, monkeypatch):
     monkeypatch.setenv("CALLSORT_CACHE_DIR", str(tmp_path))
     needs = RunNeeds.build(AsrConfig())
-    first = next(needs.transcripts([booked_call]))
+    first = next(needs.transcriber.transcripts([booked_call]))
     assert needs.recogniser.loaded
     needs.unload()
     assert not needs.recogniser.loaded
     started = time.perf_counter()
-    second = next(needs.transcripts([booked_call]))
+    second = next(needs.transcriber.transcripts([booked_call]))
     assert second.cached and not first.cached and second.text == first.text
     assert time.perf_counter() - started < 1.0 and not needs.recogniser.loaded  # read, not recognised
-    other_settings = next(RunNeeds.build(AsrConfig(channels="mix")).transcripts([booked_call]))
+    other_settings = next(RunNeeds.build(AsrConfig(channels="mix")).transcriber.transcripts([booked_call]))
     assert not other_settings.cached
     assert len(list(tmp_path.glob("transcripts/*/*.json"))) == 2
-    uncached = next(RunNeeds.build(AsrConfig(use_cache=False)).transcripts([booked_call]))
+    uncached = next(RunNeeds.build(AsrConfig(use_cache=False)).transcriber.transcripts([booked_call]))
     assert not uncached.cached and uncached.text == first.text
     assert len(list(tmp_path.glob("transcripts/*/*.json"))) == 2  # --no-cache neither reads nor writes
 
@@ -77,7 +77,7 @@ def test_cache_reuses_transcripts(booked_call, tmp_path, monkeypatch):
 def test_bad_files_are_transcripts_with_errors(bad_audio, voicemail_call, tmp_path, monkeypatch):
     monkeypatch.setenv("CALLSORT_CACHE_DIR", str(tmp_path))
     files = [bad_audio["empty file"], voicemail_call, bad_audio["truncated"]]
-    found = list(RunNeeds.build(AsrConfig()).transcripts(files))
+    found = list(RunNeeds.build(AsrConfig()).transcriber.transcripts(files))
     assert [t.source for t in found] == [str(f) for f in files]
     assert "empty file" in found[0].error and "truncated" in found[2].error and not found[1].error
     assert len(list(tmp_path.glob("transcripts/*/*.json"))) == 1  # only the good one is cached

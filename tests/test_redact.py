@@ -50,14 +50,14 @@ def test_what_is_kept(redactor):
 
 def test_transcripts_and_the_cache(voicemail_call, tmp_path, monkeypatch):
     monkeypatch.setenv("CALLSORT_CACHE_DIR", str(tmp_path / "cache"))
-    redacted = next(RunNeeds.build(AsrConfig(redact=True)).transcripts([str(voicemail_call)]))
+    redacted = next(RunNeeds.build(AsrConfig(redact=True)).transcriber.transcripts([str(voicemail_call)]))
     assert "[PHONE]" in redacted.transcript and "0142" not in redacted.transcript + redacted.text
     assert all("0142" not in s["text"] for s in redacted.segments)
     cached = "".join(p.read_text() for p in (tmp_path / "cache").rglob("*.json"))
     assert cached and "0142" not in cached  # the cache holds only the redacted transcript
-    plain = next(RunNeeds.build(AsrConfig()).transcripts([str(voicemail_call)]))
+    plain = next(RunNeeds.build(AsrConfig()).transcriber.transcripts([str(voicemail_call)]))
     assert not plain.cached and "0142" in plain.text  # a run without --redact never gets redacted text
-    again = next(RunNeeds.build(AsrConfig(redact=True)).transcripts([str(voicemail_call)]))
+    again = next(RunNeeds.build(AsrConfig(redact=True)).transcriber.transcripts([str(voicemail_call)]))
     assert again.cached and again.transcript == redacted.transcript
 
 
@@ -98,12 +98,12 @@ def test_redacted_audio_is_silent_where_the_spans_were(voicemail_call, tmp_path,
     monkeypatch.setenv("CALLSORT_CACHE_DIR", str(tmp_path / "cache"))
     config = AsrConfig(redact=True, redact_audio=str(tmp_path / "out"))
     needs = RunNeeds.build(config)
-    t = next(needs.transcripts([str(voicemail_call)]))
+    t = next(needs.transcriber.transcripts([str(voicemail_call)]))
     intervals = silenced_intervals(t.segments)
     assert intervals and "[PHONE]" in t.transcript
     assert all(w["word"] == "" for s in t.segments for w in s.get("words", []) if w.get("redacted"))
     original = load_recording(voicemail_call).channels
-    written = tmp_path / "out" / needs.copy_name(voicemail_call)
+    written = tmp_path / "out" / needs.names.copy_name(voicemail_call)
     assert written.name.startswith("sample_call_voicemail.") and written.name.endswith(".redacted.wav")
     copy = load_recording(written).channels
     rate = 16000
@@ -118,7 +118,7 @@ def test_redacted_audio_is_silent_where_the_spans_were(voicemail_call, tmp_path,
     cached = "".join(p.read_text() for p in (tmp_path / "cache").rglob("*.json"))
     assert "0142" not in cached and '"redacted": true' in cached
     written.unlink()
-    again = next(needs.transcripts([str(voicemail_call)]))  # from the cache: the copy again
+    again = next(needs.transcriber.transcripts([str(voicemail_call)]))  # from the cache: the copy again
     assert again.cached and written.is_file()
     with pytest.raises(ConfigError, match="needs --redact"):
         AsrConfig(redact_audio=str(tmp_path))
@@ -162,10 +162,10 @@ def test_personal_data_in_file_names_is_replaced_where_shown(tfidf_dir, voicemai
     meta = tmp_path / "meta.csv"
     meta.write_text(f"file,agent\n{named.name},Ann\n")
     needs = RunNeeds.build(AsrConfig(redact=True))
-    shown = needs.shown_source(str(named))
+    shown = needs.names.shown_source(str(named))
     assert "Robert" not in shown and "867" not in shown and shown.endswith(".mp3") and str(tmp_path) in shown
-    assert needs.shown_source("/data/calls.csv:96") == "/data/calls.csv:96"
-    assert "Johnson" not in needs.copy_name(named) and needs.copy_name(named).endswith(".redacted.wav")
+    assert needs.names.shown_source("/data/calls.csv:96") == "/data/calls.csv:96"
+    assert "Johnson" not in needs.names.copy_name(named) and needs.names.copy_name(named).endswith(".redacted.wav")
     from conftest import run_cli
 
     out = tmp_path / "p.jsonl"

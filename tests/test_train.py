@@ -28,13 +28,13 @@ def test_tfidf_training_is_repeatable(sample_table):
     a = train(sample_table, TrainConfig(model="tfidf", seed=1), progress=False)
     b = train(sample_table, TrainConfig(model="tfidf", seed=1), progress=False)
     assert a.model.predict_proba(sample_table.texts[:4]).tolist() == b.model.predict_proba(sample_table.texts[:4]).tolist()
-    assert a.val_metrics["n"] == 8 and 0 <= a.model.review_below <= 1.0001
+    assert a.val_metrics["n"] == len(sample_table) and 0 <= a.model.review_below <= 1.0001  # out of fold: every call
 
 
 def test_training_calibrates_and_sets_the_review_threshold(sample_table, tmp_path):
     from callsort import load_model
 
-    model = train(sample_table, TrainConfig(model="tfidf", val_fraction=0.3), progress=False).model
+    model = train(sample_table, TrainConfig(model="tfidf", val_fraction=0.3, calibration_folds=0), progress=False).model
     assert model.calibrator is not None and model.info.calibration == "temperature"
     assert model.info.auto_accuracy == 0.9 and 0 <= model.info.expected_coverage <= 1
     raw, calibrated = model.predict_proba(sample_table.texts[:5]), model.calibrated_proba(sample_table.texts[:5])
@@ -57,7 +57,7 @@ def test_calibration_on_out_of_fold_probabilities(sample_table, tmp_path):
     assert truth == sample_table.labels  # row i of probs is call i, predicted by a model that never saw it
 
     model = train(sample_table, config, progress=False).model
-    assert model.info.calibrated_on == f"{len(sample_table)} out-of-fold calls" and model.calibrator is not None
+    assert model.info.calibrated_on == f"{len(sample_table)} out-of-fold calls (3 folds)" and model.calibrator is not None
     assert 0 < model.review_below <= 1 and 0 <= model.info.expected_coverage <= 1
     reloaded = load_model(model.save(tmp_path / "m"))
     assert reloaded.info.calibrated_on == model.info.calibrated_on
@@ -151,3 +151,38 @@ def test_head_and_tail_for_fixed_epochs(sample_table, tiny_config, tmp_path):
     again = load_model(tmp_path / "m")
     assert again.info.params["view"] == "head_tail"
     assert again.predict_proba(sample_table.texts[:3]) == pytest.approx(result.model.predict_proba(sample_table.texts[:3]))
+
+
+def test_plain_tfidf_training_calibrates_out_of_fold_and_learns_from_every_call(sample_table):
+    """The default (issue 31): no validation split for a kind that fits in seconds; every call is both in the
+    final model and in the quantifier (out of fold)."""
+    model = train(sample_table, TrainConfig(), progress=False).model
+    data = model.info.training["data"]
+    assert data["train_calls"] == len(sample_table) and data["val_calls"] == 0
+    assert model.info.training["calibration_folds"]["used"] == 5
+    assert len(model.quantifier.truth) == len(sample_table)
+    assert model.info.training["val_metrics_on"] == f"{len(sample_table)} out-of-fold calls"
+
+
+def test_few_labels_use_fewer_folds_or_validation_calls(sample_table):
+    """A new company's first calls: the folds adapt to the smallest category, and callsort.json says so."""
+    from collections import Counter
+
+    def first(per_label: int):
+        seen, keep = Counter(), []
+        for i, label in enumerate(sample_table.labels):
+            if seen[label] < per_label:
+                seen[label] += 1
+                keep.append(i)
+        return sample_table.subset(keep)
+
+    three = train(first(3), TrainConfig(), progress=False).model
+    assert three.info.training["calibration_folds"] == {
+        "used": 3, "why": "3 folds, not 5: the smallest category has 3 calls"}
+    assert three.info.training["data"]["train_calls"] == len(first(3))
+    blend_like = TrainConfig(calibration_folds=5)
+    from callsort.models.classifier import kind_class
+    from callsort.models.train import calibration_plan
+
+    assert calibration_plan(kind_class("encoder"), first(3), blend_like)[0] == 0  # 3 // 2 < 2: validation calls
+    assert calibration_plan(kind_class("encoder"), first(3), TrainConfig())[0] == 0  # encoders: validation by default

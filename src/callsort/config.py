@@ -70,9 +70,11 @@ class TrainConfig(Settings):
     tfidf_weight: float = setting(0.7, "Weight of the tf-idf model's probabilities in the blend, 0..1.")
     calibration: str = setting("temperature", "Calibrate probabilities on the validation calls: temperature "
                                "scaling, isotonic, or none.", ("temperature", "isotonic", "none"))
-    calibration_folds: int = setting(0, "Calibrate and set the review threshold on out-of-fold probabilities of "
-                                        "this many extra fits over all the training calls (costs that many times "
-                                        "the training; cheap for tfidf); 0 = on the validation calls.")
+    calibration_folds: int | None = setting(None, "Calibrate, set the review threshold and fit the report's "
+                                        "quantifier on out-of-fold probabilities of this many extra fits over every "
+                                        "labelled call; 0 = on validation calls. Default: 5 for kinds that fit in "
+                                        "seconds (tfidf; the final model then learns from every call), 0 for the "
+                                        "encoder kinds. Fewer folds when the smallest category is too small.")
     reason_min_calls: int = setting(5, "With a reason column: reasons with fewer calls are folded into 'Other'.")
     auto_accuracy: float = setting(0.9, "needs_review is set below the confidence at which the validation calls "
                                         "let through are right this often.")
@@ -82,7 +84,7 @@ class TrainConfig(Settings):
     def check(self) -> None:
         if self.model == "transformer":  # the name before kinds had their own modules
             self.model = "blend"
-        if self.calibration_folds == 1 or self.calibration_folds < 0:
+        if self.calibration_folds is not None and (self.calibration_folds == 1 or self.calibration_folds < 0):
             raise ConfigError(f"calibration_folds must be 0 or at least 2, got {self.calibration_folds}")
         if not 0 < self.val_fraction < 1:
             raise ConfigError(f"val_fraction must be between 0 and 1, got {self.val_fraction}")
@@ -98,6 +100,31 @@ class TrainConfig(Settings):
             raise ConfigError(f"stride ({self.stride}) must be smaller than max_length ({self.max_length})")
         if self.epochs <= 0 or self.batch_size < 1 or self.patience < 1:
             raise ConfigError("epochs must be positive, batch_size and patience at least 1")
+
+
+@dataclass
+class EvidenceConfig(Settings):
+    """What is known of a call besides its words (evidence/): the phone system's facts and the customer list.
+    One settings object for predict, evaluate, serve and the Ray workers."""
+
+    meta: str | None = setting(None, "The phone system's table of calls (a file column, then e.g. datetime, agent, "
+                                     "source, caller, answered/disposition), joined by file name.")
+    meta_pattern: str | None = setting(None, "Or the same facts parsed from file names, e.g. "
+                                             "\"{date}_{time}_{agent}.mp3\".")
+    customers: str | None = setting(None, "The customer list (columns name, phone, address, email): a lead whose "
+                                          "caller matches a customer is an Existing customer's (memory only).")
+    customers_complete: bool = setting(False, "The customer list holds every customer: a caller who gives a name "
+                                              "or number that matches no one is New.")
+
+    def check(self) -> None:
+        for name, path in (("--meta", self.meta), ("--customers", self.customers)):
+            if path is not None and not Path(path).is_file():
+                raise ConfigError(f"{path}: no such file ({name})")
+        self.meta, self.customers = (str(p) if p is not None else None for p in (self.meta, self.customers))
+
+    @property
+    def any(self) -> bool:
+        return bool(self.meta or self.meta_pattern or self.customers)
 
 
 @dataclass
@@ -228,6 +255,11 @@ class ServeConfig(Settings):
     agent_names: str | None = setting(None, "A table (columns heard, agent) mapping names as heard to agents; "
                                             "spellings that differ only as speech recognition hears them are "
                                             "merged anyway.")
+
+    @property
+    def evidence(self) -> EvidenceConfig:
+        """The service's evidence settings (--meta, --meta-pattern, --customers, --customers-complete)."""
+        return EvidenceConfig(self.meta, self.meta_pattern, self.customers, self.customers_complete)
 
     def check(self) -> None:
         if not 0 < self.port < 65536:

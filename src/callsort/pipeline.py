@@ -11,10 +11,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from .config import AsrConfig
-from .customers import with_customer
 from .data import CallTable, read_calls, usable_calls
+from .evidence import Evidence, apply_evidence
 from .insights.agent import agent_name
-from .insights.answered import answered_fact, with_answered
 from .insights.rules import LeadRules
 from .models.classifier import Classifier, load_model, model_identity, read_model_info
 from .needs import RunNeeds
@@ -35,7 +34,7 @@ class ResultRow:
     p_existing: float | None = None
     customer: str = ""  # with --customers: "existing" or "new" when the customer list says so (customers.py)
     customer_match: str = ""  # what matched: caller number, phone, name, name+street (never the values)
-    answered: str = ""  # "yes" / "no" when the phone system or the recording says (insights/answered.py)
+    answered: str = ""  # "yes" / "no" when the phone system or the recording says (evidence/answered.py)
     answered_by: str = ""  # what said so
     needs_review: bool = True  # confidence under the model's threshold, no words, or failed
     error: str = ""
@@ -53,8 +52,9 @@ class ResultRow:
     overlap_s: float | None = None
     turns: int | None = None
     agent_name: str = ""  # the name the agent gives in the greeting, when heard (insights/agent.py)
-    meta: dict = field(default_factory=dict)  # facts about the call from the phone system (insights/metadata.py)
+    meta: dict = field(default_factory=dict)  # facts about the call from the phone system (evidence/metadata.py)
     model: str = ""  # the classifier's identity (models.classifier.Classifier.identity)
+    model_dir: str = ""  # its folder, so `callsort report` finds its quantifier (left out of the service's answers)
 
     @classmethod
     def failed(cls, source: str, error: str, model: str = "", attempts: int = 1, **audio) -> ResultRow:
@@ -76,25 +76,28 @@ def transcribe_calls(calls: CallTable, needs: RunNeeds, progress: bool = False) 
     A recording's error names the call's source (an upload's name, not the server's temporary file)."""
     if not calls.has_audio:
         return calls
-    ones = list(_one_by_one(calls, needs, progress))
+    return _joined(calls, [one for one, _ in _one_by_one(calls, needs, progress)])
+
+
+def _joined(calls: CallTable, ones: list[CallTable]) -> CallTable:
     return CallTable([one.texts[0] for one in ones], calls.sources, calls.labels, calls.skipped, calls.audio,
                      [one.details[0] if one.details else {} for one in ones], calls.reasons)
 
 
-def _one_by_one(calls: CallTable, needs: RunNeeds, progress: bool) -> Iterator[CallTable]:
-    """Each call as a one-row table, a recording's as soon as its transcript exists."""
-    transcripts = needs.transcripts([a for a in calls.audio or [] if a], progress)
+def _one_by_one(calls: CallTable, needs: RunNeeds, progress: bool) -> Iterator[tuple[CallTable, Evidence | None]]:
+    """Each call as a one-row table, a recording's as soon as its transcript exists, with the recording's
+    evidence (from its words as heard, before redaction); None for a row that is not a recording."""
+    transcripts = needs.transcriber.heard([a for a in calls.audio or [] if a], progress)
     for i in range(len(calls)):
-        one = calls.subset([i])
+        one, evidence = calls.subset([i]), None
         if calls.is_recording(i):
-            t = next(transcripts)
-            customer, how = needs.verdicts.pop(str(calls.audio[i]), ("", ""))
+            t, heard = next(transcripts)
+            evidence = needs.evidence.of(calls.sources[i], heard)
             details = {"transcript": t.transcript, "duration_s": t.duration_s, "asr_model": t.asr_model,
-                       "customer": customer, "customer_match": how,
                        "error": t.error.replace(str(calls.audio[i]), calls.sources[i]),
                        **call_timing(t.speech, t.duration_s)}
             one = CallTable([t.text], one.sources, one.labels, 0, one.audio, [details], one.reasons)
-        yield one
+        yield one, evidence
 
 
 def classify_calls(calls: CallTable, model: Classifier | str | Path, needs: RunNeeds | None = None,
@@ -107,28 +110,30 @@ def classify_calls(calls: CallTable, model: Classifier | str | Path, needs: RunN
     comes as soon as its transcript exists (a stored run commits it at once).
     A recording in which no words were recognised (silence, a hang-up) is still classified, from its empty
     transcript, and always flagged for review; an empty row of a transcript table is an error.
+    Each call's evidence (evidence/) is made from its own name and words and travels with it to its row.
     """
-    identity = identity_of(model)
+    identity = identity_of(model), folder_of(model)
     needs = needs or RunNeeds.for_calls(calls)
-    if needs.customers is not None:  # the customer list reads the words as given, before redaction
-        needs.verdicts.update({calls.sources[i]: needs.customer_of(text, calls.sources[i])
-                               for i, text in enumerate(calls.texts) if not calls.is_recording(i)})
-    calls = needs.redact_texts(calls)
     to_transcribe = calls.details is None and calls.has_audio
+    # the words as given, before redaction; a recording still to transcribe gets its evidence when heard
+    evidence = [None if to_transcribe and calls.is_recording(i) else needs.evidence.of(calls.sources[i], text)
+                for i, text in enumerate(calls.texts)]
+    calls = needs.redact_texts(calls)
     if to_transcribe and isinstance(model, Classifier):
-        for one in _one_by_one(calls, needs, progress):
-            yield from _classify(one, model, identity, review_below, needs=needs)
+        for i, (one, heard) in enumerate(_one_by_one(calls, needs, progress)):
+            yield from _classify(one, model, identity, review_below, [evidence[i] or heard])
         return
     if to_transcribe:
         had_whisper = needs.recogniser is not None and needs.recogniser.loaded
-        calls = transcribe_calls(calls, needs, progress)
+        ones = list(_one_by_one(calls, needs, progress))
+        calls, evidence = _joined(calls, [one for one, _ in ones]), [e or h for e, (_, h) in zip(evidence, ones, strict=True)]
         if not had_whisper:
             needs.unload()  # recognition is over: free Whisper before the text model loads
-    yield from _classify(calls, model, identity, review_below, progress, needs)
+    yield from _classify(calls, model, identity, review_below, evidence, progress)
 
 
-def _classify(calls: CallTable, model, identity: str, review_below: float | None,
-              progress: bool = False, needs: RunNeeds | None = None) -> Iterator[ResultRow]:
+def _classify(calls: CallTable, model, identity: tuple[str, str], review_below: float | None,
+              evidence: list[Evidence], progress: bool = False) -> Iterator[ResultRow]:
     errors = calls.errors()
     ok = [i for i, text in enumerate(calls.texts) if not errors[i] and (text.strip() or calls.is_recording(i))]
     predictions = {}
@@ -136,40 +141,29 @@ def _classify(calls: CallTable, model, identity: str, review_below: float | None
         model = model if isinstance(model, Classifier) else load_model(model)
         threshold = model.review_below if review_below is None else review_below
         found = model.predict([calls.texts[i] for i in ok], progress=progress)
-        predictions = {i: (p, threshold) for i, p in zip(ok, found, strict=False)}
+        predictions = {i: (p, threshold) for i, p in zip(ok, found, strict=True)}
     for i in range(len(calls)):
-        verdict = needs.verdicts.pop(calls.sources[i], None) if needs else None
-        if calls.is_recording(i):
-            verdict = (calls.details[i].get("customer", ""), calls.details[i].get("customer_match", ""))
-        meta = needs.join_meta(calls.sources[i]) if needs and needs.join_meta else {}
-        yield _row(calls, i, predictions.get(i), identity, errors[i], verdict or ("", ""), meta)
+        yield _row(calls, i, predictions.get(i), identity, errors[i], evidence[i])
 
 
-def _row(calls: CallTable, i: int, prediction, identity: str, error: str, verdict: tuple[str, str],
-         meta: dict) -> ResultRow:
+def _row(calls: CallTable, i: int, prediction, identity: tuple[str, str], error: str, evidence: Evidence) -> ResultRow:
     audio = {"transcript": calls.texts[i] or None}  # a table's row: its text (redacted under --redact)
     if calls.is_recording(i):
         audio = {k: calls.details[i].get(k) for k in ("transcript", "duration_s", "asr_model", *TIMING_FIELDS)}
     if prediction is None:
-        return ResultRow.failed(calls.sources[i], error or f"{calls.sources[i]}: empty transcript", identity, **audio)
+        return ResultRow.failed(calls.sources[i], error or f"{calls.sources[i]}: empty transcript", identity[0], **audio)
     p, threshold = prediction
-    reason_confidence = round(p.reason_confidence, 4) if p.reason_confidence is not None else None
     audio["agent_name"] = agent_name(calls.texts[i], audio.get("transcript"))
-    rounded = {k: round(v, 4) for k, v in p.probabilities.items()}
-    _, probabilities = with_customer(p.label, rounded, verdict[0])
     split = audio.get("turns") is not None  # a dual-channel recording: the agent's side is known
-    answered, answered_by = answered_fact(meta, audio["agent_name"] if split else "", audio.get("turns"))
-    voicemail = str(meta.get("disposition", "")).strip().lower() == "voicemail"
-    probabilities = with_answered(probabilities, answered, voicemail)
-    label = p.label if probabilities == rounded else max(probabilities, key=probabilities.get)
-    confidence = probabilities[label] if label != p.label else p.confidence
-    reason = p.reason if label == p.label or "Not Booked" in label else ""  # a reason is a lost lead's
-    return ResultRow(source=calls.sources[i], label=label, confidence=round(confidence, 4),
-                     probabilities=probabilities, **LeadRules().questions(probabilities),
-                     customer=verdict[0], customer_match=verdict[1],
-                     answered={True: "yes", False: "no"}.get(answered, ""), answered_by=answered_by,
-                     reason=reason, reason_confidence=reason_confidence if reason else None,
-                     needs_review=confidence < threshold or not calls.texts[i].strip(), model=identity, **audio)
+    decided = apply_evidence(p, evidence, audio["agent_name"] if split else "", audio.get("turns"))
+    p = decided.prediction
+    return ResultRow(source=calls.sources[i], label=p.label, confidence=round(p.confidence, 4),
+                     probabilities=p.probabilities, **LeadRules().questions(p.probabilities),
+                     customer=evidence.customer, customer_match=evidence.customer_match,
+                     answered={True: "yes", False: "no"}.get(decided.answered, ""), answered_by=decided.answered_by,
+                     reason=p.reason, reason_confidence=round(p.reason_confidence, 4) if p.reason else None,
+                     needs_review=p.confidence < threshold or not calls.texts[i].strip(), model=identity[0],
+                     model_dir=identity[1], **audio)
 
 
 def identity_of(model: Classifier | str | Path) -> str:
@@ -177,6 +171,12 @@ def identity_of(model: Classifier | str | Path) -> str:
     if isinstance(model, Classifier):
         return model.identity
     return model_identity(read_model_info(model), Path(model).resolve())
+
+
+def folder_of(model: Classifier | str | Path) -> str:
+    """The folder a model was loaded from or saved to ('' for a model never saved)."""
+    folder = model.path if isinstance(model, Classifier) else Path(model).resolve()
+    return str(folder) if folder else ""
 
 
 def load_calls(path: str | Path, text_column: str = "text", label_column: str | None = "label",

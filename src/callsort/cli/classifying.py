@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..config import AsrConfig, JobConfig
+from ..config import AsrConfig, EvidenceConfig, JobConfig
 from ..errors import CallsortError
 from .app import (
     EXIT_PARTIAL,
@@ -49,7 +49,7 @@ def predict(
 ) -> None:
     """Classify calls; one output row per input with label, confidence, probabilities and needs_review."""
     from ..data import read_calls
-    from ..insights.metadata import attach_meta
+    from ..evidence.metadata import attach_meta
     from ..models.classifier import read_model_info
     from ..needs import RunNeeds
     from ..output import check_output_path, write_rows
@@ -62,7 +62,7 @@ def predict(
         raise CallsortError("--engine ray needs --store: the workers' results land in the results store")
     calls = read_calls(data, text_column, None, encoding, drop_empty=False, audio_column=audio_column)
     needs = RunNeeds.for_calls(calls, asr, model)  # under --redact: the words the model learned to keep
-    needs.with_evidence(meta, meta_pattern, customers, customers_complete, model)  # answered? on file?
+    needs.with_evidence(EvidenceConfig(meta, meta_pattern, customers, customers_complete), model)  # answered? on file?
     if store:
         from ..jobs.queue import WorkQueue
         from ..jobs.run import run_stored
@@ -72,7 +72,7 @@ def predict(
         work.close()
     else:
         rows = list(classify_calls(calls, model, needs, review_below, progress))
-    rows = [needs.shown_row(row) for row in attach_meta(rows, meta, meta_pattern)]  # joined on the real names first
+    rows = [needs.names.shown_row(row) for row in attach_meta(rows, meta, meta_pattern)]  # joined on the real names first
     write_rows(rows, out)
     _report_rows(rows, out, output)
 
@@ -128,7 +128,7 @@ def transcribe(
     check_output_path(out)
     jsonl = out.suffix.lower() == ".jsonl"
     rows = []
-    for t in RunNeeds.build(asr).transcripts(find_recordings(inputs), progress):
+    for t in RunNeeds.build(asr).transcriber.transcripts(find_recordings(inputs), progress):
         row = t.to_dict()
         if not jsonl:
             row.pop("segments")

@@ -27,8 +27,8 @@ def report(
     booked_labels: Annotated[str | None, typer.Option(
         help="Comma-separated lead categories that count as booked (default: leads without 'Not Booked').")] = None,
     model: Annotated[Path | None, typer.Option(
-        "--model", "-m", help="The model folder the rows came from: its quantifier turns counts into estimates "
-                              "with intervals (without it, top labels are counted, and the report says so).")] = None,
+        "--model", "-m", help="The model folder the rows came from (default: the one the rows name): its "
+                              "quantifier turns counts into estimates with intervals.")] = None,
     min_quantifier_calls: Annotated[int, typer.Option(
         help="Estimate only from a quantifier fitted on at least this many calls (benchmarks/README.md: one "
              "from 70 validation calls erred more than counting; from 580 out-of-fold calls, less).")] = 300,
@@ -52,9 +52,11 @@ def report(
     rows = add_meta(rows, meta, meta_pattern)
     rules = LeadRules([x.strip() for x in (lead_labels or "").split(",") if x.strip()],
                       [x.strip() for x in (booked_labels or "").split(",") if x.strip()])
-    quantifier, identity = _quantifier(model)
+    quantifier, identity, counted = _quantifier(model, rows)
     names = read_agent_names(agent_names) if agent_names else None
     summary = summarise(rows, rules, quantifier, min_quantifier_calls, identity, period, names)
+    if counted:
+        summary["estimated_by"] = f"counting each call's top label: {counted}"
     page = write_report(summary, out)
     rate = percent_with_interval(summary["booking_rate"], summary["booking_rate_interval"])
     span = summary["period"]
@@ -66,15 +68,28 @@ def report(
     emit({"report": str(page), **summary}, output, lines)
 
 
-def _quantifier(model: Path | None):
-    """The quantifier saved with a model folder (read without loading the model) and the model's identity."""
-    if model is None:
-        return None, None
+def _quantifier(model: Path | None, rows: list[dict]) -> tuple:
+    """(quantifier, model identity, why the figures are counted or None): of the folder given, else of the
+    model folder the rows name (`model_dir`, checked against their `model` identity), read without loading
+    the model."""
+    from collections import Counter
+
     from ..insights.quantify import Quantifier
     from ..models.classifier import model_identity, read_model_info
 
-    info = read_model_info(model)  # a clear error for a folder that is not a model
-    return Quantifier.load(model), model_identity(info, Path(model).resolve())
+    if model is not None:
+        info = read_model_info(model)  # a clear error for a folder that is not a model
+        return Quantifier.load(model), model_identity(info, Path(model).resolve()), None
+    made_by = Counter((r.get("model"), r.get("model_dir")) for r in rows if r.get("model_dir") and not r.get("error"))
+    if not made_by:
+        return None, None, "the rows do not name their model folder: pass --model"
+    (identity, folder), _ = made_by.most_common(1)[0]
+    if not (Path(folder) / "callsort.json").is_file():
+        return None, None, f"the rows' model folder {folder} is missing or moved: pass --model"
+    found = model_identity(read_model_info(folder), Path(folder).resolve())
+    if found != identity:
+        return None, None, f"the model in {folder} was retrained after these rows were made: pass --model"
+    return Quantifier.load(folder), identity, None
 
 
 @app.command("corrections")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..config import AsrConfig, TrainConfig
+from ..config import AsrConfig, EvidenceConfig, TrainConfig
 from ..errors import CallsortError
 from ..models.evaluate import coverage_line, metric_line
 from .app import (
@@ -74,11 +74,11 @@ def train(
     summary = {"model_dir": str(out), "labels": result.model.labels, "train_seconds": round(result.seconds, 1),
                "val_metrics": training["val_metrics"], "test_metrics": training.get("test_metrics"),
                "review_below": result.model.review_below, "calibration": result.model.info.calibration,
-               "calibrated_on": result.model.info.calibrated_on,
+               "calibrated_on": result.model.info.calibrated_on, "val_metrics_on": training["val_metrics_on"],
                "expected_coverage": result.model.info.expected_coverage, "skipped_empty": table.skipped,
                "corrections": used}
     lines = [f"trained {config.model} model on {training['data']['train_calls']} calls in {result.seconds:.0f} s → {out}",
-             f"validation: {metric_line({**training['val_metrics'], 'n': training['data']['val_calls']})}",
+             f"scored on {training['val_metrics_on']}: {metric_line(training['val_metrics'])}",
              f"review:     calls under confidence {result.model.review_below:.2f} need review "
              f"({result.model.info.calibration} calibration); {result.model.info.expected_coverage:.0%} of the "
              f"{result.model.info.calibrated_on} were above it, for ≥ {result.model.info.auto_accuracy:.0%} accuracy"]
@@ -127,6 +127,7 @@ def evaluate(
     meta: MetaTable = None,
 ) -> None:
     """Score a trained model on labelled calls or recordings and write a report (metrics, plots, errors)."""
+    from ..evidence import EvidenceSources
     from ..models.classifier import load_model, read_model_info
     from ..models.evaluate import evaluate as run_evaluate
     from ..pipeline import load_calls
@@ -134,12 +135,10 @@ def evaluate(
     progress = setup(output)
     read_model_info(model)  # a bad --model fails before any recognition
     table = load_calls(data, text_column, label_column, encoding, audio_column, asr, progress, reason_column, model)
-    verdict = None
-    if customers:  # under --redact the list is matched on the redacted text (and the caller number)
-        from ..needs import RunNeeds
-
-        verdict = RunNeeds.build(recordings=False).with_evidence(meta, None, customers, customers_complete, model).customer_of
-    metrics = run_evaluate(load_model(model), table, out, progress=progress, customers=verdict)
+    # the evidence predict applies (under --redact the list is matched on the redacted text and the caller number)
+    sources = EvidenceSources.build(EvidenceConfig(meta, None, customers, customers_complete), model_dir=model)
+    evidence = [sources.of(source, text) for source, text in zip(table.sources, table.texts, strict=True)]
+    metrics = run_evaluate(load_model(model), table, out, progress=progress, evidence=evidence)
     lines = [metric_line(metrics), coverage_line(metrics["confidence"])]
     lines.append("questions: " + ", ".join(f"{name} right on {q['accuracy']:.0%} of {q['n']}"
                                            for name, q in metrics["questions"].items()))

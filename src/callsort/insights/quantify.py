@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..labels import SIDES, side_of, without_side
+
 FILE = "quantifier.json"
-EXISTING, NEW = "Existing Customer", "New Customer"  # the two sides of a lead category (customers.py)
 RESAMPLES = 200
 
 
@@ -96,7 +97,7 @@ class Quantifier:
         if plain.any():
             counts += adjusted_shares(probs[plain].mean(axis=0), self._confusion(draw, False)) * plain.sum()
         fold, names = side_free(self.labels)
-        for side in ("existing", "new"):
+        for side in SIDES:
             mine = sides == side
             if mine.any():
                 folded = adjusted_shares((probs[mine] @ np.eye(len(names))[fold]).mean(axis=0),
@@ -119,7 +120,7 @@ class Quantifier:
 def side_free(labels: list[str]) -> tuple[np.ndarray, list[str]]:
     """Each category's index among the categories with the customer side dropped ("Existing Customer - X" and
     "New Customer - X" as one), and those categories' names."""
-    names = [k.replace(EXISTING, NEW, 1) if k.startswith(EXISTING) else k for k in labels]
+    names = [without_side(k) for k in labels]
     folded = list(dict.fromkeys(names))
     return np.array([folded.index(n) for n in names]), folded
 
@@ -127,10 +128,9 @@ def side_free(labels: list[str]) -> tuple[np.ndarray, list[str]]:
 def _on_side(folded: np.ndarray, fold: np.ndarray, labels: list[str], side: str) -> np.ndarray:
     """Side-free counts back on the categories: a pair's count on the `side` twin, a lone category's on itself."""
     counts = np.zeros(len(labels))
-    wanted = EXISTING if side == "existing" else NEW
     for f, value in enumerate(folded):
         members = np.flatnonzero(fold == f)
-        twin = [j for j in members if labels[j].startswith(wanted)] if len(members) > 1 else list(members)
+        twin = [j for j in members if side_of(labels[j]) == side] if len(members) > 1 else list(members)
         counts[twin[0] if twin else members[0]] += value
     return counts
 

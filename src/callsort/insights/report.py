@@ -14,9 +14,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from ..errors import InputError
+from ..evidence.metadata import call_datetime
 from .agent import merged_names
 from .callbacks import callback_list
-from .metadata import call_datetime
 from .rules import LeadRules  # noqa: F401 - the report's definitions, importable from here too
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -34,7 +34,7 @@ def read_predictions(path: str | Path) -> list[dict]:
 
 def add_meta(rows: list[dict], meta: str | Path | None = None, pattern: str | None = None) -> list[dict]:
     """Join phone-system facts onto rows by file name (metadata.py); facts already on a row stay."""
-    from .metadata import joiner
+    from ..evidence.metadata import joiner
 
     join = joiner(meta, pattern)
     for row in rows if join else []:
@@ -107,7 +107,7 @@ def summarise(rows: list[dict], rules: LeadRules | None = None, quantifier=None,
                                    f"{model}, whose quantifier does not describe them")
     elif quantifier is not None and len(quantifier.truth) < min_quantifier_calls:
         figures["estimated_by"] = (f"counting each call's top label: the model's quantifier rests on only "
-                                   f"{len(quantifier.truth)} calls (train with --calibration-folds 5 for estimates)")
+                                   f"{len(quantifier.truth)} calls (estimates need {min_quantifier_calls}: train on more labelled calls)")
     elif quantifier is not None and ok:
         from .estimates import estimated_figures
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .. import labels
 from .callbacks import CALLBACK_THRESHOLD
 
 QUESTIONS = ("p_lead", "p_booked", "p_existing")
@@ -16,17 +17,17 @@ class LeadRules:
 
     lead_labels: list[str] = field(default_factory=list)  # empty: every label with "Lead Booked"/"Lead Not Booked"
     booked_labels: list[str] = field(default_factory=list)  # empty: the lead labels without "Not Booked"
-    unanswered_labels: tuple[str, ...] = ("Missed Call", "Voicemail - Lead")
+    unanswered_labels: tuple[str, ...] = labels.UNANSWERED
     # list a call to ring back from this chance of being a lost lead or unanswered (insights/callbacks.py)
     callback_threshold: float = CALLBACK_THRESHOLD
 
     def is_lead(self, label: str) -> bool:
-        return label in self.lead_labels if self.lead_labels else ("Lead Booked" in label or "Lead Not Booked" in label)
+        return label in self.lead_labels if self.lead_labels else labels.is_lead(label)
 
     def is_booked(self, label: str) -> bool:
         if not self.is_lead(label):
             return False
-        return label in self.booked_labels if self.booked_labels else "Not Booked" not in label
+        return label in self.booked_labels if self.booked_labels else labels.is_booked(label)
 
     def definition(self) -> str:
         lead = ", ".join(self.lead_labels) or 'every category naming "Lead Booked" or "Lead Not Booked"'
@@ -36,7 +37,7 @@ class LeadRules:
                 "or a missed call, unless the caller booked on a later call")
 
     def is_existing(self, label: str) -> bool:
-        return self.is_lead(label) and "Existing" in label
+        return self.is_lead(label) and labels.side_of(label) == "existing"
 
     def questions(self, probabilities: dict[str, float]) -> dict[str, float | None]:
         """p_lead, and given a lead p_booked and p_existing: marginals of the calibrated probabilities (None

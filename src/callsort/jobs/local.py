@@ -47,7 +47,7 @@ def recognise_first(run: StoredRun) -> None:
             break
         claimed = run.queue.claim(run.job, size, run.config.max_attempts, time.time(), run.ids[start:start + size])
         recordings = [run.calls.audio[i] for i in run.rows_of(claimed) if run.calls.is_recording(i)]
-        for _ in run.needs.transcripts(recordings):
+        for _ in run.needs.transcriber.transcripts(recordings):
             bar.update(1)
         for item in claimed:
             run.queue.release(item)

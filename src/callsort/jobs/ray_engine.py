@@ -9,7 +9,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from ..config import AsrConfig
+from ..config import AsrConfig, EvidenceConfig
 from ..data import CallTable
 from ..errors import ConfigError
 from ..models.classifier import Classifier, load_model
@@ -32,7 +32,7 @@ class CallWorker:
         self.model = load_model(model_dir)
         self.needs = RunNeeds.build(AsrConfig(**{**asr, "threads": threads}), recordings=recordings, model_dir=model_dir)
         if evidence:  # the run's --meta and --customers, as the driver was given them
-            self.needs.with_evidence(**evidence, model_dir=model_dir)
+            self.needs.with_evidence(EvidenceConfig(**evidence), model_dir=model_dir)
         self.review_below = review_below
 
     def __call__(self, batch: dict) -> dict:
@@ -73,7 +73,7 @@ def run_on_ray(run: StoredRun) -> None:
         CallWorker, batch_size=1 if recordings else run.config.claim_size,
         compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=run.config.threads_per_worker,
         fn_constructor_kwargs={"model_dir": str(model_dir), "asr": asdict(run.needs.asr), "recordings": recordings,
-                               "evidence": run.needs.evidence,
+                               "evidence": asdict(run.needs.evidence.config),
                                "review_below": run.review_below, "threads": run.config.threads_per_worker})
     for row in results.iter_rows():  # streams: each result is committed as soon as it arrives
         record(run.queue, by_id[int(row["id"])], ResultRow.from_dict(json.loads(row["row"])))

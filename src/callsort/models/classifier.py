@@ -65,6 +65,9 @@ class Classifier:
     """A trained call classifier. Subclasses implement `fit`, `predict_proba`, `save_files` and `load_files`."""
 
     kind: ClassVar[str] = ""
+    # a kind that fits in seconds and stops on no validation calls: calibrated out-of-fold by default, and its
+    # final model learns from every labelled call (models/train.py)
+    cheap_to_fit: ClassVar[bool] = False
 
     def __init__(self, labels: list[str], params: dict | None = None):
         self.labels = list(labels)

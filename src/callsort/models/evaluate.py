@@ -39,21 +39,16 @@ def classification_metrics(y_true: list[str], y_pred: list[str], labels: list[st
     }
 
 
-def evaluate(model, table, out_dir: str | Path | None = None, progress: bool = False, customers=None) -> dict:
-    """Score a model on labelled calls; with `out_dir`, write the full report there. `customers`: a function
-    of (text, source) giving each call's customer verdict (customers.py), applied as `predict` does."""
+def evaluate(model, table, out_dir: str | Path | None = None, progress: bool = False, evidence=None) -> dict:
+    """Score a model on labelled calls; with `out_dir`, write the full report there. `evidence`: each call's
+    evidence (evidence.Evidence, e.g. the customer list's verdict), applied as `predict` applies it, so the
+    labels scored are the labels predict gives."""
     from .calibrate import confidence_report  # scikit-learn: imported when used
 
     table = known_labels_only(table, model.labels, "evaluation data")
     predictions = model.predict(table.texts, progress=progress)
-    if customers is not None:
-        from dataclasses import replace
-
-        from ..customers import with_customer
-
-        for i, p in enumerate(predictions):
-            label, probs = with_customer(p.label, p.probabilities, customers(table.texts[i], table.sources[i])[0])
-            predictions[i] = replace(p, label=label, probabilities=probs, confidence=probs[label])
+    if evidence is not None:
+        predictions = with_evidence(predictions, table, evidence)
     predicted = [p.label for p in predictions]
     metrics = classification_metrics(table.labels, predicted, model.labels)
     confidence = np.array([p.confidence for p in predictions])
@@ -66,6 +61,21 @@ def evaluate(model, table, out_dir: str | Path | None = None, progress: bool = F
     if out_dir is not None:
         write_report(out_dir, metrics, table, predictions)
     return metrics
+
+
+def with_evidence(predictions: list, table, evidence: list) -> list:
+    """The predictions with each call's evidence applied as the pipeline applies it (a live agent on a split
+    recording included)."""
+    from ..evidence import apply_evidence
+    from ..insights.agent import agent_name
+
+    decided = []
+    for i, p in enumerate(predictions):
+        details = table.details[i] if table.details else {}
+        turns = details.get("turns")
+        heard = agent_name(table.texts[i], details.get("transcript")) if turns is not None else ""
+        decided.append(apply_evidence(p, evidence[i], heard, turns).prediction)
+    return decided
 
 
 def question_metrics(truth: list[str], probabilities: list[dict]) -> dict:
@@ -224,8 +234,8 @@ def plot_reliability(confidence, correct, report: dict, path: Path) -> None:
 
 def metric_line(m: dict) -> str:
     """Accuracy and F1 of a metrics dict on one line."""
-    return (f"accuracy {m['accuracy']:.3f} · macro-F1 {m['macro_f1']:.3f} · weighted-F1 {m['weighted_f1']:.3f}"
-            f" · n={m.get('n', '?')}")
+    count = f" · n={m['n']}" if "n" in m else ""
+    return f"accuracy {m['accuracy']:.3f} · macro-F1 {m['macro_f1']:.3f} · weighted-F1 {m['weighted_f1']:.3f}{count}"
 
 
 def coverage_line(c: dict) -> str:

@@ -16,6 +16,7 @@ class TfidfClassifier(Classifier):
     """tf-idf features and logistic regression: trains in seconds, no torch needed to predict."""
 
     kind = "tfidf"
+    cheap_to_fit = True
 
     def __init__(self, labels, pipeline, params: dict | None = None):
         super().__init__(labels, params)

@@ -6,7 +6,7 @@ import json
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ from .evaluate import classification_metrics, evaluate
 
 log = logging.getLogger(__name__)
 
+DEFAULT_FOLDS = 5  # out-of-fold fits of a kind that fits in seconds (issue 31: the report needs >= 300 calls)
 CV_METRICS = ("accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall")
 
 
@@ -35,44 +36,72 @@ class TrainResult:
 
 def train(table: CallTable, config: TrainConfig | None = None, val: CallTable | None = None,
           progress: bool = True) -> TrainResult:
-    """Train a classifier of kind `config.model` on labelled calls. Without `val`, a stratified share of
-    `table` is held out; the validation calls choose when to stop and the needs_review threshold."""
+    """Train a classifier of kind `config.model` on labelled calls.
+
+    A kind that fits in seconds (tf-idf) is calibrated on out-of-fold probabilities of every call and its final
+    model learns from every call; a kind that needs validation calls to stop (the encoders) holds out a
+    stratified share of `table` unless `val` is given. The calls a model did not learn from choose the
+    needs_review threshold and fit the report's quantifier."""
     config = config or TrainConfig()
     kind = kind_class(config.model)  # an unknown kind fails here, before any work
     started = time.perf_counter()
     check_trainable(table, "training data")
     fingerprint = table.fingerprint()  # of the data as given, before any split
-    if val is None:
+    folds, why = calibration_plan(kind, table.concat(val) if val is not None else table, config)
+    if val is None and (folds == 0 or not kind.cheap_to_fit):
         table, val = split_stratified(table, config.val_fraction, config.seed)
-    else:
+    elif val is not None:
         val = known_labels_only(val, sorted(set(table.labels)), "validation data")
+    every = table.concat(val) if val is not None else table
 
     model = kind.fit(table, val, config, progress)
-    model.reasons = fit_reasons(table if table.reasons is None or val.reasons is None else table.concat(val), config)
+    model.reasons = fit_reasons(every if val is None or (table.reasons is not None and val.reasons is not None)
+                                else table, config)
     from ..privacy.keep import learn_keep_list
 
-    model.keep_list = learn_keep_list(table.texts + val.texts)  # what --redact must not take for personal data
-    val_probs = model.predict_proba(val.texts)
-    if config.calibration_folds:
-        probs, truth = out_of_fold_proba(kind, table.concat(val), model.labels, config, progress)
+    model.keep_list = learn_keep_list(every.texts)  # what --redact must not take for personal data
+    if folds:
+        probs, truth = out_of_fold_proba(kind, every, model.labels, replace(config, calibration_folds=folds), progress)
     else:
-        probs, truth = val_probs, val.labels
-    calibrate_and_choose_threshold(model, probs, truth, config)
+        probs, truth = model.predict_proba(val.texts), val.labels
+    calibrate_and_choose_threshold(model, probs, truth, config, folds)
+    # scored on the validation calls when there are some, else on the out-of-fold ones (the model saw them all)
+    scored_probs, scored = (model.predict_proba(val.texts), val.labels) if val is not None else (probs, truth)
     val_metrics = classification_metrics(
-        val.labels, [model.labels[i] for i in model.calibrated(val_probs).argmax(axis=1)], model.labels)
+        scored, [model.labels[i] for i in model.calibrated(scored_probs).argmax(axis=1)], model.labels)
     seconds = time.perf_counter() - started
     history = model.info.training.get("history", [])
     model.info.training = {
         "settings": config.to_dict(),
-        "data": {"fingerprint": fingerprint, "train_calls": len(table), "val_calls": len(val),
+        "data": {"fingerprint": fingerprint, "train_calls": len(table), "val_calls": len(val) if val else 0,
                  "class_counts": dict(Counter(table.labels))},
+        "calibration_folds": {"used": folds, "why": why},
         "val_metrics": {k: val_metrics[k] for k in ("accuracy", "macro_f1", "weighted_f1")},
+        "val_metrics_on": f"{len(scored)} {'validation' if val is not None else 'out-of-fold'} calls",
         "history": history, "seconds": round(seconds, 1), "versions": _versions(),
     }
     if model.reasons is not None:
         model.info.reasons = model.reasons.describe()
-        model.info.training["data"]["reason_counts"] = dict(Counter(r for r in table.reasons if r))
+        model.info.training["data"]["reason_counts"] = dict(Counter(r for r in every.reasons or [] if r))
     return TrainResult(model, val_metrics, history, seconds)
+
+
+def calibration_plan(kind, table: CallTable, config: TrainConfig) -> tuple[int, str]:
+    """How many out-of-fold fits calibrate the model (0: the validation calls), and why: as asked, 5 by
+    default for kinds that fit in seconds, fewer when the smallest category cannot fill every fold."""
+    asked = config.calibration_folds
+    if asked is None:
+        asked = DEFAULT_FOLDS if kind.cheap_to_fit else 0
+    if not asked:
+        return 0, "validation calls" + (" (asked)" if config.calibration_folds == 0 else f" ({kind.kind} default)")
+    smallest = min(Counter(table.labels).values())
+    # each fit of a kind that stops on validation calls holds out its own: 2 calls of each category a fold
+    most = smallest if kind.cheap_to_fit else smallest // 2
+    if most >= asked:
+        return asked, f"{asked} folds"
+    if most >= 2:
+        return most, f"{most} folds, not {asked}: the smallest category has {smallest} calls"
+    return 0, f"validation calls, not {asked} folds: the smallest category has {smallest} calls"
 
 
 def fit_reasons(table: CallTable, config: TrainConfig):
@@ -84,7 +113,8 @@ def fit_reasons(table: CallTable, config: TrainConfig):
     return ReasonModel.fit(table.texts, table.labels, table.reasons, config.reason_min_calls, config.seed)
 
 
-def calibrate_and_choose_threshold(model: Classifier, raw: np.ndarray, truth: list[str], config: TrainConfig) -> None:
+def calibrate_and_choose_threshold(model: Classifier, raw: np.ndarray, truth: list[str], config: TrainConfig,
+                                   folds: int = 0) -> None:
     """Calibrate the model on probabilities of calls it never learned from (validation or out-of-fold), then
     set needs_review below the confidence at which those calls are right `config.auto_accuracy` of the time."""
     from .calibrate import fit_calibrator, threshold_for  # scikit-learn: imported when used
@@ -95,7 +125,7 @@ def calibrate_and_choose_threshold(model: Classifier, raw: np.ndarray, truth: li
     correct = probs.argmax(axis=1) == np.array([model.labels.index(t) for t in truth])
     info = model.info
     info.calibration = config.calibration if model.calibrator is not None else "none"
-    info.calibrated_on = f"{len(truth)} out-of-fold calls" if config.calibration_folds else f"{len(truth)} validation calls"
+    info.calibrated_on = f"{len(truth)} out-of-fold calls ({folds} folds)" if folds else f"{len(truth)} validation calls"
     info.auto_accuracy = config.auto_accuracy
     info.review_below = threshold_for(confidence, correct, config.auto_accuracy)
     info.expected_coverage = round(float((confidence >= info.review_below).mean()), 4)
@@ -105,18 +135,22 @@ def calibrate_and_choose_threshold(model: Classifier, raw: np.ndarray, truth: li
 def out_of_fold_proba(kind, table: CallTable, labels: list[str], config: TrainConfig,
                       progress: bool = False) -> tuple[np.ndarray, list[str]]:
     """Probabilities of every call from a model of `kind` fitted without it (stratified
-    `config.calibration_folds`-fold; each fit holds out its own validation calls); returns (probs, labels)."""
+    `config.calibration_folds`-fold; each fit of a kind that stops on validation calls holds out its own);
+    returns (probs, labels)."""
     from sklearn.model_selection import StratifiedKFold
     from tqdm.auto import tqdm
 
     # 2 x folds calls a class: every fit then keeps some of each class after holding out its validation calls
+    per_fold = 1 if kind.cheap_to_fit else 2  # a kind that stops on validation calls holds out its own
     check_trainable(table, f"training data for {config.calibration_folds} calibration folds",
-                    min_per_class=2 * config.calibration_folds)
+                    min_per_class=per_fold * config.calibration_folds)
     folds = StratifiedKFold(n_splits=config.calibration_folds, shuffle=True, random_state=config.seed)
     probs = np.zeros((len(table), len(labels)))
     for fit_idx, held_idx in tqdm(list(folds.split(np.zeros(len(table)), table.labels)), desc="calibration folds",
                                   unit="fit", disable=not progress):
-        fit_part, fit_val = split_stratified(table.subset(fit_idx), config.val_fraction, config.seed)
+        fit_part, fit_val = table.subset(fit_idx), None
+        if not kind.cheap_to_fit:
+            fit_part, fit_val = split_stratified(fit_part, config.val_fraction, config.seed)
         part = kind.fit(fit_part, fit_val, config, progress=False)
         probs[held_idx] = part.predict_proba(table.subset(held_idx).texts)[:, [part.labels.index(x) for x in labels]]
     return probs, list(table.labels)

@@ -18,6 +18,7 @@ from .access import SESSION_COOKIE, SameSiteOnly, Sessions, allowed_hosts, heade
 from .batches import BatchRunner
 from .limits import BodyLimit
 from .requests import read_calls_from, read_json
+from .review import public
 from .routes import add_review_routes
 
 
@@ -31,8 +32,7 @@ class Service:
         self.model = load_model(model_dir)
         self.needs = RunNeeds.build(asr, recordings=True, model_dir=model_dir)
         self.needs.recogniser.load()
-        self.needs.with_evidence(config.meta, config.meta_pattern, config.customers, config.customers_complete,
-                                 model_dir)  # before any batch resumes
+        self.needs.with_evidence(config.evidence, model_dir)  # before any batch resumes
         self.work = self.batches = None
         if config.store:
             self.work = WorkQueue(config.store)
@@ -43,10 +43,10 @@ class Service:
         self.agent_names = read_agent_names(config.agent_names) if config.agent_names else None
 
     def classify(self, calls: CallTable) -> list[dict]:
-        rows = [row.to_dict() for row in classify_calls(calls, self.model, self.needs, self.config.review_below)]
+        rows = [public(row.to_dict()) for row in classify_calls(calls, self.model, self.needs, self.config.review_below)]
         if self.needs.asr.redact_audio:  # silenced copies of one-off uploads are never served: not kept either
             for path in filter(None, calls.audio or []):
-                (Path(self.needs.asr.redact_audio) / self.needs.copy_name(path)).unlink(missing_ok=True)
+                (Path(self.needs.asr.redact_audio) / self.needs.names.copy_name(path)).unlink(missing_ok=True)
         return rows
 
     def role(self, request) -> str | None:
@@ -146,7 +146,7 @@ async def classify_request(service: Service, request) -> list[dict]:
     """Classify every call of a request off the event loop (CPU-bound); temporary uploads are always deleted."""
     from fastapi.concurrency import run_in_threadpool
 
-    calls, temporary = await read_calls_from(request, service.needs.shown_name)
+    calls, temporary = await read_calls_from(request, service.needs.names.shown_name)
     try:
         return await run_in_threadpool(service.classify, calls)
     finally:

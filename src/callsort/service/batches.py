@@ -105,7 +105,7 @@ class BatchRunner:
         if not files:
             raise InputError("the batch holds no file")
         # every name checked before anything is written; under --redact, saved under its redacted name
-        names = [self.needs.shown_name(upload_name(name)) for name, _ in files]
+        names = [self.needs.names.shown_name(upload_name(name)) for name, _ in files]
         for name in names:
             if Path(name).suffix.lower() not in CALL_FILES:
                 raise InputError(f"{name}: not a recording, .txt or transcript table (send {', '.join(CALL_FILES)})")

@@ -46,8 +46,8 @@ def without_paths(text: str) -> str:
 
 def public(row: dict) -> dict:
     """A stored row (or result) as the service shows it: its source and error name the file, never the
-    server's path to it."""
+    server's path to it (nor to its model: `model_dir` stays in the store, for `callsort report STORE`)."""
     source, error = row.get("source") or "", row.get("error") or ""
     name = Path(source).name if source else ""
-    return {**row, **({"source": name} if source else {}),
+    return {**{k: v for k, v in row.items() if k != "model_dir"}, **({"source": name} if source else {}),
             **({"error": without_paths(error.replace(source, name) if source else error)} if error else {})}

@@ -164,7 +164,7 @@ def _audio_route(app, service, access: Access) -> None:
             raise HTTPException(410, f"the recording of call {call_id} has expired (--keep-uploads-days)") from None
         asr = service.needs.asr
         if asr.redact:  # only the silenced copy: the original would say what the transcript hides
-            path = Path(asr.redact_audio or "") / service.needs.copy_name(path)
+            path = Path(asr.redact_audio or "") / service.needs.names.copy_name(path)
             if not asr.redact_audio or not path.is_file():
                 raise HTTPException(404, "with --redact the service plays only redacted copies of the recordings "
                                          "(start it with --redact-audio DIR)")
@@ -182,7 +182,7 @@ def stored_rows(service, job: str | None = None, batch: str | None = None) -> li
     wanted = set(_batch_or_404(service, batch)["call_ids"]) if batch else None
     results = [(i, r) for i, r in service.work.results_of(job) if wanted is None or i in wanted]
     rows = [{**row, "call_id": i} for (i, _), row in zip(results, with_corrections(results, service.work.db), strict=False)]
-    join = service.needs.join_meta  # serve --meta, None without it
+    join = service.needs.evidence.join_meta  # serve --meta, None without it
     for row in rows if join else []:
         row["meta"] = {**join(str(row.get("source", ""))), **(row.get("meta") or {})}
     return rows

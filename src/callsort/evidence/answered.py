@@ -14,7 +14,8 @@ column: this is tested with metadata and recordings the tests make, not measured
 
 from __future__ import annotations
 
-MISSED, VOICEMAIL = "Missed Call", "Voicemail - Lead"
+from ..labels import MISSED, VOICEMAIL
+
 NOT_ANSWERED = {"no", "false", "0", "abandoned", "missed", "no answer", "unanswered", "busy", "voicemail"}
 ANSWERED = {"yes", "true", "1", "answered"}
 

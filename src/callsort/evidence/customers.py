@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from .errors import InputError
-from .insights.quantify import EXISTING, NEW  # the two sides of a lead category, named once
+from ..errors import InputError
+from ..labels import SIDES, with_side
 
 COLUMNS = ("name", "phone", "address", "email")
 NAME_SIMILAR, STREET_SIMILAR = 0.85, 0.8
@@ -56,7 +56,7 @@ class CustomerList:
     @classmethod
     def read(cls, path: str | Path) -> CustomerList:
         """A CSV/TSV/JSONL/Parquet table with any of the columns name, phone, address, email (any case)."""
-        from .data import read_table_frame
+        from ..data import read_table_frame
 
         if not Path(path).is_file():
             raise InputError(f"{path}: no such customer list")
@@ -127,7 +127,7 @@ SPOKEN_DIGITS = {w: str(i) for i, w in enumerate("zero one two three four five s
 def said_in(text: str, redactor) -> Said:
     """What a caller gives in a call, found by the redaction's finders (privacy/redact.py) in its original
     text: numbers said as words become digits, spelled names become words."""
-    from .privacy.spoken import spelled_words
+    from ..privacy.spoken import spelled_words
 
     phones, names, houses, streets = [], [], [], []
     for span in redactor.find(text):
@@ -166,14 +166,13 @@ class CustomerMatcher:
 def with_customer(label: str, probabilities: dict[str, float], verdict: str) -> tuple[str, dict[str, float]]:
     """The label and probabilities with the customer side set: each "New Customer - X" moved to "Existing
     Customer - X" (or back) when both categories exist; other labels as they are."""
-    if verdict not in ("existing", "new"):
+    if verdict not in SIDES:
         return label, probabilities
-    wanted, other = (EXISTING, NEW) if verdict == "existing" else (NEW, EXISTING)
     moved = dict(probabilities)
     for name, p in probabilities.items():
-        twin = name.replace(other, wanted, 1)
-        if name.startswith(other) and twin in probabilities:
+        twin = with_side(name, verdict)
+        if twin != name and twin in probabilities:
             moved[twin] = round(moved[twin] + p, 4)
             moved[name] = 0.0
-    twin = label.replace(other, wanted, 1)
-    return (twin if label.startswith(other) and twin in probabilities else label), moved
+    twin = with_side(label, verdict)
+    return (twin if twin in probabilities else label), moved
