@@ -32,10 +32,15 @@ def test_figures_on_known_rows():
             {"source": "/calls/broken.mp3", "error": "broken.mp3: not audio"}]
     s = summarise(rows)
     assert (s["calls"], s["failed"], s["leads"], s["booked"], s["booking_rate"]) == (8, 1, 5, 2, 0.4)
-    counted = {"interval": None, "thin": True}  # without the model's quantifier: counts, marked thin under 10
-    assert s["booking_by_agent"] == {"Ann": {"booked": 1, "leads": 2, "rate": 0.5, "calls": 2, **counted},
-                                     "Bob": {"booked": 1, "leads": 3, "rate": 0.3333, "calls": 3, **counted}}
-    assert s["booking_by_hour"]["09:00"] == {"booked": 2, "leads": 2, "rate": 1.0, "calls": 2, **counted}
+    # without the model's quantifier: counts with their 90 % Wilson interval, marked thin under 10 leads
+    assert s["booking_by_agent"] == {
+        "Ann": {"booked": 1, "leads": 2, "rate": 0.5, "interval": [0.1209, 0.8791], "calls": 2, "thin": True},
+        "Bob": {"booked": 1, "leads": 3, "rate": 0.3333, "interval": [0.0783, 0.7465], "calls": 3, "thin": True},
+        "(not known)": {"booked": 0, "leads": 0, "rate": None, "interval": None, "calls": 2, "thin": True}}
+    assert s["booking_by_hour"]["09:00"] == {"booked": 2, "leads": 2, "rate": 1.0, "interval": [0.425, 1.0],
+                                             "calls": 2, "thin": True}
+    assert s["booking_by_hour"]["19:00"]["rate"] is None and s["missing_metadata"] == {
+        "booking_by_source": "No marketing sources: pass --meta with a source column (or --meta-pattern with {source})"}
     assert s["unanswered_by_hour"] == {"19:00": 2} and s["unanswered_by_weekday"] == {"Sat": 2}
     assert s["lost_reasons"] == {"CSR Needs to Call Customer Back": 2, "Price Shopper": 1}
     assert [c["when"] for c in s["callbacks"]] == ["2026-11-28 19:45", "2026-11-28 19:00", "2026-11-25 16:20",
@@ -44,10 +49,48 @@ def test_figures_on_known_rows():
     assert s["period"] == {"first": "2026-11-23 09:05", "last": "2026-11-28 19:45", "dated_calls": 7,
                            "unit": "week", "periods": 1} and s["change"] is None
     by_day = summarise(rows, period="day")  # counted: the change without an interval
+    assert by_day["change"] == {"from": "2026-11-25", "to": "2026-11-28", "change": None, "interval": None,
+                                "thin": True}  # the last day holds no leads: no change to give
+    by_day = summarise(rows[:5], period="day")
     assert by_day["change"] == {"from": "2026-11-24", "to": "2026-11-25", "change": -0.5, "interval": None,
                                 "thin": True}
     narrow = summarise(rows, LeadRules(lead_labels=["New Customer - Lead Booked", "New Customer - Lead Not Booked"]))
     assert (narrow["leads"], narrow["booked"]) == (2, 1)
+
+
+def test_small_groups_never_look_certain_and_groups_without_leads_say_so():
+    """A one-lead agent's booking rate is 100 % of one call, not "100 %–100 %": counted or estimated, a group on
+    three leads or fewer has an interval at least 30 points wide (the 90 % Wilson interval, here checked
+    against scipy's for whole counts); an agent whose calls hold no lead has no rate, and the page says so."""
+    from scipy.stats import binomtest
+
+    from callsort.insights.quantify import Quantifier, wilson
+    from callsort.insights.report_page import render_page
+
+    for booked, leads in ((0, 1), (1, 1), (2, 3), (3, 3), (5, 17)):
+        ci = binomtest(booked, leads).proportion_ci(0.9, method="wilson")
+        assert wilson(booked / leads, leads) == pytest.approx((ci.low, ci.high))
+    labels = ["New Customer - Lead Booked", "New Customer - Lead Not Booked", "Other"]
+    sure = {"New Customer - Lead Booked": [0.98, 0.01, 0.01], "New Customer - Lead Not Booked": [0.01, 0.98, 0.01],
+            "Other": [0.01, 0.01, 0.98]}
+    rows = [{**row(label, agent=agent, when=f"2026-11-{23 + i % 4} 09:00"), "model": "m@1",
+             "probabilities": dict(zip(labels, sure[label], strict=True))}
+            for i, (label, agent) in enumerate([(labels[0], "Solo")] + [(labels[1], "Three")] * 3
+                                               + [(labels[2], "None")] * 4 + [(labels[i % 2], "Many") for i in range(40)])]
+    truth = [labels[i % 3] for i in range(300)]
+    quantifier = Quantifier.fit([sure[t] for t in truth], truth, labels)  # a model that is never wrong
+    for s in (summarise(rows), summarise(rows, quantifier=quantifier, model="m@1")):
+        agents = s["booking_by_agent"]
+        for name in ("Solo", "Three"):
+            low, high = agents[name]["interval"]
+            assert high - low >= 0.30 and low <= agents[name]["rate"] <= high and agents[name]["thin"]
+        assert (agents["Solo"]["rate"], agents["Three"]["rate"]) == pytest.approx((1.0, 0.0), abs=0.02)
+        assert (agents["None"]["rate"], agents["None"]["interval"], agents["None"]["calls"]) == (None, None, 4)
+        low, high = agents["Many"]["interval"]
+        assert agents["Many"]["calls"] == 40 and high - low < 0.30  # many leads: the interval can be narrow
+        page = render_page(s)
+        assert "no leads" in page and "None (thin)" in page
+    assert "PACC" in s["estimated_by"] and s["booking_by_agent"]["Solo"]["leads"] == pytest.approx(1.0, abs=0.1)
 
 
 def phone_system_export(path: Path, names: list[str]) -> Path:
