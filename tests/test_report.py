@@ -93,6 +93,33 @@ def test_small_groups_never_look_certain_and_groups_without_leads_say_so():
     assert "PACC" in s["estimated_by"] and s["booking_by_agent"]["Solo"]["leads"] == pytest.approx(1.0, abs=0.1)
 
 
+def test_the_report_command_without_phone_system_metadata(tmp_path):
+    """`callsort report` on rows without --meta (agents heard in greetings only): the agent chart with its
+    one-lead and no-lead agents, and for hour, day, week and source one line naming what would fill them."""
+    made_up = [("New Customer - Lead Booked", "Solo"), ("Missed Call", "Quiet"), ("Other", "Quiet"),
+               *[("New Customer - Lead Not Booked" if i % 3 else "New Customer - Lead Booked", "Many") for i in range(12)]]
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps({"source": f"/calls/{i}.mp3", "label": label, "agent_name": agent,
+                                        "reason": "", "needs_review": False, "error": None}) + "\n"
+                            for i, (label, agent) in enumerate(made_up)))
+    summary = json.loads(run_cli("report", rows, "--out", tmp_path / "report", "--json").stdout)
+    assert summary == json.loads((tmp_path / "report" / "summary.json").read_text()) | {"report": summary["report"]}
+    agents = summary["booking_by_agent"]
+    low, high = agents["Solo"]["interval"]
+    assert (agents["Solo"]["rate"], agents["Solo"]["calls"]) == (1.0, 1) and high - low >= 0.30
+    assert (agents["Quiet"]["rate"], agents["Quiet"]["interval"], agents["Quiet"]["calls"]) == (None, None, 2)
+    no_times = "No call times: pass --meta with a datetime column (or --meta-pattern with {date} and {time})"
+    assert summary["missing_metadata"] == {
+        **dict.fromkeys(("booking_by_day", "booking_by_hour", "booking_by_period"), no_times),
+        "booking_by_source": "No marketing sources: pass --meta with a source column (or --meta-pattern with {source})",
+        **dict.fromkeys(("unanswered_by_hour", "unanswered_by_weekday"), no_times)}
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert page.count("<figure class=chart><svg") == 3  # categories, agents, why leads were not booked
+    assert "Booking rate by agent" in page and not re.search(r"Booking rate by (hour|day|week|source)", page)
+    assert page.count(f"{no_times} — for the booking rate by hour of day, booking rate by day, booking rate by week") == 1
+    assert page.count("No marketing sources") == 1 and "no leads" in page and "(no time)" not in page
+
+
 def phone_system_export(path: Path, names: list[str]) -> Path:
     """What a phone system exports: one row per call (file name), two weeks, two agents, two marketing sources."""
     path.write_text("file,datetime,agent,source,caller\n" + "".join(
@@ -102,15 +129,26 @@ def phone_system_export(path: Path, names: list[str]) -> Path:
 
 
 def by_source(rows: list[dict]) -> dict:
-    """What the report must say of each marketing source: its leads and booked leads, counted here."""
+    """What the report must say of each marketing source: its calls, leads and booked leads, counted here, with
+    scipy's 90 % Wilson interval."""
+    from scipy.stats import binomtest
+
     counts = {}
     for r in rows:
-        if not r["error"] and ("Lead Booked" in r["label"] or "Lead Not Booked" in r["label"]):
-            entry = counts.setdefault(r["meta"]["source"], {"booked": 0, "leads": 0})
-            entry["leads"] += 1
-            entry["booked"] += "Not Booked" not in r["label"]
-    return {k: {**v, "rate": round(v["booked"] / v["leads"], 4), "interval": None, "calls": v["leads"],
-                "thin": v["leads"] < 10} for k, v in sorted(counts.items())}
+        if not r["error"]:
+            entry = counts.setdefault(r["meta"]["source"], {"booked": 0, "leads": 0, "calls": 0})
+            entry["calls"] += 1
+            if "Lead Booked" in r["label"] or "Lead Not Booked" in r["label"]:
+                entry["leads"] += 1
+                entry["booked"] += "Not Booked" not in r["label"]
+    out = {}
+    for k, v in sorted(counts.items()):
+        ci = binomtest(v["booked"], v["leads"]).proportion_ci(0.9, method="wilson") if v["leads"] else None
+        out[k] = {"booked": v["booked"], "leads": v["leads"],
+                  "rate": round(v["booked"] / v["leads"], 4) if v["leads"] else None,
+                  "interval": [round(float(ci.low), 4), round(float(ci.high), 4)] if ci else None,
+                  "calls": v["calls"], "thin": v["leads"] < 10}
+    return out
 
 
 @pytest.mark.slow
@@ -212,7 +250,10 @@ def test_the_service_serves_a_stored_jobs_report_behind_its_key(tfidf_dir, sampl
     try:
         assert httpx.get(f"{url}/report/all").status_code == 401
         assert httpx.get(f"{url}/report/nope", headers={"x-api-key": "k"}).status_code == 404
-        check_in_chromium(f"{url}/report/all", expected_charts=8, headers={"x-api-key": "k"})
+        page = httpx.get(f"{url}/report/all", headers={"x-api-key": "k"}).text  # rows without --meta
+        assert "No call times: pass --meta" in page and "(no time)" not in page
+        charts = page.count("<figure class=chart><svg")
+        check_in_chromium(f"{url}/report/all", expected_charts=charts, headers={"x-api-key": "k"})
     finally:
         proc.terminate()
         proc.wait(10)
