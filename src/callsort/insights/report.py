@@ -168,12 +168,12 @@ def missing_metadata(facts: list[dict]) -> dict[str, str]:
 def _counted(facts: list[dict], rules: LeadRules) -> dict:
     """The figures as counts of each call's top label (what estimates replace when the model allows)."""
     leads = [(f, rules.is_booked(f["label"])) for f in facts if rules.is_lead(f["label"])]
-    booked = [(f, rules.is_booked(f["label"]) if rules.is_lead(f["label"]) else None) for f in facts]
+    outcomes = [(f, rules.is_booked(f["label"]) if rules.is_lead(f["label"]) else None) for f in facts]  # None: no lead
     lost = [f for f, booked in leads if not booked]
     unanswered = [f for f in facts if f["label"] in rules.unanswered_labels]
     waits = [f["wait"] for f in facts if f["wait"] is not None and f["label"] not in rules.unanswered_labels]
     talk = [(f["agent_talk"], f["caller_talk"]) for f in facts if f["agent_talk"] is not None]
-    breakdowns = {name: _rate([(key(f), b) for f, b in booked if key(f) is not None]) for name, key in BREAKDOWNS.items()}
+    breakdowns = {name: _rate([(key(f), b) for f, b in outcomes if key(f) is not None]) for name, key in BREAKDOWNS.items()}
     return {
         "by_category": dict(Counter(f["label"] for f in facts).most_common()),
         "leads": len(leads), "booked": sum(b for _, b in leads),
