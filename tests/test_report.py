@@ -32,10 +32,15 @@ def test_figures_on_known_rows():
             {"source": "/calls/broken.mp3", "error": "broken.mp3: not audio"}]
     s = summarise(rows)
     assert (s["calls"], s["failed"], s["leads"], s["booked"], s["booking_rate"]) == (8, 1, 5, 2, 0.4)
-    counted = {"interval": None, "thin": True}  # without the model's quantifier: counts, marked thin under 10
-    assert s["booking_by_agent"] == {"Ann": {"booked": 1, "leads": 2, "rate": 0.5, "calls": 2, **counted},
-                                     "Bob": {"booked": 1, "leads": 3, "rate": 0.3333, "calls": 3, **counted}}
-    assert s["booking_by_hour"]["09:00"] == {"booked": 2, "leads": 2, "rate": 1.0, "calls": 2, **counted}
+    # without the model's quantifier: counts with their 90 % Wilson interval, marked thin under 10 leads
+    assert s["booking_by_agent"] == {
+        "Ann": {"booked": 1, "leads": 2, "rate": 0.5, "interval": [0.1209, 0.8791], "calls": 2, "thin": True},
+        "Bob": {"booked": 1, "leads": 3, "rate": 0.3333, "interval": [0.0783, 0.7465], "calls": 3, "thin": True},
+        "(not known)": {"booked": 0, "leads": 0, "rate": None, "interval": None, "calls": 2, "thin": True}}
+    assert s["booking_by_hour"]["09:00"] == {"booked": 2, "leads": 2, "rate": 1.0, "interval": [0.425, 1.0],
+                                             "calls": 2, "thin": True}
+    assert s["booking_by_hour"]["19:00"]["rate"] is None and s["missing_metadata"] == {
+        "booking_by_source": "No marketing sources: pass --meta with a source column (or --meta-pattern with {source})"}
     assert s["unanswered_by_hour"] == {"19:00": 2} and s["unanswered_by_weekday"] == {"Sat": 2}
     assert s["lost_reasons"] == {"CSR Needs to Call Customer Back": 2, "Price Shopper": 1}
     assert [c["when"] for c in s["callbacks"]] == ["2026-11-28 19:45", "2026-11-28 19:00", "2026-11-25 16:20",
@@ -44,10 +49,75 @@ def test_figures_on_known_rows():
     assert s["period"] == {"first": "2026-11-23 09:05", "last": "2026-11-28 19:45", "dated_calls": 7,
                            "unit": "week", "periods": 1} and s["change"] is None
     by_day = summarise(rows, period="day")  # counted: the change without an interval
+    assert by_day["change"] == {"from": "2026-11-25", "to": "2026-11-28", "change": None, "interval": None,
+                                "thin": True}  # the last day holds no leads: no change to give
+    by_day = summarise(rows[:5], period="day")
     assert by_day["change"] == {"from": "2026-11-24", "to": "2026-11-25", "change": -0.5, "interval": None,
                                 "thin": True}
     narrow = summarise(rows, LeadRules(lead_labels=["New Customer - Lead Booked", "New Customer - Lead Not Booked"]))
     assert (narrow["leads"], narrow["booked"]) == (2, 1)
+
+
+def test_small_groups_never_look_certain_and_groups_without_leads_say_so():
+    """A one-lead agent's booking rate is 100 % of one call, not "100 %–100 %": counted or estimated, a group on
+    three leads or fewer has an interval at least 30 points wide (the 90 % Wilson interval, here checked
+    against scipy's for whole counts); an agent whose calls hold no lead has no rate, and the page says so."""
+    from scipy.stats import binomtest
+
+    from callsort.insights.quantify import Quantifier, wilson
+    from callsort.insights.report_page import render_page
+
+    for booked, leads in ((0, 1), (1, 1), (2, 3), (3, 3), (5, 17)):
+        ci = binomtest(booked, leads).proportion_ci(0.9, method="wilson")
+        assert wilson(booked / leads, leads) == pytest.approx((ci.low, ci.high))
+    labels = ["New Customer - Lead Booked", "New Customer - Lead Not Booked", "Other"]
+    sure = {"New Customer - Lead Booked": [0.98, 0.01, 0.01], "New Customer - Lead Not Booked": [0.01, 0.98, 0.01],
+            "Other": [0.01, 0.01, 0.98]}
+    rows = [{**row(label, agent=agent, when=f"2026-11-{23 + i % 4} 09:00"), "model": "m@1",
+             "probabilities": dict(zip(labels, sure[label], strict=True))}
+            for i, (label, agent) in enumerate([(labels[0], "Solo")] + [(labels[1], "Three")] * 3
+                                               + [(labels[2], "None")] * 4 + [(labels[i % 2], "Many") for i in range(40)])]
+    truth = [labels[i % 3] for i in range(300)]
+    quantifier = Quantifier.fit([sure[t] for t in truth], truth, labels)  # a model that is never wrong
+    for s in (summarise(rows), summarise(rows, quantifier=quantifier, model="m@1")):
+        agents = s["booking_by_agent"]
+        for name in ("Solo", "Three"):
+            low, high = agents[name]["interval"]
+            assert high - low >= 0.30 and low <= agents[name]["rate"] <= high and agents[name]["thin"]
+        assert (agents["Solo"]["rate"], agents["Three"]["rate"]) == pytest.approx((1.0, 0.0), abs=0.02)
+        assert (agents["None"]["rate"], agents["None"]["interval"], agents["None"]["calls"]) == (None, None, 4)
+        low, high = agents["Many"]["interval"]
+        assert agents["Many"]["calls"] == 40 and high - low < 0.30  # many leads: the interval can be narrow
+        page = render_page(s)
+        assert "no leads" in page and "None (thin)" in page
+    assert "PACC" in s["estimated_by"] and s["booking_by_agent"]["Solo"]["leads"] == pytest.approx(1.0, abs=0.1)
+
+
+def test_the_report_command_without_phone_system_metadata(tmp_path):
+    """`callsort report` on rows without --meta (agents heard in greetings only): the agent chart with its
+    one-lead and no-lead agents, and for hour, day, week and source one line naming what would fill them."""
+    made_up = [("New Customer - Lead Booked", "Solo"), ("Missed Call", "Quiet"), ("Other", "Quiet"),
+               *[("New Customer - Lead Not Booked" if i % 3 else "New Customer - Lead Booked", "Many") for i in range(12)]]
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps({"source": f"/calls/{i}.mp3", "label": label, "agent_name": agent,
+                                        "reason": "", "needs_review": False, "error": None}) + "\n"
+                            for i, (label, agent) in enumerate(made_up)))
+    summary = json.loads(run_cli("report", rows, "--out", tmp_path / "report", "--json").stdout)
+    assert summary == json.loads((tmp_path / "report" / "summary.json").read_text()) | {"report": summary["report"]}
+    agents = summary["booking_by_agent"]
+    low, high = agents["Solo"]["interval"]
+    assert (agents["Solo"]["rate"], agents["Solo"]["calls"]) == (1.0, 1) and high - low >= 0.30
+    assert (agents["Quiet"]["rate"], agents["Quiet"]["interval"], agents["Quiet"]["calls"]) == (None, None, 2)
+    no_times = "No call times: pass --meta with a datetime column (or --meta-pattern with {date} and {time})"
+    assert summary["missing_metadata"] == {
+        **dict.fromkeys(("booking_by_day", "booking_by_hour", "booking_by_period"), no_times),
+        "booking_by_source": "No marketing sources: pass --meta with a source column (or --meta-pattern with {source})",
+        **dict.fromkeys(("unanswered_by_hour", "unanswered_by_weekday"), no_times)}
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert page.count("<figure class=chart><svg") == 3  # categories, agents, why leads were not booked
+    assert "Booking rate by agent" in page and not re.search(r"Booking rate by (hour|day|week|source)", page)
+    assert page.count(f"{no_times} — for the booking rate by hour of day, booking rate by day, booking rate by week") == 1
+    assert page.count("No marketing sources") == 1 and "no leads" in page and "(no time)" not in page
 
 
 def phone_system_export(path: Path, names: list[str]) -> Path:
@@ -59,15 +129,26 @@ def phone_system_export(path: Path, names: list[str]) -> Path:
 
 
 def by_source(rows: list[dict]) -> dict:
-    """What the report must say of each marketing source: its leads and booked leads, counted here."""
+    """What the report must say of each marketing source: its calls, leads and booked leads, counted here, with
+    scipy's 90 % Wilson interval."""
+    from scipy.stats import binomtest
+
     counts = {}
     for r in rows:
-        if not r["error"] and ("Lead Booked" in r["label"] or "Lead Not Booked" in r["label"]):
-            entry = counts.setdefault(r["meta"]["source"], {"booked": 0, "leads": 0})
-            entry["leads"] += 1
-            entry["booked"] += "Not Booked" not in r["label"]
-    return {k: {**v, "rate": round(v["booked"] / v["leads"], 4), "interval": None, "calls": v["leads"],
-                "thin": v["leads"] < 10} for k, v in sorted(counts.items())}
+        if not r["error"]:
+            entry = counts.setdefault(r["meta"]["source"], {"booked": 0, "leads": 0, "calls": 0})
+            entry["calls"] += 1
+            if "Lead Booked" in r["label"] or "Lead Not Booked" in r["label"]:
+                entry["leads"] += 1
+                entry["booked"] += "Not Booked" not in r["label"]
+    out = {}
+    for k, v in sorted(counts.items()):
+        ci = binomtest(v["booked"], v["leads"]).proportion_ci(0.9, method="wilson") if v["leads"] else None
+        out[k] = {"booked": v["booked"], "leads": v["leads"],
+                  "rate": round(v["booked"] / v["leads"], 4) if v["leads"] else None,
+                  "interval": [round(float(ci.low), 4), round(float(ci.high), 4)] if ci else None,
+                  "calls": v["calls"], "thin": v["leads"] < 10}
+    return out
 
 
 @pytest.mark.slow
@@ -169,7 +250,10 @@ def test_the_service_serves_a_stored_jobs_report_behind_its_key(tfidf_dir, sampl
     try:
         assert httpx.get(f"{url}/report/all").status_code == 401
         assert httpx.get(f"{url}/report/nope", headers={"x-api-key": "k"}).status_code == 404
-        check_in_chromium(f"{url}/report/all", expected_charts=8, headers={"x-api-key": "k"})
+        page = httpx.get(f"{url}/report/all", headers={"x-api-key": "k"}).text  # rows without --meta
+        assert "No call times: pass --meta" in page and "(no time)" not in page
+        charts = page.count("<figure class=chart><svg")
+        check_in_chromium(f"{url}/report/all", expected_charts=charts, headers={"x-api-key": "k"})
     finally:
         proc.terminate()
         proc.wait(10)

@@ -1,7 +1,9 @@
 """The report's shares and rates as estimates with 90 % intervals (quantify.py), overall and per breakdown.
 
 Every group (an agent, a day, an hour, a source, a period) is estimated from all its calls, not only those
-whose top label is a lead: PACC re-weighs which calls are leads. A group is marked thin when it rests on fewer
+whose top label is a lead: PACC re-weighs which calls are leads. A group's interval is at least the 90 % Wilson
+interval of its estimated leads (quantify.at_least_wilson): one lead is never "100 %–100 %". A group whose
+calls hold under half a lead (estimated) has rate and interval None ("no leads"). A group is marked thin when it rests on fewer
 than MIN_CALLS calls or its interval is wider than MAX_WIDTH: too uncertain to read. The change from the
 previous period to the last pairs the two periods' bootstrap draws (same confusion draw), so its interval
 holds the confusion's uncertainty once, not twice.
@@ -11,9 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .quantify import Quantifier, interval
+from .quantify import Quantifier, at_least_wilson, interval
 
 MIN_CALLS, MAX_WIDTH = 10, 0.4
+NO_LEADS = 0.5  # a group estimated to hold fewer leads than this holds none: its rate and interval are None
 
 
 def estimated_figures(rows: list[dict], groups: dict[str, list[str]], quantifier: Quantifier, rules) -> dict:
@@ -38,8 +41,14 @@ def estimated_figures(rows: list[dict], groups: dict[str, list[str]], quantifier
         if keep:
             draws[keep] = value, found
         value, low, high = interval(value, found)
-        return {"rate": _round(value), "interval": [_round(low), _round(high)], "calls": len(index),
-                "thin": len(index) < MIN_CALLS or not np.isfinite(high - low) or high - low > MAX_WIDTH}
+        leads = None
+        if keep:  # a breakdown's group: its estimated leads, and an interval never narrower than they allow
+            leads = float(quantifier.expected(probs[open_rows], known.astype(float), sides[open_rows])[lead].sum())
+            if leads < NO_LEADS:  # PACC leaves a sliver of a lead in any group: not a booking rate of 0 %
+                value = float("nan")
+            elif np.isfinite(value):
+                low, high = at_least_wilson(value, low, high, leads)
+        return _figure(value, low, high, len(index), leads)
 
     everyone = np.arange(len(rows))
     overall = of(everyone, booking)
@@ -57,10 +66,21 @@ def estimated_figures(rows: list[dict], groups: dict[str, list[str]], quantifier
         before, last = list(periods)[-2:]
         (a, draws_a), (b, draws_b) = draws["booking_by_period", before], draws["booking_by_period", last]
         value, low, high = interval(b - a, draws_b - draws_a)
-        change = {"from": before, "to": last, "change": _round(value), "interval": [_round(low), _round(high)],
+        if None in (periods[before]["rate"], periods[last]["rate"]):  # a period without leads: no change
+            value = float("nan")
+        change = {"from": before, "to": last, "change": _round(value),
+                  "interval": [_round(low), _round(high)] if np.isfinite(value) else None,
                   "thin": periods[before]["thin"] or periods[last]["thin"]}
     return {"booking_rate": overall["rate"], "booking_rate_interval": overall["interval"],
             "booking_rate_thin": overall["thin"], "category_shares": shares, **breakdowns, "change": change}
+
+
+def _figure(value: float, low: float, high: float, calls: int, leads: float | None = None) -> dict:
+    """A share or rate with its 90 % interval and the calls it rests on; rate and interval None when undefined
+    (a group without leads); a breakdown's group also says how many leads it holds (estimated)."""
+    figure = {"rate": _round(value), "interval": [_round(low), _round(high)] if np.isfinite(value) else None,
+              "calls": calls, "thin": calls < MIN_CALLS or not np.isfinite(high - low) or high - low > MAX_WIDTH}
+    return figure if leads is None else {**figure, "leads": round(leads, 1)}
 
 
 def _round(value: float) -> float | None:

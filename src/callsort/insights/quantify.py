@@ -143,6 +143,27 @@ def interval(value: float, draws: np.ndarray) -> tuple[float, float, float]:
     return float(value), float(np.percentile(draws, 5)), float(np.percentile(draws, 95))
 
 
+def wilson(rate: float, n: float, confidence: float = 0.9) -> tuple[float, float]:
+    """The Wilson score interval of a share `rate` of `n` trials. Written out rather than scipy's
+    `binomtest(k, n).proportion_ci(method="wilson")` (the same for whole counts, tests/test_report.py) because
+    PACC's expected leads are fractional."""
+    from scipy.stats import norm
+
+    z2n = float(norm.ppf(0.5 + confidence / 2)) ** 2 / n
+    centre = (rate + z2n / 2) / (1 + z2n)
+    half = np.sqrt(z2n * (rate * (1 - rate) + z2n / 4)) / (1 + z2n)
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+
+
+def at_least_wilson(rate: float, low: float | None, high: float | None, n: float) -> tuple[float, float]:
+    """The wider of an interval (None: no interval) and the Wilson interval of `rate` over `n` leads: a group
+    resting on a few leads never looks certain, even when its bootstrap draws all agree."""
+    w_low, w_high = wilson(rate, n)
+    if low is None or high is None or not np.isfinite(low) or not np.isfinite(high):
+        return w_low, w_high
+    return min(low, w_low), max(high, w_high)
+
+
 def adjusted_shares(mean_probs: np.ndarray, confusion: np.ndarray) -> np.ndarray:
     """Shares s >= 0, sum 1, that best explain mean_probs = confusion @ s: non-negative least squares with the
     sum held to 1 by a heavily weighted extra row."""

@@ -17,6 +17,7 @@ from ..errors import InputError
 from ..evidence.metadata import call_datetime
 from .agent import merged_names
 from .callbacks import callback_list
+from .quantify import wilson
 from .rules import LeadRules  # noqa: F401 - the report's definitions, importable from here too
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -69,14 +70,23 @@ def _number(value) -> float | None:
         return None
 
 
-def _rate(pairs: list[tuple[str, bool]]) -> dict:
-    """{group: {"booked", "leads", "rate"}} from (group, booked) pairs, groups in order of first sight."""
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for group, booked in pairs:
-        counts[group][0] += booked
-        counts[group][1] += 1
-    return {g: {"booked": b, "leads": n, "rate": round(b / n, 4), "interval": None, "calls": n, "thin": n < 10}
-            for g, (b, n) in sorted(counts.items())}
+def _rate(calls: list[tuple[str, bool | None]]) -> dict:
+    """{group: {"booked", "leads", "rate", "interval", "calls", "thin"}} from (group, booked) pairs, booked None
+    for a call that is no lead; groups sorted by name."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # booked, leads, calls
+    for group, booked in calls:
+        counts[group][0] += bool(booked)
+        counts[group][1] += booked is not None
+        counts[group][2] += 1
+    return {g: _counted_group(*c) for g, c in sorted(counts.items())}
+
+
+def _counted_group(booked: int, leads: int, calls: int) -> dict:
+    """Booked / leads with its 90 % Wilson interval (one lead: 27-100 %, never "100 %-100 %"); rate and
+    interval None without leads."""
+    interval = [round(x, 4) for x in wilson(booked / leads, leads)] if leads else None
+    return {"booked": booked, "leads": leads, "rate": round(booked / leads, 4) if leads else None,
+            "interval": interval, "calls": calls, "thin": leads < 10}
 
 
 MIN_QUANTIFIER_CALLS = 300  # measured: 70 validation calls estimated worse than counting, 580 out-of-fold better
@@ -100,7 +110,8 @@ def summarise(rows: list[dict], rules: LeadRules | None = None, quantifier=None,
     figures = {"calls": len(rows), "failed": len(rows) - len(ok), "definition": rules.definition(),
                "period": _period(facts, period), **_counted(facts, rules),
                "callbacks": callback_list(ok, facts, rules, rules.callback_threshold),
-               "checked": sum(1 for r in ok if r.get("checked"))}  # calls whose label a person set
+               "checked": sum(1 for r in ok if r.get("checked")),  # calls whose label a person set
+               "missing_metadata": missing_metadata(facts)}
     others = {r.get("model") for r in ok if r.get("model")} - {model}
     if quantifier is not None and model and others:
         figures["estimated_by"] = (f"counting each call's top label: rows of {len(others)} other model(s) than "
@@ -136,14 +147,33 @@ BREAKDOWNS = {  # breakdown -> each call's group (None: left out)
 }
 
 
+NO_TIMES = "No call times: pass --meta with a datetime column (or --meta-pattern with {date} and {time})"
+FILLED_BY = {  # breakdown -> the fact it groups calls by, and what would fill it when no call has that fact
+    "booking_by_agent": ("agent", "No agents: pass --meta with an agent column (or --meta-pattern with {agent}); "
+                                  "agents who say their name in the greeting are found without it"),
+    "booking_by_day": ("when", NO_TIMES), "booking_by_hour": ("when", NO_TIMES),
+    "booking_by_period": ("when", NO_TIMES),
+    "booking_by_source": ("source", "No marketing sources: pass --meta with a source column "
+                                    "(or --meta-pattern with {source})"),
+    "unanswered_by_hour": ("when", NO_TIMES), "unanswered_by_weekday": ("when", NO_TIMES),
+}
+
+
+def missing_metadata(facts: list[dict]) -> dict[str, str]:
+    """{breakdown: what would fill it} for the breakdowns whose calls are all "not known" (no call has the fact
+    they group by): the page says so in a line instead of drawing one "(no time)" bar."""
+    return {name: line for name, (fact, line) in FILLED_BY.items() if facts and not any(f[fact] for f in facts)}
+
+
 def _counted(facts: list[dict], rules: LeadRules) -> dict:
     """The figures as counts of each call's top label (what estimates replace when the model allows)."""
     leads = [(f, rules.is_booked(f["label"])) for f in facts if rules.is_lead(f["label"])]
+    outcomes = [(f, rules.is_booked(f["label"]) if rules.is_lead(f["label"]) else None) for f in facts]  # None: no lead
     lost = [f for f, booked in leads if not booked]
     unanswered = [f for f in facts if f["label"] in rules.unanswered_labels]
     waits = [f["wait"] for f in facts if f["wait"] is not None and f["label"] not in rules.unanswered_labels]
     talk = [(f["agent_talk"], f["caller_talk"]) for f in facts if f["agent_talk"] is not None]
-    breakdowns = {name: _rate([(key(f), b) for f, b in leads if key(f) is not None]) for name, key in BREAKDOWNS.items()}
+    breakdowns = {name: _rate([(key(f), b) for f, b in outcomes if key(f) is not None]) for name, key in BREAKDOWNS.items()}
     return {
         "by_category": dict(Counter(f["label"] for f in facts).most_common()),
         "leads": len(leads), "booked": sum(b for _, b in leads),
@@ -167,7 +197,8 @@ def _counted_change(periods: dict) -> dict | None:
     if len(periods) < 2:
         return None
     before, last = list(periods)[-2:]
-    return {"from": before, "to": last, "change": round(periods[last]["rate"] - periods[before]["rate"], 4),
+    rates = (periods[before]["rate"], periods[last]["rate"])
+    return {"from": before, "to": last, "change": round(rates[1] - rates[0], 4) if None not in rates else None,
             "interval": None, "thin": periods[before]["thin"] or periods[last]["thin"]}
 
 

@@ -20,17 +20,12 @@ table.callbacks td::before{content:attr(data-label) ": ";color:#666}}"""
 
 def render_page(summary: dict) -> str:
     """The whole page as one string: cards, charts, the callback list; no external resources."""
-    charts = [
-        _bars("Calls by category", summary["by_category"], horizontal=True),
-        _rates("Booking rate by agent", summary["booking_by_agent"]),
-        _rates("Booking rate by hour of day", summary["booking_by_hour"]),
-        _rates("Booking rate by day", summary["booking_by_day"]),
-        _rates(f"Booking rate by {(summary.get('period') or {}).get('unit', 'week')}", summary.get("booking_by_period") or {}),
-        _rates("Booking rate by source", summary["booking_by_source"]),
-        _bars("Missed and voicemail calls by hour of day", summary["unanswered_by_hour"]),
-        _bars("Missed and voicemail calls by weekday", summary["unanswered_by_weekday"]),
-        _bars("Why leads were not booked", summary["lost_reasons"], horizontal=True),
-    ]
+    unit = (summary.get("period") or {}).get("unit", "week")
+    rates = [(name, f"booking rate by {what}", _rates) for name, what in (
+        ("booking_by_agent", "agent"), ("booking_by_hour", "hour of day"), ("booking_by_day", "day"),
+        ("booking_by_period", unit), ("booking_by_source", "source"))]
+    staffing = [("unanswered_by_hour", "missed and voicemail calls by hour of day", _bars),
+                ("unanswered_by_weekday", "missed and voicemail calls by weekday", _bars)]
     span = summary.get("period")
     when = f"Calls from {span['first']} to {span['last']} ({span['dated_calls']} dated). " if span else ""
     body = [f"<h1>What the calls say</h1><p class=small>{escape(when)}{summary['calls']} calls ({summary['failed']} could not "
@@ -38,12 +33,28 @@ def render_page(summary: dict) -> str:
             f"their corrected label). Rates and shares: {escape(summary.get('estimated_by', ''))}. "
             f"{escape(summary['definition'][:1].upper() + summary['definition'][1:])}. "
             f"Every figure shows how many calls it rests on.</p>",
-            _cards(summary), "<h2>Bookings</h2>", *charts[:6], "<h2>Staffing: calls nobody answered</h2>",
-            *charts[6:8], "<h2>Lost leads</h2>", charts[8], "<h2>Ring back today</h2>", _callback_table(summary)]
+            _cards(summary), "<h2>Bookings</h2>", _bars("Calls by category", summary["by_category"], horizontal=True),
+            *_charts(summary, rates), "<h2>Staffing: calls nobody answered</h2>", *_charts(summary, staffing),
+            "<h2>Lost leads</h2>", _bars("Why leads were not booked", summary["lost_reasons"], horizontal=True),
+            "<h2>Ring back today</h2>", _callback_table(summary)]
     return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>callsort report</title>"
             f"<meta name=viewport content='width=device-width, initial-scale=1'>"
             f"<link rel=icon href='data:,'><style>{STYLE}</style></head>"  # no favicon request: fully offline
             f"<body>{''.join(body)}</body></html>")
+
+
+def _charts(summary: dict, breakdowns: list[tuple]) -> list[str]:
+    """Each (name, title, draw) breakdown's chart; those no call could fill (`missing_metadata`: every call "not
+    known") are one line per missing fact, naming the metadata that would fill them."""
+    missing = summary.get("missing_metadata") or {}
+    drawn = [draw(title[:1].upper() + title[1:], summary.get(name) or {})
+             for name, title, draw in breakdowns if name not in missing]
+    unfilled: dict[str, list[str]] = {}
+    for name, title, _ in breakdowns:
+        if name in missing:
+            unfilled.setdefault(missing[name], []).append(title)
+    return drawn + [f"<p class='small missing'>{escape(line)} — for the {escape(', '.join(titles))}.</p>"
+                    for line, titles in unfilled.items()]
 
 
 def _cards(s: dict) -> str:
@@ -93,19 +104,21 @@ def _tel(entry: dict) -> str:
 
 
 def _rates(title: str, groups: dict) -> str:
-    """Booking rate per group; each bar notes its interval (estimates) or booked/leads (counts); thin groups
-    are marked, not hidden."""
-    shown = [g for g in groups if groups[g]["rate"] is not None]
-    names = [f"{g} (thin)" if groups[g]["thin"] else g for g in shown]
-    return _chart(title, names, [groups[g]["rate"] * 100 for g in shown], [_note(groups[g]) for g in shown],
-                  "% of leads booked")
+    """Booking rate per group; each bar notes its interval (estimates) or booked/leads and the interval (counts);
+    a group without leads is noted "no leads", not drawn as 0 %; thin groups are marked, not hidden."""
+    names = [f"{g} (thin)" if groups[g]["thin"] else g for g in groups]
+    return _chart(title, names, [(groups[g]["rate"] or 0) * 100 for g in groups], [_note(groups[g]) for g in groups],
+                  "% of leads booked", percent=True)
 
 
 def _note(group: dict) -> str:
-    if group.get("interval") and None not in group["interval"]:
-        low, high = group["interval"]
-        return f"{low:.0%}–{high:.0%}"
-    return f"{group['booked']}/{group['leads']}"
+    if group["rate"] is None:
+        return "no leads"
+    interval = group.get("interval")
+    span = f"{interval[0]:.0%}–{interval[1]:.0%}" if interval and None not in interval else ""
+    if "booked" in group:  # counted
+        return f"{group['booked']}/{group['leads']}" + (f"\n{span}" if span else "")
+    return span
 
 
 def change_text(change: dict, short: bool = False) -> str:
@@ -133,8 +146,9 @@ def _bars(title: str, counts: dict, horizontal: bool = False) -> str:
 
 
 def _chart(title: str, labels: list[str], values: list[float], notes: list[str], unit: str,
-           horizontal: bool = False) -> str:
-    """One bar chart as an inline <figure><svg>; each bar carries its count."""
+           horizontal: bool = False, percent: bool = False) -> str:
+    """One bar chart as an inline <figure><svg>; each bar carries its count. `percent`: a 0-100 axis with room
+    above 100 for two-line notes (counts and interval), and wider bars for them."""
     if not labels:
         return f"<figure><figcaption>{escape(title)}</figcaption><p class=small>no calls</p></figure>"
     import matplotlib
@@ -144,13 +158,17 @@ def _chart(title: str, labels: list[str], values: list[float], notes: list[str],
 
     plt.rcParams["svg.fonttype"] = "none"  # text stays text: small files, selectable
     plt.rcParams["text.parse_math"] = False  # an agent or source named "Promo $$" is text, never maths
-    size = (7.5, 0.35 * len(labels) + 1.2) if horizontal else (max(4.5, 0.55 * len(labels) + 1.5), 3.2)
+    size = (7.5, 0.35 * len(labels) + 1.2) if horizontal else (max(4.5, (0.75 if percent else 0.55) * len(labels) + 1.5), 3.2)
     fig, ax = plt.subplots(figsize=size)
     positions = range(len(labels))
     bars = (ax.barh if horizontal else ax.bar)(positions, values, color="#4a8")
     (ax.set_yticks if horizontal else ax.set_xticks)(positions, labels, **({} if horizontal else {"rotation": 30, "ha": "right"}))
     ax.bar_label(bars, notes, padding=2, fontsize=8)
     (ax.set_xlabel if horizontal else ax.set_ylabel)(unit)
+    if percent:
+        ax.set_ylim(0, 128)
+        ax.set_yticks(range(0, 101, 20))
+        ax.spines["left"].set_bounds(0, 100)
     if horizontal:
         ax.invert_yaxis()
     ax.set_title(title, fontsize=11)
