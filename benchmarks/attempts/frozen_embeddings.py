@@ -1,4 +1,6 @@
-"""Attempt #26 (finished): the frozen MiniLM on the fixed test part.
+"""Frozen: runs at commit b72b614; re-run by checking that commit out (attempts/README.md).
+
+Attempt #26 (finished): the frozen MiniLM on the fixed test part.
 
 Mean-pooled sentence embeddings of 256-token windows, averaged per call, + logistic regression; 5-fold CV
 inside the tuning calls and one fit for the test part, as accuracy.py does, then blended with accuracy.py's

@@ -1,4 +1,6 @@
-"""Issue 21, fourth look (2026-11-30, session 10): the last estimators, a classifier for the booking question
+"""Frozen: runs at commit 91dcfac; re-run by checking that commit out (attempts/README.md).
+
+Issue 21, fourth look (2026-11-30, session 10): the last estimators, a classifier for the booking question
 alone, checked calls, and more labelled calls: can any of them bring the booking rate's median error to 0.03?
 
 1. Estimators over the shipped probabilities: PACC on tempered probabilities (T < 1 leans towards adjusted
