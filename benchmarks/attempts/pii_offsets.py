@@ -48,7 +48,7 @@ def spans(text: str, found: list[dict]) -> list[list]:
 def main() -> None:
     out, sources = Path(sys.argv[1]), sys.argv[2:]
     table = real_calls()
-    texts = {int(s.rsplit(":", 1)[1]): t for s, t in zip(table.sources, table.texts)}
+    texts = {int(s.rsplit(":", 1)[1]): t for s, t in zip(table.sources, table.texts, strict=False)}
     by_row: dict[int, list[dict]] = {}
     rows: set[int] = set()
     for source in sources:

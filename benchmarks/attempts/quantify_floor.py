@@ -23,6 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import RESULTS  # noqa: E402
 from report_estimates import RATES, booking_errors, probabilities, real_part, trained  # noqa: E402
+
 from callsort.insights.quantify import Quantifier  # noqa: E402
 
 

@@ -31,9 +31,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import RESULTS, stratified_folds  # noqa: E402
-from report_estimates import (RATES, Questions, booking_errors, probabilities, real_part, trained,  # noqa: E402
-                              weeks)
-from callsort.insights.quantify import Quantifier, adjusted_shares as pacc  # noqa: E402
+from report_estimates import RATES, Questions, booking_errors, probabilities, real_part, trained, weeks  # noqa: E402
+
+from callsort.insights.quantify import Quantifier  # noqa: E402
+from callsort.insights.quantify import adjusted_shares as pacc  # noqa: E402
 from callsort.models.textfeatures import build_tfidf  # noqa: E402
 
 

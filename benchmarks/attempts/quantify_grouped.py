@@ -79,7 +79,8 @@ def pacc(probs, qp, qy):
 def hdy_binary(scores, q_scores, q_pos, bins=10):
     """Share of positives whose score histogram mix best matches the week's (Hellinger distance)."""
     edges = np.linspace(0, 1, bins + 1)
-    h = lambda s: np.histogram(np.clip(s, 0, 1), edges)[0] / max(len(s), 1)
+    def h(s):
+        return np.histogram(np.clip(s, 0, 1), edges)[0] / max(len(s), 1)
     pos, neg, test = h(q_scores[q_pos]), h(q_scores[~q_pos]), h(scores)
     grid = np.linspace(0, 1, 201)
     dist = [np.sum((np.sqrt(a * pos + (1 - a) * neg) - np.sqrt(test)) ** 2) for a in grid]
@@ -140,7 +141,8 @@ def weeks(rng, y, prior, lead, booked):
 
 def run(pool_p, pool_y, q_p, q_y, prior8, lead, booked, seed):
     groups = np.where(~lead, 0, np.where(booked, 1, 2))
-    g = lambda p: np.stack([p[:, groups == i].sum(1) for i in range(3)], 1)
+    def g(p):
+        return np.stack([p[:, groups == i].sum(1) for i in range(3)], 1)
     q3, qy3 = g(q_p), groups[q_y]
     prior3 = np.bincount(qy3, minlength=3) / len(qy3)
     errs = {}
