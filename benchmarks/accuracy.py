@@ -21,7 +21,7 @@ import json
 import time
 
 import numpy as np
-from common import CORES, RESULTS, ROOT, real_calls, stratified_folds, write_results
+from common import CORES, ROOT, real_calls, stratified_folds, write_results
 
 import callsort
 from callsort.models.calibrate import apply_calibrator, confidence_report, fit_calibrator, threshold_for

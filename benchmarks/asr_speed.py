@@ -31,10 +31,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from common import CALLSORT, CORES, RESULTS, ROOT, SHARED, run_measured  # noqa: E402
 
-from callsort.speech.audio import load_recording  # noqa: E402
+from callsort.config import AsrConfig  # noqa: E402
 from callsort.data import normalise_label  # noqa: E402
 from callsort.registry import resolve_asr_model  # noqa: E402
-from callsort.config import AsrConfig  # noqa: E402
+from callsort.speech.audio import load_recording  # noqa: E402
 from callsort.speech.recognise import Recogniser  # noqa: E402
 
 THREADS = CORES

@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
-
-import callsort
 from accuracy import split
 from common import RESULTS, TRANSCRIPTS, stratified_folds
+
+import callsort
 from callsort.insights.callbacks import CALLBACK_THRESHOLD, recoverable
 from callsort.insights.report import LeadRules, calls_to_ring_back
 
@@ -43,7 +43,7 @@ def main() -> None:
     oof_rows: list[dict | None] = [None] * len(tune)
     for a, b in stratified_folds(tuning.labels, 5):
         model = callsort.train(tuning.subset(a), callsort.TrainConfig(model="tfidf"), progress=False).model
-        for i, row in zip(b, rows_of(model, tuning.subset(b))):
+        for i, row in zip(b, rows_of(model, tuning.subset(b)), strict=False):
             oof_rows[i] = row
     tune_truth = np.array([recoverable(x, rules) for x in tuning.labels])
     curve = {}

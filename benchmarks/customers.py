@@ -23,11 +23,11 @@ import random
 import re
 
 import numpy as np
-
-import callsort
 from accuracy import split
 from common import RESULTS, real_calls
 from redaction_real import marks_of
+
+import callsort
 from callsort.evidence.customers import Customer, CustomerList, CustomerMatcher
 from callsort.insights.rules import LeadRules
 
@@ -80,13 +80,13 @@ def main() -> None:
     tune, test = split(table)
     rules = LeadRules()
     marks = marks_of("test")
-    texts = {int(s.rsplit(":", 1)[1]): (t, label) for s, t, label in zip(table.sources, table.texts, table.labels)}
+    texts = {int(s.rsplit(":", 1)[1]): (t, label) for s, t, label in zip(table.sources, table.texts, table.labels, strict=False)}
     model = callsort.train(table.subset(tune), callsort.TrainConfig(model="tfidf"), progress=False).model
     redactor = Redactor(keep=learn_keep_list([table.texts[i] for i in tune]))
     leads = {r: texts[r] for r in marks if rules.is_lead(texts[r][1])}
     giving = {r: v for r, v in leads.items() if any(k in ("caller_name", "phone", "address") for _, _, k in marks[r])}
     model_side = {r: "existing" if "Existing" in p.label else "new" if "New" in p.label else ""
-                  for r, p in zip(giving, model.predict([t for t, _ in giving.values()]))}
+                  for r, p in zip(giving, model.predict([t for t, _ in giving.values()]), strict=False)}
     results = {}
     for spelling in ("exact", "perturbed"):
         rng = random.Random(20261130)
@@ -109,7 +109,8 @@ def main() -> None:
             results[f"{spelling}, list {complete:.0%} complete"] = {
                 "side_right": right, "calls": len(giving), "share": round(right / len(giving), 3),
                 "interval_90": wilson(right, len(giving)), "new_callers": new_calls, "new_matched": wrong_new}
-    model_right = sum(model_side[r] == ("existing" if rules.is_existing(l) else "new") for r, (_, l) in giving.items())
+    model_right = sum(model_side[r] == ("existing" if rules.is_existing(label) else "new")
+                      for r, (_, label) in giving.items())
     results["no list (the model alone)"] = {"side_right": model_right, "calls": len(giving),
                                             "share": round(model_right / len(giving), 3),
                                             "interval_90": wilson(model_right, len(giving))}

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 
-import callsort
 from accuracy import split
 from common import RESULTS, real_calls
+
+import callsort
 from callsort.models.evaluate import classification_metrics
 from callsort.models.label_issues import label_issues
 
@@ -25,7 +26,7 @@ def main() -> None:
     flagged = {s["source"]: s["suggested"] for s in suspects}
     keep = [i for i, s in enumerate(tuning.sources) if s not in flagged]
     relabelled = tuning.subset(list(range(len(tuning))))
-    relabelled.labels = [flagged.get(s, label) for s, label in zip(tuning.sources, tuning.labels)]
+    relabelled.labels = [flagged.get(s, label) for s, label in zip(tuning.sources, tuning.labels, strict=False)]
     result = {"suspects": len(suspects), "of": len(tuning)}
     for name, data in (("all calls", tuning), ("without the suspects", tuning.subset(keep)),
                        ("suspects relabelled", relabelled)):

@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
-
-import callsort
 from accuracy import split
 from common import RESULTS, real_calls
+
+import callsort
 from callsort.insights.rules import LeadRules
 from callsort.models.evaluate import question_metrics
 

@@ -24,7 +24,7 @@ from callsort.models.reasons import ReasonModel  # noqa: E402
 def score(fit, held) -> dict:
     """Reason model fitted on `fit`, scored on `held` (both CallTables with reasons)."""
     model = ReasonModel.fit(fit.texts, fit.labels, fit.reasons)
-    rows = [i for i, (label, reason) in enumerate(zip(held.labels, held.reasons))
+    rows = [i for i, (label, reason) in enumerate(zip(held.labels, held.reasons, strict=False))
             if label in model.for_labels and reason]
     truth = [model.target(held.reasons[i]) for i in rows]
     predicted, _ = model.predict([held.texts[i] for i in rows])

@@ -13,7 +13,6 @@ import re
 import statistics
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -136,13 +135,14 @@ def classifier_cost(redactor) -> dict | None:
     difference (the same resampled test calls for both)."""
     if not TRANSCRIPTS.is_file():
         return None
-    import callsort
     from accuracy import split
+    from common import real_calls
+    from sklearn.metrics import f1_score
+
+    import callsort
     from callsort.models.evaluate import classification_metrics
     from callsort.privacy.keep import learn_keep_list
     from callsort.privacy.redact import Redactor
-    from common import real_calls
-    from sklearn.metrics import f1_score
 
     table = real_calls()
     tune_idx, test_idx = split(table)

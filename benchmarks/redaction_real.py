@@ -96,9 +96,10 @@ def main() -> None:
     parser.add_argument("--leaks", type=Path, help="write the tuning set's leaks here (outside the repository)")
     args = parser.parse_args()
     table = real_calls()
-    texts = {int(s.rsplit(":", 1)[1]): t for s, t in zip(table.sources, table.texts)}
-    from callsort.privacy.keep import learn_keep_list
+    texts = {int(s.rsplit(":", 1)[1]): t for s, t in zip(table.sources, table.texts, strict=False)}
     from accuracy import split
+
+    from callsort.privacy.keep import learn_keep_list
 
     tune, _ = split(table)
     tuning_texts = [table.texts[i] for i in tune]  # what `callsort train` learns the keep list from

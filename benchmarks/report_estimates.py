@@ -25,10 +25,10 @@ import random
 from dataclasses import dataclass
 
 import numpy as np
-
-import callsort
 from accuracy import split
 from common import RESULTS, real_calls
+
+import callsort
 
 RATES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 WEEKS, WEEK_CALLS = 200, 100
@@ -80,6 +80,7 @@ def list_verdicts(table, tune, test, spelling: str) -> dict[int, str]:
     """Test-part position → "existing"/"new" from the simulated customer list (customers.py), annotated calls only."""
     from customers import customer_of, others
     from redaction_real import marks_of
+
     from callsort.evidence.customers import CustomerList, CustomerMatcher
     from callsort.insights.rules import LeadRules
     from callsort.privacy.keep import learn_keep_list
@@ -130,7 +131,7 @@ def scored(model, probs, y_test, prior, q: Questions, shares: bool, sides=None) 
               "coverage": {str(r): float(np.mean(covered[r])) for r in RATES},
               "mean_width": {str(r): float(np.mean(widths[r])) for r in RATES}}
     if shares:
-        result["share_median_abs_error"] = {m: dict(zip(q.labels, np.median(np.array(v), axis=0).round(4).tolist()))
+        result["share_median_abs_error"] = {m: dict(zip(q.labels, np.median(np.array(v), axis=0).round(4).tolist(), strict=False))
                                             for m, v in share_errors.items()}
     return result
 

@@ -56,7 +56,7 @@ def one_loop(table, tune_idx, test, start: int, per_round: int, rounds: int, pic
 
 def summarise(curves: list[list[dict]]) -> list[dict]:
     out = []
-    for step in zip(*curves):
+    for step in zip(*curves, strict=False):
         values = np.array([s["macro_f1"] for s in step])
         out.append({"corrections": step[0]["corrections"], "macro_f1_mean": round(float(values.mean()), 4),
                     "macro_f1_sd": round(float(values.std(ddof=1)) if len(values) > 1 else 0.0, 4)})
@@ -95,7 +95,7 @@ def markdown(result: dict) -> list[str]:
              f"{result['test_calls']}-call test part; mean ± sd over {result['repeats']} starting sets. "
              f"{result['seconds']:.0f} s in all.", "",
              "| corrections | least confident first | random |", "|---:|---|---|"]
-    for a, b in zip(result["curves"]["least_confident"], result["curves"]["random"]):
+    for a, b in zip(result["curves"]["least_confident"], result["curves"]["random"], strict=False):
         lines.append(f"| {a['corrections']} | {a['macro_f1_mean']:.3f} ± {a['macro_f1_sd']:.3f} | "
                      f"{b['macro_f1_mean']:.3f} ± {b['macro_f1_sd']:.3f} |")
     lines += ["", "![macro-F1 against corrections](review_loop.png)"]

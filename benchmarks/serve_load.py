@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from common import RESULTS, ROOT  # noqa: F401
 
 from callsort import read_calls

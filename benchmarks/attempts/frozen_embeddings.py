@@ -1,4 +1,6 @@
-"""Attempt #26 (finished): the frozen MiniLM on the fixed test part.
+"""Frozen: runs at commit b72b614; re-run by checking that commit out (attempts/README.md).
+
+Attempt #26 (finished): the frozen MiniLM on the fixed test part.
 
 Mean-pooled sentence embeddings of 256-token windows, averaged per call, + logistic regression; 5-fold CV
 inside the tuning calls and one fit for the test part, as accuracy.py does, then blended with accuracy.py's
@@ -20,8 +22,8 @@ def embed(texts: list[str]) -> np.ndarray:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from callsort.registry import resolve_text_model
     from callsort.models.windows import encode_windows, padded_batches
+    from callsort.registry import resolve_text_model
 
     base = resolve_text_model("minilm")
     tokenizer, network = AutoTokenizer.from_pretrained(base), AutoModel.from_pretrained(base).eval()
@@ -49,8 +51,8 @@ def main() -> None:
     tune_truth, test_truth = list(y[tune_idx]), list(y[test_idx])
     folds = stratified_folds(tune_truth, 5, 42)
     for c in (4, 16):
-        def fitted(rows):
-            return LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(x[tune_idx][rows], y[tune_idx][rows])
+        def fitted(rows):  # called within this iteration: the loop's c is the one meant
+            return LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(x[tune_idx][rows], y[tune_idx][rows])  # noqa: B023
         oof = np.zeros((len(tune_idx), len(labels)))
         for fit_rows, held in folds:
             oof[held] = fitted(fit_rows).predict_proba(x[tune_idx][held])

@@ -16,8 +16,16 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import real_calls  # noqa: E402
+import callsort
+
+TRANSCRIPTS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "calls" / "transcripts.csv"
+
+
+def real_calls():
+    """The real labelled transcripts as a CallTable (a copy of benchmarks/common.py's, public API only)."""
+    if not TRANSCRIPTS.is_file():
+        sys.exit(f"{TRANSCRIPTS}: not found; this attempt needs the real calls in ../shared/data/calls")
+    return callsort.read_calls(TRANSCRIPTS, text_column="Text", label_column="Tag")
 
 
 def spans(text: str, found: list[dict]) -> list[list]:
@@ -40,7 +48,7 @@ def spans(text: str, found: list[dict]) -> list[list]:
 def main() -> None:
     out, sources = Path(sys.argv[1]), sys.argv[2:]
     table = real_calls()
-    texts = {int(s.rsplit(":", 1)[1]): t for s, t in zip(table.sources, table.texts)}
+    texts = {int(s.rsplit(":", 1)[1]): t for s, t in zip(table.sources, table.texts, strict=False)}
     by_row: dict[int, list[dict]] = {}
     rows: set[int] = set()
     for source in sources:

@@ -14,15 +14,43 @@ EM prior adjustment (SLD). No intervals yet: this is to choose which estimator t
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import callsort  # noqa: E402
-from accuracy import split  # noqa: E402
-from common import RESULTS, real_calls, stratified_folds  # noqa: E402
+import callsort
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "benchmarks" / "results"
+TRANSCRIPTS = ROOT / ".." / "shared" / "data" / "calls" / "transcripts.csv"
+TEST_PART = ROOT / "benchmarks" / "test_part.json"
+
+
+# Copies of benchmarks/common.py's and accuracy.py's helpers as they were when this attempt ran, so that the
+# attempt imports only callsort's public API.
+def real_calls():
+    """The real labelled transcripts (726 calls, 8 tags) as a CallTable."""
+    if not TRANSCRIPTS.is_file():
+        sys.exit(f"{TRANSCRIPTS}: not found; this attempt needs the real calls in ../shared/data/calls")
+    return callsort.read_calls(TRANSCRIPTS, text_column="Text", label_column="Tag")
+
+
+def stratified_folds(labels: list[str], k: int, seed: int = 42) -> list[tuple[list[int], list[int]]]:
+    """(train, test) index lists of stratified k-fold (scikit-learn), as every benchmark draws them."""
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    return [(list(a), list(b)) for a, b in splitter.split([[0]] * len(labels), labels)]
+
+
+def split(table):
+    """(tuning rows, test rows): the fixed test part committed in benchmarks/test_part.json."""
+    rows = [int(s.rsplit(":", 1)[1]) for s in table.sources]  # 1-based row numbers in transcripts.csv
+    chosen = set(json.loads(TEST_PART.read_text())["rows"])
+    return [i for i, r in enumerate(rows) if r not in chosen], [i for i, r in enumerate(rows) if r in chosen]
+
 
 RATES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 WEEKS, WEEK_CALLS = 300, 100

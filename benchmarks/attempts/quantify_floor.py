@@ -1,4 +1,6 @@
-"""Issue 21, third look (2026-11-30, session 9): is the booking rate's ≤ 0.03 median error within reach of an
+"""Frozen: runs at commit 91dcfac; re-run by checking that commit out (attempts/README.md).
+
+Issue 21, third look (2026-11-30, session 9): is the booking rate's ≤ 0.03 median error within reach of an
 estimator, or only of a sharper classifier?
 
 Two measurements on report_estimates.py's shifting weeks (fixed test part, tf-idf trained on the tuning part):
@@ -21,6 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import RESULTS  # noqa: E402
 from report_estimates import RATES, booking_errors, probabilities, real_part, trained  # noqa: E402
+
 from callsort.insights.quantify import Quantifier  # noqa: E402
 
 

@@ -1,4 +1,6 @@
-"""Issue 21, fourth look (2026-11-30, session 10): the last estimators, a classifier for the booking question
+"""Frozen: runs at commit 91dcfac; re-run by checking that commit out (attempts/README.md).
+
+Issue 21, fourth look (2026-11-30, session 10): the last estimators, a classifier for the booking question
 alone, checked calls, and more labelled calls: can any of them bring the booking rate's median error to 0.03?
 
 1. Estimators over the shipped probabilities: PACC on tempered probabilities (T < 1 leans towards adjusted
@@ -29,9 +31,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import RESULTS, stratified_folds  # noqa: E402
-from report_estimates import (RATES, Questions, booking_errors, probabilities, real_part, trained,  # noqa: E402
-                              weeks)
-from callsort.insights.quantify import Quantifier, adjusted_shares as pacc  # noqa: E402
+from report_estimates import RATES, Questions, booking_errors, probabilities, real_part, trained, weeks  # noqa: E402
+
+from callsort.insights.quantify import Quantifier  # noqa: E402
+from callsort.insights.quantify import adjusted_shares as pacc  # noqa: E402
 from callsort.models.textfeatures import build_tfidf  # noqa: E402
 
 

@@ -19,10 +19,37 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import callsort  # noqa: E402
-from accuracy import split  # noqa: E402
-from common import RESULTS, real_calls, stratified_folds  # noqa: E402
+import callsort
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "benchmarks" / "results"
+TRANSCRIPTS = ROOT / ".." / "shared" / "data" / "calls" / "transcripts.csv"
+TEST_PART = ROOT / "benchmarks" / "test_part.json"
+
+
+# Copies of benchmarks/common.py's and accuracy.py's helpers as they were when this attempt ran, so that the
+# attempt imports only callsort's public API.
+def real_calls():
+    """The real labelled transcripts (726 calls, 8 tags) as a CallTable."""
+    if not TRANSCRIPTS.is_file():
+        sys.exit(f"{TRANSCRIPTS}: not found; this attempt needs the real calls in ../shared/data/calls")
+    return callsort.read_calls(TRANSCRIPTS, text_column="Text", label_column="Tag")
+
+
+def stratified_folds(labels: list[str], k: int, seed: int = 42) -> list[tuple[list[int], list[int]]]:
+    """(train, test) index lists of stratified k-fold (scikit-learn), as every benchmark draws them."""
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    return [(list(a), list(b)) for a, b in splitter.split([[0]] * len(labels), labels)]
+
+
+def split(table):
+    """(tuning rows, test rows): the fixed test part committed in benchmarks/test_part.json."""
+    rows = [int(s.rsplit(":", 1)[1]) for s in table.sources]  # 1-based row numbers in transcripts.csv
+    chosen = set(json.loads(TEST_PART.read_text())["rows"])
+    return [i for i, r in enumerate(rows) if r not in chosen], [i for i, r in enumerate(rows) if r in chosen]
+
 
 RATES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 WEEKS, WEEK_CALLS = 150, 100
@@ -52,7 +79,8 @@ def pacc(probs, qp, qy):
 def hdy_binary(scores, q_scores, q_pos, bins=10):
     """Share of positives whose score histogram mix best matches the week's (Hellinger distance)."""
     edges = np.linspace(0, 1, bins + 1)
-    h = lambda s: np.histogram(np.clip(s, 0, 1), edges)[0] / max(len(s), 1)
+    def h(s):
+        return np.histogram(np.clip(s, 0, 1), edges)[0] / max(len(s), 1)
     pos, neg, test = h(q_scores[q_pos]), h(q_scores[~q_pos]), h(scores)
     grid = np.linspace(0, 1, 201)
     dist = [np.sum((np.sqrt(a * pos + (1 - a) * neg) - np.sqrt(test)) ** 2) for a in grid]
@@ -113,7 +141,8 @@ def weeks(rng, y, prior, lead, booked):
 
 def run(pool_p, pool_y, q_p, q_y, prior8, lead, booked, seed):
     groups = np.where(~lead, 0, np.where(booked, 1, 2))
-    g = lambda p: np.stack([p[:, groups == i].sum(1) for i in range(3)], 1)
+    def g(p):
+        return np.stack([p[:, groups == i].sum(1) for i in range(3)], 1)
     q3, qy3 = g(q_p), groups[q_y]
     prior3 = np.bincount(qy3, minlength=3) / len(qy3)
     errs = {}

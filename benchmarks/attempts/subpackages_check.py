@@ -73,9 +73,9 @@ def compare(old: Path, new: Path) -> None:
     for file in sorted(old.glob("*.jsonl")):
         a = [json.loads(x) for x in file.read_text().splitlines()]
         b = [json.loads(x) for x in (new / file.name).read_text().splitlines()]
-        diff = max([abs(p - y["probabilities"].get(k, 0)) for x, y in zip(a, b) for k, p in x["probabilities"].items()]
+        diff = max([abs(p - y["probabilities"].get(k, 0)) for x, y in zip(a, b, strict=False) for k, p in x["probabilities"].items()]
                    or [0.0])
-        print(f"| {file.stem} | {len(a)} | {sum(x == y for x, y in zip(a, b))} / {len(a)} | {diff:g} |")
+        print(f"| {file.stem} | {len(a)} | {sum(x == y for x, y in zip(a, b, strict=False))} / {len(a)} | {diff:g} |")
 
 
 if __name__ == "__main__":
