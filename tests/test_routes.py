@@ -130,3 +130,29 @@ def test_raw_dot_segments_on_a_real_server(tfidf_dir, tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_route_needs_no_whisper(tfidf_dir, tmp_path):
+    """The routes read the service through FastAPI dependencies: an app around a service for transcripts
+    only loads no speech model, and its review routes work from a folder batch of .txt calls."""
+    from callsort.config import AsrConfig, ServeConfig
+    from callsort.service.app import Service, build_app
+
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Hi, my AC is out, can you come tomorrow? Yes, 9 am, you're booked.")
+    service = Service(tfidf_dir, ServeConfig(store=str(tmp_path / "jobs.db"), api_key=KEY, review_below=1.01),
+                      AsrConfig(use_cache=False), recordings=False)
+    assert service.needs.recogniser is None
+    client = TestClient(build_app(service), base_url=LOCAL)
+    assert client.get("/healthz").json()["asr_model"] is None
+    batch = client.post("/v1/batches", json={"folder": str(folder)}, headers={"x-api-key": KEY}).json()
+    for _ in range(120):
+        body = client.get(f"/v1/batches/{batch['id']}", headers={"x-api-key": KEY}).json()
+        if body["finished"]:
+            break
+        time.sleep(0.25)
+    assert [r["source"] for r in body["results"]] == ["a.txt"] and body["results"][0]["state"] == "done"
+    queue = client.get("/v1/review", headers={"x-api-key": KEY}).json()
+    assert [c["source"] for c in queue["calls"]] == ["a.txt"]
+    assert client.get("/v1/review").status_code == 401

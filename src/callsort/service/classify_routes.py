@@ -1,0 +1,55 @@
+"""Routes that classify: one call or several, from JSON text or uploaded recordings; /healthz and the page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+
+from .deps import ServiceDep, role
+from .requests import read_calls_from
+
+router = APIRouter()
+
+
+@router.get("/healthz")
+def healthz(service: ServiceDep) -> dict:
+    """Liveness, and what the service classifies with (no call content, so no API key needed)."""
+    recogniser = service.needs.recogniser
+    return {"status": "ok", "model": service.model_dir.name, "labels": service.model.labels,
+            "asr_model": recogniser.model_name if recogniser else None, "review": service.batches is not None}
+
+
+@router.post("/v1/classify", dependencies=[Depends(role)])
+async def classify_one(request: Request, service: ServiceDep) -> dict:
+    """One call: JSON {"text": "..."} or a multipart upload file=@call.mp3. A recording that cannot be
+    used answers 415 with the reason."""
+    row = (await classify_request(service, request))[0]
+    if row["error"]:
+        raise HTTPException(415, row["error"])
+    return row
+
+
+@router.post("/v1/classify/batch", dependencies=[Depends(role)])
+async def classify_batch(request: Request, service: ServiceDep) -> dict:
+    """Several calls: JSON {"texts": [...]} or several multipart files; a bad file fails only its own row."""
+    return {"results": await classify_request(service, request)}
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def page() -> str:
+    from importlib import resources
+
+    return (resources.files(__package__) / "page.html").read_text()
+
+
+async def classify_request(service, request: Request) -> list[dict]:
+    """Classify every call of a request off the event loop (CPU-bound); temporary uploads are always deleted."""
+    calls, temporary = await read_calls_from(request, service.needs.names.shown_name)
+    try:
+        return await run_in_threadpool(service.classify, calls)
+    finally:
+        for path in temporary:
+            Path(path).unlink(missing_ok=True)

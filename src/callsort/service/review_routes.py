@@ -1,0 +1,70 @@
+"""Routes of review (with `callsort serve --store`): the review queue, every stored call, one call with its
+corrections, saving a person's label, and the corrections as JSON or CSV."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
+
+from ..errors import CallsortError
+from ..jobs.corrections import CORRECTION_COLUMNS, Corrections
+from .deps import CALL_ID, ServiceDep, batch_or_404, csv_response, named, store_role, text_field
+from .requests import read_json
+from .review import public, results_table, review_queue
+
+router = APIRouter(dependencies=[Depends(store_role)])
+
+
+@router.get("/v1/review")
+def queue(service: ServiceDep, batch: str | None = None) -> dict:
+    """Calls to check (needs_review, not corrected yet), least confident first; of one batch or of every
+    call in the store (batches, and runs of `predict --store` into the same store)."""
+    ids = batch_or_404(service, batch)["call_ids"] if batch else [i for i, _ in service.work.results_of(None)]
+    return {"labels": service.model.labels, "calls": review_queue(service.work, ids)}
+
+
+@router.get("/v1/calls")
+def every_call(service: ServiceDep) -> dict:
+    """The table of every call in the store with a result, batches and `predict --store` runs alike."""
+    table = results_table(service.work, [i for i, _ in service.work.results_of(None)])
+    return {"calls": len(table), "results": table}
+
+
+@router.get("/v1/calls/{call_id}")
+def call(service: ServiceDep, call_id: int = CALL_ID) -> dict:
+    """One call: its result row (transcript, probabilities) and every correction of it, oldest first."""
+    rows = service.work.calls([call_id])
+    if not rows:
+        raise HTTPException(404, f"no call {call_id}")
+    row = rows[0]  # shown by its file's name, not the server's path (public)
+    history = named([c for c in Corrections(service.work.db).all(history=True) if c["call_id"] == call_id])
+    result = public({**row["result"], "source": row["source"]}) if row["result"] else None
+    return {**public(row), "result": result, "labels": service.model.labels, "corrections": history,
+            "audio": f"v1/calls/{call_id}/audio"}
+
+
+@router.post("/v1/calls/{call_id}/correction")
+async def correct(request: Request, service: ServiceDep, call_id: int = CALL_ID) -> dict:
+    """Save a person's label: JSON {"label": …, "reason": …, "reviewer": …}; a later one supersedes."""
+    body = await read_json(request, '{"label": "...", "reason": "...", "reviewer": "..."}')
+    label = body.get("label") if isinstance(body, dict) else None
+    if label not in service.model.labels:
+        raise HTTPException(422, f"label must be one of: {', '.join(service.model.labels)}")
+    try:
+        saved = Corrections(service.work.db).add(call_id, label, text_field(body, "reason"),
+                                                 text_field(body, "reviewer"))
+    except CallsortError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return named([saved])[0]
+
+
+@router.get("/v1/corrections")
+def corrections(service: ServiceDep, history: bool = False) -> dict:
+    """The corrections: the latest of each call, or every one with ?history=true."""
+    return {"corrections": named(Corrections(service.work.db).export_rows(history))}
+
+
+@router.get("/v1/corrections.csv")
+def corrections_csv(service: ServiceDep, history: bool = False) -> Response:
+    return csv_response(named(Corrections(service.work.db).export_rows(history)), "corrections.csv",
+                        list(CORRECTION_COLUMNS))
