@@ -68,7 +68,7 @@ class TrainConfig(Settings):
     tfidf_min_char: int = setting(3, "Shortest character n-gram of the tf-idf features (2 to 5; 3 was chosen by "
                                      "CV, benchmarks/results/accuracy.md).")
     tfidf_weight: float = setting(0.7, "Weight of the tf-idf model's probabilities in the blend, 0..1.")
-    calibration: str = setting("temperature", "Calibrate probabilities on the validation calls: temperature "
+    calibration: str = setting("temperature", "Calibrate probabilities on calls the model did not learn from: temperature "
                                "scaling, isotonic, or none.", ("temperature", "isotonic", "none"))
     calibration_folds: int | None = setting(None, "Calibrate, set the review threshold and fit the report's "
                                         "quantifier on out-of-fold probabilities of this many extra fits over every "
