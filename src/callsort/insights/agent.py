@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 
+from ..speech.patterns import AGENT, GREETING, side
+
 NAME = r"([A-Z][a-z]+)"
 GREETINGS = (
     # "this is Holly. How can I help you?" (404 of the 423 names found in the real calls)
     re.compile(r"\b(?:this is|my name is|name is|you're speaking with|speaking with)\s+" + NAME +
                r"\b[.,!]?\s+(?:how (?:can|may|could)(?: I)? help|what can I do)", re.I),
     # "Thank you for calling Blend and Sons. This is Kate" / "Good morning, this is Becky"
-    re.compile(r"\b(?:thank(?:s| you) for (?:calling|choosing|holding)|good (?:morning|afternoon|evening))\b"
+    re.compile(rf"(?:{GREETING}|\bgood (?:morning|afternoon|evening))\b"
                r"[^.?!]{0,70}?[.,!]?\s+(?:this is|it's)\s+" + NAME + r"\b(?!\s+(?:call|is))", re.I),
     # a transcript that starts with the agent: "This is Terry."
     re.compile(r"^\W*(?:hi,?\s+)?this is\s+" + NAME + r"\b[.,]", re.I),
@@ -26,9 +28,8 @@ NOT_NAMES = frozenset("""yes yeah yep no okay ok hi hello hey sorry thanks thank
 
 def agent_name(text: str, transcript: str | None = None) -> str:
     """The agent's first name as said in the greeting, or ''."""
-    said = text or ""
-    if transcript and "Agent: " in transcript:
-        said = " ".join(line[len("Agent: "):] for line in transcript.splitlines() if line.startswith("Agent: "))
+    said = side(transcript, AGENT) if transcript else ""
+    said = said or text or ""
     for pattern in GREETINGS:
         for match in pattern.finditer(said):
             name = match.group(1).capitalize()
