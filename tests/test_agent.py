@@ -1,7 +1,7 @@
 """Who answered: the agent's name from the greeting."""
 
 from callsort.data import read_calls
-from callsort.insights.agent import agent_name
+from callsort.speech.agent import agent_name
 
 
 def test_names_in_the_shipped_calls(sample_csv):

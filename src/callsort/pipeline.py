@@ -13,10 +13,10 @@ from pathlib import Path
 from .config import AsrConfig
 from .data import CallTable, read_calls, usable_calls
 from .evidence import Evidence, apply_evidence
-from .insights.agent import agent_name
 from .insights.rules import LeadRules
 from .models.classifier import Classifier, load_model, model_identity, read_model_info
 from .needs import RunNeeds
+from .speech.agent import agent_name
 from .speech.timing import TIMING_FIELDS, call_timing
 
 

@@ -19,15 +19,11 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..labels import SIDES, with_side
+from ..speech.patterns import phone_digits as digits
+from ..speech.patterns import spoken_digits
 
 COLUMNS = ("name", "phone", "address", "email")
 NAME_SIMILAR, STREET_SIMILAR = 0.85, 0.8
-
-
-def digits(text: str) -> str:
-    """A phone number's last ten digits, or '' when it has fewer than seven."""
-    found = re.sub(r"\D", "", text or "")
-    return found[-10:] if len(found) >= 7 else ""
 
 
 def name_words(text: str) -> list[str]:
@@ -121,9 +117,6 @@ def _street_score(customer: Customer, said: Said) -> bool:
     return any(SequenceMatcher(None, main[0], s).ratio() >= STREET_SIMILAR for s in said.streets)
 
 
-SPOKEN_DIGITS = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine".split())} | {"oh": "0"}
-
-
 def said_in(text: str, redactor) -> Said:
     """What a caller gives in a call, found by the redaction's finders (privacy/redact.py) in its original
     text: numbers said as words become digits, spelled names become words."""
@@ -132,8 +125,7 @@ def said_in(text: str, redactor) -> Said:
     phones, names, houses, streets = [], [], [], []
     for span in redactor.find(text):
         piece = text[span.start:span.end]
-        spoken = re.sub(r"\b(zero|one|two|three|four|five|six|seven|eight|nine|oh)\b",
-                        lambda m: SPOKEN_DIGITS[m.group(1).lower()], piece, flags=re.I)
+        spoken = spoken_digits(piece)
         if span.entity == "PHONE" and digits(spoken):
             phones.append(digits(spoken))
         elif span.entity == "NAME":

@@ -15,6 +15,8 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+from ..speech.patterns import phone_digits
+
 CALLBACK_THRESHOLD = 0.25
 FIRST_WORDS = 30
 
@@ -57,7 +59,7 @@ def _bookings_by_caller(facts: list[dict], rules) -> dict[str, list[tuple[int, d
     """Each caller number's booked calls: (row index, when; None when not dated)."""
     bookings: dict[str, list] = {}
     for i, fact in enumerate(facts):
-        number = _digits(fact["caller"])
+        number = phone_digits(fact["caller"])
         if number and rules.is_booked(fact["label"]):
             bookings.setdefault(number, []).append((i, fact["when"]))
     return bookings
@@ -66,15 +68,10 @@ def _bookings_by_caller(facts: list[dict], rules) -> dict[str, list[tuple[int, d
 def _booked_since(i: int, fact: dict, bookings: dict) -> bool:
     """Whether the same number booked on another call: a later one, or one of unknown order (when either
     call is not dated, the booking is taken to have met the need)."""
-    for j, when in bookings.get(_digits(fact["caller"]), []):
+    for j, when in bookings.get(phone_digits(fact["caller"]), []):
         if j != i and (when is None or fact["when"] is None or when > fact["when"]):
             return True
     return False
-
-
-def _digits(number: str) -> str:
-    """A phone number's last ten digits, so "+1 (555) 010-0199" and "555-010-0199" are one caller."""
-    return re.sub(r"\D", "", number or "")[-10:]
 
 
 def tel_link(number: str) -> str:

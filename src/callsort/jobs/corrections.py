@@ -6,18 +6,17 @@ latest of each call counts. `add_corrections` merges them into a training table 
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
 from ..data import CallTable, normalise_label, normalise_reason
 from ..errors import InputError
 from ..output import check_output_path, csv_text, write_rows
+from ..speech.patterns import untagged
 from .queue import WorkQueue
 from .store import Database, open_database
 
 CORRECTION_COLUMNS = ("source", "content_hash", "text", "predicted", "label", "reason", "reviewer", "time")
-SPEAKER_TAG = re.compile(r"^(Agent|Caller): ", re.MULTILINE)
 
 
 class Corrections:
@@ -78,7 +77,7 @@ class Corrections:
 
 def words_of(transcript: str) -> str:
     """What the classifier reads from a speaker-tagged transcript: its words in order, without the tags."""
-    return " ".join(SPEAKER_TAG.sub("", transcript or "").split())
+    return untagged(transcript)
 
 
 def add_corrections(table: CallTable, store: str | Path) -> tuple[CallTable, dict]:

@@ -67,7 +67,7 @@ def with_evidence(predictions: list, table, evidence: list) -> list:
     """The predictions with each call's evidence applied as the pipeline applies it (a live agent on a split
     recording included)."""
     from ..evidence import apply_evidence
-    from ..insights.agent import agent_name
+    from ..speech.agent import agent_name
 
     decided = []
     for i, p in enumerate(predictions):

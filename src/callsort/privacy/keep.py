@@ -19,17 +19,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..speech.patterns import AFTER_PLACE, BEFORE_PLACE, COMPANY
 from .spoken import CALL_WORDS, STOP_WORDS, given_names, is_common
 
 FILE = "keep_words.json"
 ROLES = frozenset("website info service support office contact sales help billing accounting".split())  # e-mail users
 MIN_SHARE, MIN_CALLS = 0.03, 5
 TOKEN = re.compile(r"[\w@.'’-]+")
-# a place, not a person: "out in Aurora", "Ravenna, Ohio", "Portage county" (a name finder takes towns for people);
-# but "over to Diane", "transfer you to Mike" hand the call to a person
-PLACE_BEFORE = re.compile(r"(?:(?<!\bas )\b(?:in|out in|near|from)|(?<!name )\bof|(?<!over )(?<!you )(?<!speak )(?<!talk )\bto)\s+$", re.I)
-PLACE_AFTER = re.compile(r"(?:,?\s+(?:ohio|oh|county|township|falls|heights|village|city)\b)", re.I)
-COMPANY = re.compile(r"\b(?:thank you|thanks) for (?:calling|choosing|holding(?: for)?)\s+((?:[\w'’.-]+\s+){0,2}[\w'’.-]+)", re.I)
 
 
 def tokens(text: str) -> list[str]:
@@ -59,8 +55,9 @@ class KeepList:
             return True  # the company's own address ("website@…" in its phone menu): a role, not a person
         if span.entity in ("ADDRESS", "PHONE", "CARD") and re.search(r"\d", piece):
             return False
-        if span.entity == "NAME" and (self._company_beside(text, span) or PLACE_BEFORE.search(text[:span.start])
-                                      or PLACE_AFTER.match(text[span.end:])):
+        # a place, not a person: "out in Aurora", "Portage county" (a name finder takes towns for people)
+        if span.entity == "NAME" and (self._company_beside(text, span) or BEFORE_PLACE.search(text[:span.start])
+                                      or AFTER_PLACE.match(text[span.end:])):
             return True
         return bool(words) and any(w in self.words for w in words) and all(
             w in self.words or is_common(w) for w in words)
@@ -100,7 +97,7 @@ def learn_keep_list(texts: list[str]) -> KeepList:
     greetings and words given as a person's name (spoken.given_names: "my name is …", "this is …") in two or
     more calls or a tenth of the calls that say them; plus the company's words (after "thank you for
     calling")."""
-    from ..insights.agent import agent_name
+    from ..speech.agent import agent_name
 
     said = Counter(w for text in texts for w in set(tokens(text)))
     agents = {agent_name(text).lower() for text in texts} - {""}

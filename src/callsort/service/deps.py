@@ -4,7 +4,7 @@ Whisper) or override these with `app.dependency_overrides`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi import Path as FastPath
@@ -13,16 +13,13 @@ from fastapi.responses import Response
 from ..output import csv_text
 from .review import public
 
-if TYPE_CHECKING:
-    from .app import Service
-
 CALL_ID = FastPath(ge=1, le=2**63 - 1)  # a store's integer ids: anything else is a 422, not a database error
 BATCH_ID = FastPath(pattern="^[0-9a-f]{12}$")
 NO_KEY = "missing or wrong API key (x-api-key, Authorization: Bearer, or sign in)"
 
 
-def get_service(request: Request) -> Service:
-    """The service the app was built around (app.state.service)."""
+def get_service(request: Request):
+    """The service the app was built around (app.state.service: an app.Service)."""
     return request.app.state.service
 
 
@@ -45,7 +42,7 @@ def store_role(who: Annotated[str, Depends(role)], service: ServiceDep) -> str:
     return who
 
 
-def batch_or_404(service: Service, batch_id: str) -> dict:
+def batch_or_404(service, batch_id: str) -> dict:
     try:
         return service.batches.batch(batch_id)
     except KeyError:

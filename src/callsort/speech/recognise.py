@@ -17,6 +17,7 @@ from ..errors import AudioError, ModelError
 from ..registry import ASR_MODELS, resolve_asr_model
 from .audio import SAMPLE_RATE, choose_channels, load_recording
 from .chunks import CHUNK_S, decode_share, pack_chunks, place_segments
+from .patterns import AGENT, CALLER
 from .transcript import Transcript, agent_greets_first, speaker_turns
 
 
@@ -101,7 +102,7 @@ class Recogniser:
         mode = choose_channels(recording, self.config.channels)
         if mode == "split":
             agent = 1 if self.config.agent_channel == "right" else 0  # auto: left until the words say otherwise
-            parts = [("Agent", recording.channels[agent], agent), ("Caller", recording.channels[1 - agent], 1 - agent)]
+            parts = [(AGENT, recording.channels[agent], agent), (CALLER, recording.channels[1 - agent], 1 - agent)]
         else:
             parts = [("", recording.mixed(), None)]  # channel None: every channel
         return recording, mode, [(who, audio, self._speech(audio), channel) for who, audio, channel in parts]
@@ -125,7 +126,7 @@ class Recogniser:
             if mode == "split" and self.config.agent_channel == "auto":
                 segments, swapped = agent_greets_first(segments), segments
                 if segments is not swapped:  # the right channel was the agent: so is its speech
-                    speech = [{**r, "speaker": "Caller" if r["speaker"] == "Agent" else "Agent"} for r in speech]
+                    speech = [{**r, "speaker": CALLER if r["speaker"] == AGENT else AGENT} for r in speech]
         except RuntimeError as exc:  # a decoder failure on one file must not stop the batch
             return Transcript(source=path, asr_model=self.model_name, duration_s=recording.duration_s,
                               error=f"{path}: speech recognition failed ({str(exc).splitlines()[0]})")

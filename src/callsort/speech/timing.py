@@ -16,19 +16,21 @@ silence in which the other side spoke. A mono recording has no sides, so its fig
 
 from __future__ import annotations
 
+from .patterns import AGENT, CALLER
+
 TIMING_FIELDS = ("ring_or_hold_s", "agent_talk_s", "caller_talk_s", "silence_s", "overlap_s", "turns")
 
 
 def call_timing(segments: list[dict], duration_s: float | None) -> dict:
     """The timing figures of one call from its speech regions ({speaker, start, end}: Transcript.speech);
     all None without two sides."""
-    sides = {"Agent": [], "Caller": []}
+    sides: dict[str, list] = {AGENT: [], CALLER: []}
     for s in segments:
         if s.get("speaker") in sides and s["end"] > s["start"]:
             sides[s["speaker"]].append((float(s["start"]), float(s["end"])))
     if duration_s is None or not segments or not any(s.get("speaker") for s in segments):
         return dict.fromkeys(TIMING_FIELDS)
-    agent, caller = _union(sides["Agent"]), _union(sides["Caller"])
+    agent, caller = _union(sides[AGENT]), _union(sides[CALLER])
     speech = _union(agent + caller)
     ordered = sorted((s for s in segments if s.get("speaker") in sides), key=lambda s: s["start"])
     turns = sum(1 for i, s in enumerate(ordered) if i == 0 or s["speaker"] != ordered[i - 1]["speaker"])

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
+
+from .patterns import AGENT, AGENT_PHRASES, CALLER
 
 
 @dataclass
@@ -25,23 +26,17 @@ class Transcript:
         return asdict(self)
 
 
-# What the person answering a business line says, and the caller does not: the greeting, an offer of help,
-# a voicemail prompt. ASR drops small words ("how may help you"), hence the optional "i".
-AGENT_PHRASES = re.compile(
-    r"thank(s| you) for calling|how (can|may|could) (i |we )?(help|assist)|you('ve| have) reached"
-    r"|leave (a|your) (message|name)|after the tone", re.IGNORECASE)
-
-
 def agent_greets_first(segments: list[dict]) -> list[dict]:
     """With `agent_channel="auto"`: swap the speaker tags when the side tagged Caller sounds more like the agent
-    in its first 80 words (call systems differ in which channel carries the agent; ties keep left = agent)."""
+    in its first 80 words (patterns.AGENT_PHRASES: the greeting, an offer of help, a voicemail prompt; call
+    systems differ in which channel carries the agent; ties keep left = agent)."""
     def score(speaker: str) -> int:
         words = " ".join(s["text"] for s in segments if s["speaker"] == speaker).split()[:80]
         return len(AGENT_PHRASES.findall(" ".join(words)))
 
-    if score("Caller") <= score("Agent"):
+    if score(CALLER) <= score(AGENT):
         return segments
-    swap = {"Agent": "Caller", "Caller": "Agent"}
+    swap = {AGENT: CALLER, CALLER: AGENT}
     return [{**s, "speaker": swap[s["speaker"]]} for s in segments]
 
 
