@@ -1,4 +1,4 @@
-"""New or existing? The customer list (customers.py): matching by the caller number from metadata, by phone
+"""New or existing? The customer list (evidence/customers.py): matching by the caller number from metadata, by phone
 numbers said, by names heard with speech recognition's spellings (spelled out too) and by street; the
 outcome side stays the model's; the list never reaches an output."""
 

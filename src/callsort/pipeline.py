@@ -32,7 +32,7 @@ class ResultRow:
     p_lead: float | None = None
     p_booked: float | None = None
     p_existing: float | None = None
-    customer: str = ""  # with --customers: "existing" or "new" when the customer list says so (customers.py)
+    customer: str = ""  # with --customers: "existing" or "new" when the customer list says so (evidence/customers.py)
     customer_match: str = ""  # what matched: caller number, phone, name, name+street (never the values)
     answered: str = ""  # "yes" / "no" when the phone system or the recording says (evidence/answered.py)
     answered_by: str = ""  # what said so

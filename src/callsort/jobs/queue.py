@@ -137,10 +137,6 @@ class WorkQueue:
             found = conn.execute(query.where(c.c.job == job) if job else query).all()
         return [(r.id, json.loads(r.result)) for r in found]
 
-    def result_rows(self, job: str | None = None) -> list[dict]:
-        """The result rows (done and failed) of one job, or of every job in the store, as the model gave them."""
-        return [row for _, row in self.results_of(job)]
-
     def calls(self, ids: list[int]) -> list[dict]:
         """Calls by id, in the order given: id, source, content_hash, state, attempts, error, result."""
         from sqlalchemy import select
