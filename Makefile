@@ -41,7 +41,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	cd benchmarks && ../$(PYTHON) accuracy.py run tfidf tfidf_char3 encoder encoder_ht256 && ../$(PYTHON) accuracy.py report
-	cd benchmarks && ../$(PYTHON) asr_speed.py && ../$(PYTHON) predict_memory.py && ../$(PYTHON) review_loop.py && ../$(PYTHON) reasons.py && ../$(PYTHON) redaction.py && ../$(PYTHON) redaction_real.py && ../$(PYTHON) report_page.py && ../$(PYTHON) report_estimates.py && ../$(PYTHON) callbacks.py && ../$(PYTHON) questions.py && ../$(PYTHON) customers.py && ../$(PYTHON) label_issues.py
+	cd benchmarks && ../$(PYTHON) asr_speed.py && ../$(PYTHON) predict_memory.py && ../$(PYTHON) review_loop.py && ../$(PYTHON) reasons.py && ../$(PYTHON) redaction.py && ../$(PYTHON) redaction_real.py && ../$(PYTHON) report_page.py && ../$(PYTHON) report_estimates.py && ../$(PYTHON) callbacks.py && ../$(PYTHON) first_words.py && ../$(PYTHON) questions.py && ../$(PYTHON) customers.py && ../$(PYTHON) label_issues.py
 
 clean:
 	rm -rf callsort-demo .pytest_cache build src/*.egg-info

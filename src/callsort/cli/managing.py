@@ -45,6 +45,7 @@ def report(
     from ..insights.report import LeadRules, add_meta, read_predictions, summarise, write_report
     from ..insights.report_page import change_text, percent_with_interval
     from ..jobs.corrections import stored_rows
+    from ..privacy.keep import KeepList
 
     setup(output)
     rows = [r for source in inputs for r in (read_predictions(source) if source.lower().endswith((".csv", ".jsonl"))
@@ -54,7 +55,8 @@ def report(
                       [x.strip() for x in (booked_labels or "").split(",") if x.strip()])
     quantifier, identity = _quantifier(model)
     names = read_agent_names(agent_names) if agent_names else None
-    summary = summarise(rows, rules, quantifier, min_quantifier_calls, identity, period, names)
+    company = KeepList.load(model).company_says if model else ()  # skipped in the ring-back list's first words
+    summary = summarise(rows, rules, quantifier, min_quantifier_calls, identity, period, names, company)
     page = write_report(summary, out)
     rate = percent_with_interval(summary["booking_rate"], summary["booking_rate_interval"])
     span = summary["period"]

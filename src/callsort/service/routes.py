@@ -107,7 +107,7 @@ def _review_routes(app, service, access: Access) -> None:
         """Calls to check (needs_review, not corrected yet), least confident first; of one batch or of every
         call in the store (batches, and runs of `predict --store` into the same store)."""
         ids = _batch_or_404(service, batch)["call_ids"] if batch else [i for i, _ in service.work.results_of(None)]
-        return {"labels": service.model.labels, "calls": review_queue(service.work, ids)}
+        return {"labels": service.model.labels, "calls": review_queue(service.work, ids, service.company_says)}
 
     @app.get("/v1/calls", dependencies=[Depends(access)])
     def every_call() -> dict:
@@ -199,7 +199,7 @@ def _report_route(app, service, access: Access) -> None:
         if not rows:
             raise HTTPException(404, f"no results for job {job}")
         summary = summarise(rows, quantifier=service.model.quantifier, model=service.model.identity,
-                            agent_names=service.agent_names)
+                            agent_names=service.agent_names, company=service.company_says)
         return Response(render_page(summary), media_type="text/html")
 
 
@@ -210,7 +210,8 @@ def _callback_routes(app, service, access: Access) -> None:
         first, each with its call id (for /v1/calls/{id} and its recording) and whether it was rung back."""
         from ..insights.report import calls_to_ring_back
 
-        listed = calls_to_ring_back(stored_rows(service, batch=batch), agent_names=service.agent_names)
+        listed = calls_to_ring_back(stored_rows(service, batch=batch), agent_names=service.agent_names,
+                                    company=service.company_says)
         return {"callbacks": [{**c, "source": public(c)["source"], "audio": f"v1/calls/{c['call_id']}/audio"}
                               for c in listed]}
 
