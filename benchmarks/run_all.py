@@ -31,6 +31,7 @@ RUNS: list[tuple[str, list[str]]] = [
     ("report_estimates.py", []),
     ("plain_path.py", []),
     ("callbacks.py", []),
+    ("first_words.py", []),
     ("questions.py", []),
     ("customers.py", []),
     ("label_issues.py", []),

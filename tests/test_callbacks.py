@@ -9,7 +9,7 @@ LOST, BOOKED = "New Customer - Lead Not Booked", "New Customer - Lead Booked"
 
 def call(name, label, probabilities=None, when="", caller="", **more):
     return {"source": f"/calls/{name}", "label": label, "probabilities": probabilities or {label: 1.0},
-            "transcript": f"Agent: thanks for calling, this is {name}. Caller: hi", "needs_review": False,
+            "transcript": f"Agent: thanks for calling, this is {name}.\nCaller: hi", "needs_review": False,
             "meta": {k: v for k, v in (("datetime", when), ("caller", caller)) if v}, **more}
 
 
@@ -24,7 +24,7 @@ def test_every_recoverable_kind_is_listed_likeliest_then_newest():
     # chance 1.0 newest first, then the call whose top label is Other but 40 % likely a lost lead
     assert [c["call"] for c in listed] == ["missed.mp3", "voicemail.mp3", "lost.mp3", "unsure.mp3"]
     assert listed[-1]["label"] == "Other" and listed[-1]["chance"] == 0.4
-    assert listed[2]["reason"] == "Price Shopper" and listed[2]["first_words"].startswith("Agent: thanks")
+    assert listed[2]["reason"] == "Price Shopper" and listed[2]["first_words"] == "hi"  # the caller's words
     assert calls_to_ring_back(rows, LeadRules(callback_threshold=0.05))[-1]["call"] == "calls.csv row 96"
 
 

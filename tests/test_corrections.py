@@ -29,6 +29,7 @@ def test_queue_is_least_confident_first_and_drops_corrected_calls(tmp_path):
         {"source": "a.mp3", "confidence": 0.6}, {"source": "b.mp3", "confidence": 0.3},
         {"source": "c.mp3", "confidence": 0.95, "needs_review": False}, {"source": "d.mp3", "confidence": 0.45}])
     assert [r["source"] for r in review_queue(store, ids)] == ["b.mp3", "d.mp3", "a.mp3"]
+    assert review_queue(store, ids)[0]["first_words"] == ""
     Corrections(store.db).add(ids[1], "Missed Call", reviewer="ann")
     assert [r["source"] for r in review_queue(store, ids)] == ["d.mp3", "a.mp3"]
 

@@ -4,7 +4,8 @@ company's greeting, digits said as words, a phone number's digits, the cues arou
 import ast
 from pathlib import Path
 
-from callsort.customers import Said, said_in
+from callsort.evidence.customers import Said, said_in
+from callsort.insights.callbacks import first_words
 from callsort.jobs.corrections import words_of
 from callsort.privacy.keep import KeepList, learn_keep_list
 from callsort.privacy.spoken import places
@@ -79,3 +80,52 @@ def test_place_cues():
 
     text = "We are out in Aurora today"
     assert keep.covers(text, Span(text.index("Aurora"), text.index("Aurora") + 6, "NAME"))
+
+
+MENU = ("Thank you for calling Brandt and Sons. This call may be recorded. For service, press one. For accounting, "
+        "press two. Your call is important to us, please stay on the line. ")
+
+
+def test_first_words_are_the_callers():
+    # the greeting and menu, then the agent who answers: the caller's request is what is shown
+    assert first_words(MENU + "Brandt and Sons. This is Penny. Hi, Penny. My furnace stopped last night.") == \
+        "Hi, Penny. My furnace stopped last night."
+    # a voicemail: after the prompt, "this is Mark" is the caller's
+    voicemail = MENU + "No one is available to take your call. At the tone, please record your message. " \
+                       "Hi, this is Mark. Please call me back about a quote."
+    assert first_words(voicemail) == "Hi, this is Mark. Please call me back about a quote."
+    # a split recording: the caller's turns, whatever the agent said first
+    assert first_words(SPLIT, 4) == "Hi, my heat is …"
+    # a missed call that hung up in the menu: the caller said nothing
+    assert first_words(MENU) == "" and first_words("") == ""
+    # a call that opens with the caller is left as it is
+    assert first_words("Hello? Is this the plumber? My sink is leaking.") == "Hello? Is this the plumber? My sink is leaking."
+    assert first_words("one two three", 2) == "one two …"
+
+
+def test_what_the_company_says_is_learned_at_train_and_skipped(tmp_path):
+    slogan = "Proudly serving Summit County families since 1952."
+    calls = [f"Thank you for calling Brandt and Sons. {slogan} This is Holly. Hello Holly, my drain {i} is slow."
+             for i in range(20)]
+    keep = learn_keep_list(calls)
+    assert "proudly serving summit county families since 1952" in keep.opening
+    keep.save(tmp_path)
+    company = KeepList.load(tmp_path).company_says
+    assert {"brandt", "sons"} <= company
+    said = f"Brandt and Sons. {slogan} Uh, yes. Hello Holly, the basement is flooding."
+    assert first_words(said).startswith("Brandt and Sons. Proudly")  # generic patterns do not know the slogan
+    assert first_words(said, company=company) == "Uh, yes. Hello Holly, the basement is flooding."
+    # learned from the agent's side of a split recording
+    split = [f"Agent: {slogan} How can I help?\nCaller: My kitchen drain is slow." for _ in range(10)]
+    assert learn_keep_list(split).opening == {"proudly serving summit county families since 1952", "how can i help"}
+
+
+def test_the_report_shows_callers_words_with_the_models_company():
+    from callsort.insights.report import calls_to_ring_back
+
+    slogan = "Proudly serving Summit County families since 1952."
+    rows = [{"source": "a.mp3", "label": "Missed Call", "probabilities": {"Missed Call": 1.0},
+             "transcript": f"{slogan} Hi, call me back on my cell.", "meta": {}}]
+    assert calls_to_ring_back(rows)[0]["first_words"].startswith("Proudly")
+    company = {"proudly serving summit county families since 1952"}
+    assert calls_to_ring_back(rows, company=company)[0]["first_words"] == "Hi, call me back on my cell."

@@ -45,6 +45,7 @@ def report(
     from ..insights.report import LeadRules, add_meta, read_predictions, summarise, write_report
     from ..insights.report_page import change_text, percent_with_interval
     from ..jobs.corrections import stored_rows
+    from ..privacy.keep import KeepList
 
     setup(output)
     rows = [r for source in inputs for r in (read_predictions(source) if source.lower().endswith((".csv", ".jsonl"))
@@ -52,9 +53,10 @@ def report(
     rows = add_meta(rows, meta, meta_pattern)
     rules = LeadRules([x.strip() for x in (lead_labels or "").split(",") if x.strip()],
                       [x.strip() for x in (booked_labels or "").split(",") if x.strip()])
-    quantifier, identity, counted = _quantifier(model, rows)
+    quantifier, identity, counted, folder = _quantifier(model, rows)
     names = read_agent_names(agent_names) if agent_names else None
-    summary = summarise(rows, rules, quantifier, min_quantifier_calls, identity, period, names)
+    company = KeepList.load(folder).company_says if folder else ()  # skipped in the ring-back list's first words
+    summary = summarise(rows, rules, quantifier, min_quantifier_calls, identity, period, names, company)
     if counted:
         summary["estimated_by"] = f"counting each call's top label: {counted}"
     page = write_report(summary, out)
@@ -69,9 +71,9 @@ def report(
 
 
 def _quantifier(model: Path | None, rows: list[dict]) -> tuple:
-    """(quantifier, model identity, why the figures are counted or None): of the folder given, else of the
-    model folder the rows name (`model_dir`, checked against their `model` identity), read without loading
-    the model."""
+    """(quantifier, model identity, why the figures are counted or None, the model folder or None): of the
+    folder given, else of the model folder the rows name (`model_dir`, checked against their `model`
+    identity), read without loading the model."""
     from collections import Counter
 
     from ..insights.quantify import Quantifier
@@ -79,17 +81,17 @@ def _quantifier(model: Path | None, rows: list[dict]) -> tuple:
 
     if model is not None:
         info = read_model_info(model)  # a clear error for a folder that is not a model
-        return Quantifier.load(model), model_identity(info, Path(model).resolve()), None
+        return Quantifier.load(model), model_identity(info, Path(model).resolve()), None, model
     made_by = Counter((r.get("model"), r.get("model_dir")) for r in rows if r.get("model_dir") and not r.get("error"))
     if not made_by:
-        return None, None, "the rows do not name their model folder: pass --model"
+        return None, None, "the rows do not name their model folder: pass --model", None
     (identity, folder), _ = made_by.most_common(1)[0]
     if not (Path(folder) / "callsort.json").is_file():
-        return None, None, f"the rows' model folder {folder} is missing or moved: pass --model"
+        return None, None, f"the rows' model folder {folder} is missing or moved: pass --model", None
     found = model_identity(read_model_info(folder), Path(folder).resolve())
     if found != identity:
-        return None, None, f"the model in {folder} was retrained after these rows were made: pass --model"
-    return Quantifier.load(folder), identity, None
+        return None, None, f"the model in {folder} was retrained after these rows were made: pass --model", None
+    return Quantifier.load(folder), identity, None, folder
 
 
 @app.command("corrections")

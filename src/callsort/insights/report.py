@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from datetime import timedelta
 from pathlib import Path
 
@@ -95,13 +96,15 @@ PERIODS = ("week", "month", "day")
 
 def summarise(rows: list[dict], rules: LeadRules | None = None, quantifier=None,
               min_quantifier_calls: int = MIN_QUANTIFIER_CALLS, model: str | None = None,
-              period: str = "week", agent_names: dict[str, str] | None = None) -> dict:
+              period: str = "week", agent_names: dict[str, str] | None = None, company: Collection[str] = ()) -> dict:
     """Every figure of the report, each with its count. With the model's `quantifier` (insights/quantify.py),
     fitted on at least `min_quantifier_calls` calls, the booking rates and category shares are estimates with
     90 % intervals; otherwise counts of top labels, and the summary says why. Calls a person checked count at
     their label either way. `model`, the quantifier's model identity: rows of another model are counted.
     `period` (week, month, day): the unit of `booking_by_period` and of `change` (last period vs the one before).
-    `agent_names` (heard -> agent) maps names heard in greetings; ASR spellings of one name are merged anyway."""
+    `agent_names` (heard -> agent) maps names heard in greetings; ASR spellings of one name are merged anyway.
+    `company`: what the company says (KeepList.company_says of the model folder), skipped in the ring-back
+    list's first words."""
     if period not in PERIODS:
         raise InputError(f"period {period!r}: choose one of {', '.join(PERIODS)}")
     rules = rules or LeadRules()
@@ -109,7 +112,7 @@ def summarise(rows: list[dict], rules: LeadRules | None = None, quantifier=None,
     facts = _same_agents([_facts(r, period) for r in ok], agent_names)
     figures = {"calls": len(rows), "failed": len(rows) - len(ok), "definition": rules.definition(),
                "period": _period(facts, period), **_counted(facts, rules),
-               "callbacks": callback_list(ok, facts, rules, rules.callback_threshold),
+               "callbacks": callback_list(ok, facts, rules, rules.callback_threshold, company),
                "checked": sum(1 for r in ok if r.get("checked")),  # calls whose label a person set
                "missing_metadata": missing_metadata(facts)}
     others = {r.get("model") for r in ok if r.get("model")} - {model}
@@ -131,11 +134,12 @@ def summarise(rows: list[dict], rules: LeadRules | None = None, quantifier=None,
 
 
 def calls_to_ring_back(rows: list[dict], rules: LeadRules | None = None,
-                       agent_names: dict[str, str] | None = None) -> list[dict]:
+                       agent_names: dict[str, str] | None = None, company: Collection[str] = ()) -> list[dict]:
     """The speed-to-lead list of result rows alone (callbacks.py), as the report's `callbacks`."""
     rules = rules or LeadRules()
     ok = [r for r in rows if not r.get("error")]
-    return callback_list(ok, _same_agents([_facts(r) for r in ok], agent_names), rules, rules.callback_threshold)
+    return callback_list(ok, _same_agents([_facts(r) for r in ok], agent_names), rules, rules.callback_threshold,
+                         company)
 
 
 BREAKDOWNS = {  # breakdown -> each call's group (None: left out)

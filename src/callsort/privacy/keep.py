@@ -19,12 +19,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..speech.patterns import AFTER_PLACE, BEFORE_PLACE, COMPANY
+from ..speech.patterns import AFTER_PLACE, AGENT, BEFORE_PLACE, COMPANY, SENTENCE, sentence_words, side
 from .spoken import CALL_WORDS, STOP_WORDS, given_names, is_common
 
 FILE = "keep_words.json"
 ROLES = frozenset("website info service support office contact sales help billing accounting".split())  # e-mail users
 MIN_SHARE, MIN_CALLS = 0.03, 5
+OPENING_WORDS, OPENING_SENTENCE = 200, 4  # where a company's opening is said; its sentences' fewest words
 TOKEN = re.compile(r"[\w@.'’-]+")
 
 
@@ -42,6 +43,12 @@ class KeepList:
     phrases: tuple[str, ...] = ()
     learned_from: int = field(default=0)  # training calls the words were learned from
     company: frozenset[str] = frozenset()  # of `words`, those of the company's name (after "thank you for calling")
+    opening: frozenset[str] = frozenset()  # sentences of the company's greeting and menu (sentence_words joined)
+
+    @property
+    def company_says(self) -> frozenset[str]:
+        """The company's name's words and its opening's sentences: what the ring-back list skips."""
+        return self.company | self.opening
 
     def covers(self, text: str, span) -> bool:
         """Whether a found stretch is made only of kept words (with at least one), or lies in a kept phrase."""
@@ -75,11 +82,12 @@ class KeepList:
         """This list and the user's phrases (their single words join the words)."""
         phrases = [p.strip() for p in phrases if p.strip()]
         return KeepList(self.words | {w for p in phrases for w in tokens(p)}, self.phrases + tuple(phrases),
-                        self.learned_from, self.company)
+                        self.learned_from, self.company, self.opening)
 
     def save(self, folder: str | Path) -> None:
         (Path(folder) / FILE).write_text(json.dumps({"learned_from_calls": self.learned_from, "min_share": MIN_SHARE,
-                                                     "words": sorted(self.words), "company": sorted(self.company)},
+                                                     "words": sorted(self.words), "company": sorted(self.company),
+                                                     "opening": sorted(self.opening)},
                                                     indent=0))
 
     @classmethod
@@ -89,14 +97,16 @@ class KeepList:
         if path is None or not path.is_file():
             return cls()
         data = json.loads(path.read_text())
-        return cls(frozenset(data["words"]), (), data.get("learned_from_calls", 0), frozenset(data.get("company", ())))
+        return cls(frozenset(data["words"]), (), data.get("learned_from_calls", 0), frozenset(data.get("company", ())),
+                   frozenset(data.get("opening", ())))
 
 
 def learn_keep_list(texts: list[str]) -> KeepList:
     """The words said in at least MIN_SHARE (and MIN_CALLS) of `texts`, less stop words, agents' names from
     greetings and words given as a person's name (spoken.given_names: "my name is …", "this is …") in two or
     more calls or a tenth of the calls that say them; plus the company's words (after "thank you for
-    calling")."""
+    calling"), and the sentences of its opening (said near the start of as many calls: its greeting, menu and
+    voicemail prompt, for the ring-back list)."""
     from ..speech.agent import agent_name
 
     said = Counter(w for text in texts for w in set(tokens(text)))
@@ -108,4 +118,20 @@ def learn_keep_list(texts: list[str]) -> KeepList:
              and w not in people and not re.search(r"\d", w)}
     company = Counter(w for text in texts for w in {w for m in COMPANY.finditer(text) for w in tokens(m.group(1))})
     ours = {w for w, n in company.items() if n >= least and w not in agents and w not in STOP_WORDS}
-    return KeepList(frozenset(words | ours), (), len(texts), frozenset(ours))
+    openings = Counter(s for text in texts for s in _opening_sentences(text))
+    opening = {s for s, n in openings.items() if n >= least}
+    return KeepList(frozenset(words | ours), (), len(texts), frozenset(ours), frozenset(opening))
+
+
+def _opening_sentences(text: str) -> set[str]:
+    """The sentences of OPENING_SENTENCE words or more said within a call's first OPENING_WORDS words (of the
+    agent's side, in a speaker-tagged transcript)."""
+    found, said = set(), 0
+    for m in SENTENCE.finditer(side(text, AGENT) or text):
+        words = sentence_words(m.group(0))
+        said += len(words)
+        if said > OPENING_WORDS:
+            break
+        if len(words) >= OPENING_SENTENCE:
+            found.add(" ".join(words))
+    return found

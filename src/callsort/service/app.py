@@ -15,6 +15,7 @@ from ..jobs.queue import WorkQueue
 from ..models.classifier import load_model
 from ..needs import RunNeeds
 from ..pipeline import classify_calls
+from ..privacy.keep import KeepList
 from .access import SESSION_COOKIE, SameSiteOnly, Sessions, allowed_hosts, header_key, role_of_key
 from .batches import BatchRunner
 from .limits import BodyLimit
@@ -41,6 +42,7 @@ class Service:
             self.batches.resume()
         self.sessions = Sessions(config.session_hours * 3600, self.work.db if self.work else None)
         self.agent_names = read_agent_names(config.agent_names) if config.agent_names else None
+        self.company_says = KeepList.load(model_dir).company_says  # skipped in callers' first words
 
     def classify(self, calls: CallTable) -> list[dict]:
         rows = [public(row.to_dict()) for row in classify_calls(calls, self.model, self.needs, self.config.review_below)]

@@ -38,7 +38,7 @@ def job_report(service: ServiceDep, job: str, batch: str | None = None) -> Respo
     if not rows:
         raise HTTPException(404, f"no results for job {job}")
     summary = summarise(rows, quantifier=service.model.quantifier, model=service.model.identity,
-                        agent_names=service.agent_names)
+                        agent_names=service.agent_names, company=service.company_says)
     return Response(render_page(summary), media_type="text/html")
 
 
@@ -48,7 +48,8 @@ def callbacks(service: ServiceDep, batch: str | None = None) -> dict:
     first, each with its call id (for /v1/calls/{id} and its recording) and whether it was rung back."""
     from ..insights.report import calls_to_ring_back
 
-    listed = calls_to_ring_back(stored_rows(service, batch=batch), agent_names=service.agent_names)
+    listed = calls_to_ring_back(stored_rows(service, batch=batch), agent_names=service.agent_names,
+                                company=service.company_says)
     return {"callbacks": [{**c, "source": public(c)["source"], "audio": f"v1/calls/{c['call_id']}/audio"}
                           for c in listed]}
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from pathlib import Path
 
+from ..insights.callbacks import first_words
 from ..jobs.corrections import Corrections
 from ..jobs.queue import WorkQueue
 
 
-def results_table(queue: WorkQueue, ids: list[int]) -> list[dict]:
+def results_table(queue: WorkQueue, ids: list[int], company: Collection[str] | None = None) -> list[dict]:
     """One row per call of a batch for people: id, source, state, label, confidence, needs_review, duration,
-    error, and the latest correction (label, reason) when there is one."""
+    error, and the latest correction (label, reason) when there is one; with `company` (what the company says,
+    KeepList.company_says), the caller's first words too (insights/callbacks.first_words)."""
     corrected = {c["call_id"]: c for c in Corrections(queue.db).all()}
     table = []
     for row in queue.calls(ids):
@@ -24,13 +27,16 @@ def results_table(queue: WorkQueue, ids: list[int]) -> list[dict]:
                       "duration_s": result.get("duration_s"),
                       "error": shown["error"],
                       "corrected_label": fix.get("label", ""),
-                      "reason": fix.get("reason") or result.get("reason") or ""})  # a reviewer's reason wins
+                      "reason": fix.get("reason") or result.get("reason") or "",  # a reviewer's reason wins
+                      **({"first_words": first_words(result.get("transcript") or "", company=company)}
+                         if company is not None else {})})
     return table
 
 
-def review_queue(queue: WorkQueue, ids: list[int]) -> list[dict]:
-    """The finished calls among `ids` flagged needs_review and not corrected yet, least confident first."""
-    rows = [r for r in results_table(queue, ids) if r["state"] == "done" and r["needs_review"]
+def review_queue(queue: WorkQueue, ids: list[int], company: Collection[str] = ()) -> list[dict]:
+    """The finished calls among `ids` flagged needs_review and not corrected yet, least confident first, each
+    with the caller's first words (`company`: what the company says, skipped)."""
+    rows = [r for r in results_table(queue, ids, company) if r["state"] == "done" and r["needs_review"]
             and not r["corrected_label"]]
     return sorted(rows, key=lambda r: (r["confidence"] is not None, r["confidence"] or 0, r["id"]))
 

@@ -20,7 +20,7 @@ def queue(service: ServiceDep, batch: str | None = None) -> dict:
     """Calls to check (needs_review, not corrected yet), least confident first; of one batch or of every
     call in the store (batches, and runs of `predict --store` into the same store)."""
     ids = batch_or_404(service, batch)["call_ids"] if batch else [i for i, _ in service.work.results_of(None)]
-    return {"labels": service.model.labels, "calls": review_queue(service.work, ids)}
+    return {"labels": service.model.labels, "calls": review_queue(service.work, ids, service.company_says)}
 
 
 @router.get("/v1/calls")

@@ -40,8 +40,10 @@ REACHED = r"\byou(?:'ve| have) reached"
 VOICEMAIL_PROMPT = (r"\bleave (?:a|your) (?:message|name)|\bafter the (?:tone|beep)|\bat the tone|\brecord your message"
                     r"|\bno one is (?:available|here)|\bvoice ?mail|\bmailbox|\bpound key|\bhang up")
 NUMBER_WORD = r"(?:zero|one|two|three|four|five|six|seven|eight|nine|\d)"
-MENU = (rf"\bpress(?:ed)? (?:{NUMBER_WORD}|the pound|pound|star)\b|\bfor [\w ,']{{1,60}}?,? press\b|\bmenu options?"
-        r"|\bplease (?:hold|stay on the line|listen carefully|visit our)|\bnext available"
+MENU = (rf"\bpress(?:ed)?(?: {NUMBER_WORD}\b| the pound| pound| star|[.,])|\bfor [\w ,']{{1,60}}?,? press\b|\bmenu options?"
+        r"|\bplease (?:hold|stay on the line|listen|visit our)|\bnext (?:available|caller)|\bin (?:the )?queue"
+        r"|\bwe value your business|\bthe opportunity to (?:assist|serve|help)|\bthank you for your patience"
+        r"|\b(?:agents|representatives) are (?:still )?(?:assisting|busy|helping|on)"
         r"|\byour call (?:is|has been|may be|will be)|\b(?:this|your) call (?:is being|may be|will be) (?:recorded|monitored)"
         r"|\bdisconnect at this time|\b(?:our )?(?:office|business) hours\b|\bour office is (?:closed|open)"
         r"|\bif (?:this is|it's|you are|you're) (?:an? )?(?:emergency|nonemergency|non-emergency|existing|new)")
@@ -51,8 +53,16 @@ AGENT_PHRASES = re.compile(rf"{GREETING}|{HELP_OFFER}|{REACHED}|\bleave (?:a|you
 # a sentence of the company's opening: greeting, menu, hold and voicemail prompts, the agent giving a name
 OPENING = re.compile(rf"{GREETING}|{HELP_OFFER}|{REACHED}|{VOICEMAIL_PROMPT}|{MENU}|\bthis is \w+ speaking\b",
                      re.IGNORECASE)
+SENTENCE = re.compile(r"(?:[^.?!]|[.?!](?=\w))+[.?!]*")  # "website@blendsons.com" is not two sentences
 AGENT_INTRODUCES = re.compile(r"^\W*(?:hello|hi|good (?:morning|afternoon|evening))?[,.]?\s*(?:this is|it's)\s+\w+"
                               r"(?:\s+speaking)?\W*$", re.IGNORECASE)  # "This is Penny." said alone
+
+
+
+def sentence_words(sentence: str) -> list[str]:
+    """A sentence's words, lowercase, without punctuation: how an opening's sentences are compared."""
+    return re.findall(r"[a-z0-9']+", sentence.lower())
+
 
 # ---- digits said as words ----------------------------------------------------------------------------------
 DIGIT_WORDS = r"(?:zero|oh|o|one|two|three|four|five|six|seven|eight|nine|ten|double|triple)"  # in a run of digits
