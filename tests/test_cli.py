@@ -186,6 +186,10 @@ def test_plain_train_predict_report_estimates_without_model(sample_csv, tmp_path
                                 "--json").stdout)
     assert report["estimated_by"].startswith("probabilistic adjusted counting")
     assert report["booking_rate_interval"] is not None
+    run_cli("predict", sample_csv, "--model", model, "--out", tmp_path / "s.csv", "--store", tmp_path / "jobs.db", "-q")
+    stored = json.loads(run_cli("report", tmp_path / "jobs.db", "--out", tmp_path / "rs", "--min-quantifier-calls",
+                                "30", "--json").stdout)  # a store's rows name their model folder too
+    assert stored["estimated_by"].startswith("probabilistic adjusted counting")
     model.rename(tmp_path / "moved")
     report = json.loads(run_cli("report", tmp_path / "p.csv", "--out", tmp_path / "r", "--json").stdout)
     assert report["estimated_by"] == (f"counting each call's top label: the rows' model folder {model.resolve()} "

@@ -33,7 +33,8 @@ from callsort.speech.cache import TranscriptCache
 KEY = "matrix-key"
 KINDS = ("texts", "recordings", "mix")
 PATHS = ("store", "ray", "http_batch", "upload_batch", "folder_batch")
-COMPARED = [f for f in ResultRow.__dataclass_fields__ if f not in ("source", "attempts", "error", "meta")]
+# model_dir: a server path, kept in stores and files, never in the service's answers (service/review.public)
+COMPARED = [f for f in ResultRow.__dataclass_fields__ if f not in ("source", "attempts", "error", "meta", "model_dir")]
 TEXTS = ["You have reached our voicemail, please leave a message after the tone",
          "Hi, this is John Carter, my furnace stopped working. Call me at 555 201 3344. Yes, booked for 9.",
          ""]  # an empty row: a failed row on every path

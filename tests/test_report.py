@@ -181,11 +181,11 @@ def test_report_page_from_recordings_and_calls(sample_test_csv, booked_call, voi
     assert (summary["change"]["from"], summary["change"]["to"]) == ("week of 2026-11-16", "week of 2026-11-23")
     assert "week of 2026-11-23 vs week of 2026-11-16" in page.read_text()  # the change card (counted: no interval)
 
-    # with the model folder: estimates with 90 % intervals (its quantifier: here from the tiny model's 8
-    # validation calls, allowed for the test; by default 300 are needed), thin groups marked, on the page too
+    # with the model folder: estimates with 90 % intervals (its quantifier: here the 64 sample calls' out-of-fold
+    # probabilities, allowed for the test; by default 300 are needed), thin groups marked, on the page too
     too_few = json.loads(run_cli("report", tmp_path / "text.csv", "--model", tfidf_dir, "--out", tmp_path / "few",
                                  "--json").stdout)
-    assert too_few["booking_rate_interval"] is None and "rests on only 8 calls" in too_few["estimated_by"]
+    assert too_few["booking_rate_interval"] is None and "rests on only 64 calls" in too_few["estimated_by"]
     done = run_cli("report", tmp_path / "rec.jsonl", tmp_path / "text.csv", "--model", tfidf_dir,
                    "--min-quantifier-calls", "5", "--out", tmp_path / "estimated", "--json")
     estimated = json.loads(done.stdout)

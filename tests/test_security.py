@@ -247,7 +247,8 @@ def test_report_with_dollars_and_the_report_link_in_chromium(tfidf_dir, sample_t
                 page.click("#report-link")
             report_page = popup.value
             report_page.wait_for_load_state()
-            assert report_page.locator("figure.chart svg").count() == 8
+            assert report_page.locator("figure.chart svg").count() >= 3  # drawn in a real browser
+            assert "No call times" in report_page.content()  # no --meta: one line, not a chart of "(no time)"
             page.click("#signout")
             page.wait_for_selector("#signin:not([hidden])")
             assert page.request.get(f"{url}/report/all").status == 401
