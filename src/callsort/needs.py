@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import AsrConfig, EvidenceConfig
 from .data import CallTable
@@ -20,6 +21,9 @@ from .speech.cache import TranscriptCache
 from .speech.recognise import Recogniser
 from .transcription import Transcriber
 
+if TYPE_CHECKING:  # Presidio loads only when redacting
+    from .privacy.redact import Redactor
+
 
 @dataclass
 class RunNeeds:
@@ -28,7 +32,7 @@ class RunNeeds:
 
     asr: AsrConfig
     transcriber: Transcriber = field(default_factory=Transcriber)
-    redactor: object | None = None  # privacy.redact.Redactor (Presidio loads only when redacting)
+    redactor: Redactor | None = None
     evidence: EvidenceSources = field(default_factory=EvidenceSources)
 
     @classmethod

@@ -2,7 +2,8 @@
 
 - metadata.py: the phone system's facts per call (--meta table or --meta-pattern on file names);
 - answered.py: was the call answered (the facts, or a live agent on a split recording)?
-- customers.py: new or existing, from the customer list (--customers);
+- customers.py: new or existing, from the customer list (--customers); phone.py: one caller's number, however
+  it is written;
 - apply.py: `EvidenceSources` (read once per run from an `EvidenceConfig`, read-only after), `Evidence` (one
   call's, travelling with it from reading to row) and `apply_evidence` (called by the pipeline and by evaluate).
 """

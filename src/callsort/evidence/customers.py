@@ -19,8 +19,8 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..labels import SIDES, with_side
-from ..speech.patterns import phone_digits as digits
 from ..speech.patterns import spoken_digits
+from .phone import phone_digits as digits
 
 COLUMNS = ("name", "phone", "address", "email")
 NAME_SIMILAR, STREET_SIMILAR = 0.85, 0.8

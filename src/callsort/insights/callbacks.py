@@ -20,8 +20,8 @@ from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
+from ..evidence.phone import phone_digits
 from ..speech import patterns
-from ..speech.patterns import phone_digits
 
 CALLBACK_THRESHOLD = 0.25
 FIRST_WORDS = 30

@@ -1,5 +1,5 @@
 """How phone calls are said, written once: the company's greeting and phone menu, the speaker tags of split
-recordings, digits said as words, a phone number's digits, and the cues around a town's name.
+recordings, digits said as words, and the cues around a town's name (a phone number's digits: evidence/phone.py).
 
 Used by redaction (privacy/), agent names and the ring-back list (insights/), the keep list and the customer
 list. Plain regular expressions and small functions: this module imports nothing from callsort.
@@ -74,13 +74,6 @@ SPOKEN_DIGIT = re.compile(rf"\b({'|'.join(DIGIT_VALUES)})\b", re.IGNORECASE)
 def spoken_digits(text: str) -> str:
     """`text` with each digit said as a word written as the digit ("five five five, oh one" -> "5 5 5, 0 1")."""
     return SPOKEN_DIGIT.sub(lambda m: DIGIT_VALUES[m.group(1).lower()], text)
-
-
-def phone_digits(text: str) -> str:
-    """A phone number's last ten digits, or '' when it has fewer than seven: "+1 (555) 010-0199" and
-    "555-010-0199" are one caller; an extension or "anonymous" is no number."""
-    found = re.sub(r"\D", "", text or "")
-    return found[-10:] if len(found) >= 7 else ""
 
 
 # ---- places: a town's name is not a person's ("out in Aurora", "Ravenna, Ohio") ----------------------------
