@@ -114,17 +114,14 @@ class EvidenceConfig(Settings):
     customers: str | None = setting(None, "The customer list (columns name, phone, address, email): a lead whose "
                                           "caller matches a customer is an Existing customer's (memory only).")
     customers_complete: bool = setting(False, "The customer list holds every customer: a caller who gives a name "
-                                              "or number that matches no one is New.")
+                                              "or number that matches no one is New.",
+                                       option=("--customers-complete",))
 
     def check(self) -> None:
         for name, path in (("--meta", self.meta), ("--customers", self.customers)):
             if path is not None and not Path(path).is_file():
                 raise ConfigError(f"{path}: no such file ({name})")
         self.meta, self.customers = (str(p) if p is not None else None for p in (self.meta, self.customers))
-
-    @property
-    def any(self) -> bool:
-        return bool(self.meta or self.meta_pattern or self.customers)
 
 
 @dataclass
@@ -243,23 +240,9 @@ class ServeConfig(Settings):
                                               "proxy); other names are refused (DNS rebinding).")
     trust_forwarded: bool = setting(False, "Behind a TLS proxy: trust its X-Forwarded-Proto header to mark the "
                                            "session cookie Secure.", option=("--trust-forwarded",))
-    meta: str | None = setting(None, "The phone system's table of calls (file, datetime, agent, source, caller), "
-                                     "joined onto stored calls by file name for the report and the callback list.")
-    meta_pattern: str | None = setting(None, "Or the same facts parsed from file names, e.g. "
-                                             "\"{date}_{time}_{agent}.mp3\".")
-    customers: str | None = setting(None, "The customer list (columns name, phone, address, email): a lead whose "
-                                          "caller matches a customer is an Existing customer's (memory only).")
-    customers_complete: bool = setting(False, "The customer list holds every customer: a caller who gives a name "
-                                              "or number that matches no one is New.",
-                                       option=("--customers-complete",))
     agent_names: str | None = setting(None, "A table (columns heard, agent) mapping names as heard to agents; "
                                             "spellings that differ only as speech recognition hears them are "
                                             "merged anyway.")
-
-    @property
-    def evidence(self) -> EvidenceConfig:
-        """The service's evidence settings (--meta, --meta-pattern, --customers, --customers-complete)."""
-        return EvidenceConfig(self.meta, self.meta_pattern, self.customers, self.customers_complete)
 
     def check(self) -> None:
         if not 0 < self.port < 65536:
@@ -283,6 +266,6 @@ class ServeConfig(Settings):
             self.uploads = f"{self.store}.uploads"
         if self.uploads:
             self.uploads = str(Path(self.uploads).expanduser().resolve())
-        for name, path in (("--meta", self.meta), ("--agent-names", self.agent_names), ("--customers", self.customers)):
+        for name, path in (("--agent-names", self.agent_names),):
             if path and not Path(path).is_file():
                 raise ConfigError(f"{path}: no such file ({name})")

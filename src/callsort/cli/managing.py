@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..config import AsrConfig, ServeConfig
+from ..config import AsrConfig, EvidenceConfig, ServeConfig
 from .app import EXIT_PARTIAL, MetaPattern, MetaTable, ModelDir, app, emit, setup
 from .options import Output, settings_options
 
@@ -130,13 +130,13 @@ def corrections(
 
 
 @app.command()
-@settings_options(config=ServeConfig, asr=AsrConfig)
-def serve(model: ModelDir, config: ServeConfig, asr: AsrConfig) -> None:
+@settings_options(config=ServeConfig, asr=AsrConfig, evidence=EvidenceConfig)
+def serve(model: ModelDir, config: ServeConfig, asr: AsrConfig, evidence: EvidenceConfig) -> None:
     """Serve the model over HTTP: a web page at /, the API at /v1/classify, docs at /docs."""
     from ..service.app import serve as run_server
 
     setup(Output())
-    run_server(model, config, asr)
+    run_server(model, config, asr, evidence)
 
 
 @app.command()

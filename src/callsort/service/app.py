@@ -7,7 +7,7 @@ batch_routes, review_routes, report_routes) whose dependencies (deps.py) read th
 
 from pathlib import Path
 
-from ..config import AsrConfig, ServeConfig
+from ..config import AsrConfig, EvidenceConfig, ServeConfig
 from ..data import CallTable
 from ..errors import CallsortError
 from ..insights.agent import read_agent_names
@@ -27,13 +27,14 @@ class Service:
     under --redact), the settings, the sessions, and with a results store the batches (batches.BatchRunner),
     resumed if a stopped service left some unfinished. Requests and batches all share them."""
 
-    def __init__(self, model_dir: str | Path, config: ServeConfig, asr: AsrConfig, recordings: bool = True):
+    def __init__(self, model_dir: str | Path, config: ServeConfig, asr: AsrConfig, recordings: bool = True,
+                 evidence: EvidenceConfig | None = None):
         self.model_dir, self.config = Path(model_dir), config
         self.model = load_model(model_dir)
         self.needs = RunNeeds.build(asr, recordings=recordings, model_dir=model_dir)
         if recordings:
             self.needs.recogniser.load()
-        self.needs.with_evidence(config.evidence, model_dir)  # before any batch resumes
+        self.needs.with_evidence(evidence, model_dir)  # --meta, --customers: before any batch resumes
         self.work = self.batches = None
         if config.store:
             self.work = WorkQueue(config.store)
@@ -63,11 +64,11 @@ class Service:
 
 
 def create_app(model_dir: str | Path, config: ServeConfig | None = None, asr: AsrConfig | None = None,
-               recordings: bool = True):
+               recordings: bool = True, evidence: EvidenceConfig | None = None):
     """Build the app: the text model and Whisper load once, here, not per request. Without a key in `config`
     (or no_auth=True, loopback only) it refuses to start. `recordings=False`: a service for transcripts only
-    (no Whisper)."""
-    service = Service(model_dir, config or ServeConfig(), asr or AsrConfig(use_cache=False), recordings)
+    (no Whisper). `evidence`: the phone system's facts and the customer list (serve --meta, --customers)."""
+    service = Service(model_dir, config or ServeConfig(), asr or AsrConfig(use_cache=False), recordings, evidence)
     return build_app(service)
 
 
@@ -94,9 +95,10 @@ def build_app(service: Service):
     return app
 
 
-def serve(model_dir: str | Path, config: ServeConfig | None = None, asr: AsrConfig | None = None) -> None:
+def serve(model_dir: str | Path, config: ServeConfig | None = None, asr: AsrConfig | None = None,
+          evidence: EvidenceConfig | None = None) -> None:
     """Run the service with uvicorn until interrupted. The access log shows paths only (never a query)."""
     import uvicorn
 
     config = config or ServeConfig()
-    uvicorn.run(create_app(model_dir, config, asr), host=config.host, port=config.port, log_level="info")
+    uvicorn.run(create_app(model_dir, config, asr, evidence=evidence), host=config.host, port=config.port, log_level="info")
