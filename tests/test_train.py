@@ -186,3 +186,8 @@ def test_few_labels_use_fewer_folds_or_validation_calls(sample_table):
 
     assert calibration_plan(kind_class("encoder"), first(3), blend_like)[0] == 0  # 3 // 2 < 2: validation calls
     assert calibration_plan(kind_class("encoder"), first(3), TrainConfig())[0] == 0  # encoders: validation by default
+    rare = sample_table.labels[0]
+    one = sample_table.subset([0] + [i for i, x in enumerate(sample_table.labels) if x != rare])  # a lone call
+    model = train(one, TrainConfig(), progress=False).model
+    assert model.info.training["calibration_folds"]["used"] == 2 and len(model.quantifier.truth) == len(one)
+    assert set(model.labels) == set(sample_table.labels)

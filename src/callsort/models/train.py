@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -45,7 +46,8 @@ def train(table: CallTable, config: TrainConfig | None = None, val: CallTable | 
     config = config or TrainConfig()
     kind = kind_class(config.model)  # an unknown kind fails here, before any work
     started = time.perf_counter()
-    check_trainable(table, "training data")
+    # a kind that needs no validation calls trains with a category of one call (a new company's first calls)
+    check_trainable(table, "training data", min_per_class=1 if kind.cheap_to_fit else 2)
     fingerprint = table.fingerprint()  # of the data as given, before any split
     folds, why = calibration_plan(kind, table.concat(val) if val is not None else table, config)
     if val is None and (folds == 0 or not kind.cheap_to_fit):
@@ -101,6 +103,8 @@ def calibration_plan(kind, table: CallTable, config: TrainConfig) -> tuple[int, 
         return asked, f"{asked} folds"
     if most >= 2:
         return most, f"{most} folds, not {asked}: the smallest category has {smallest} calls"
+    if kind.cheap_to_fit and len(table) >= 4:  # a single call is never predicted out of fold: a known gap
+        return 2, f"2 folds, not {asked}: the smallest category has 1 call (never predicted out of fold)"
     return 0, f"validation calls, not {asked} folds: the smallest category has {smallest} calls"
 
 
@@ -142,17 +146,22 @@ def out_of_fold_proba(kind, table: CallTable, labels: list[str], config: TrainCo
 
     # 2 x folds calls a class: every fit then keeps some of each class after holding out its validation calls
     per_fold = 1 if kind.cheap_to_fit else 2  # a kind that stops on validation calls holds out its own
-    check_trainable(table, f"training data for {config.calibration_folds} calibration folds",
-                    min_per_class=per_fold * config.calibration_folds)
+    if not kind.cheap_to_fit:
+        check_trainable(table, f"training data for {config.calibration_folds} calibration folds",
+                        min_per_class=per_fold * config.calibration_folds)
     folds = StratifiedKFold(n_splits=config.calibration_folds, shuffle=True, random_state=config.seed)
     probs = np.zeros((len(table), len(labels)))
-    for fit_idx, held_idx in tqdm(list(folds.split(np.zeros(len(table)), table.labels)), desc="calibration folds",
-                                  unit="fit", disable=not progress):
+    with warnings.catch_warnings():  # "the least populated class has only 1 member": planned (calibration_plan)
+        warnings.simplefilter("ignore", UserWarning)
+        splits = list(folds.split(np.zeros(len(table)), table.labels))
+    for fit_idx, held_idx in tqdm(splits, desc="calibration folds", unit="fit", disable=not progress):
         fit_part, fit_val = table.subset(fit_idx), None
         if not kind.cheap_to_fit:
             fit_part, fit_val = split_stratified(fit_part, config.val_fraction, config.seed)
         part = kind.fit(fit_part, fit_val, config, progress=False)
-        probs[held_idx] = part.predict_proba(table.subset(held_idx).texts)[:, [part.labels.index(x) for x in labels]]
+        held = part.predict_proba(table.subset(held_idx).texts)
+        for j, label in enumerate(labels):  # a category missing from this fit's calls: probability 0
+            probs[held_idx, j] = held[:, part.labels.index(label)] if label in part.labels else 0.0
     return probs, list(table.labels)
 
 
