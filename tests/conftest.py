@@ -195,6 +195,7 @@ def start_server(*args: str, port: int | None = None, env: dict | None = None):
     log = tempfile.NamedTemporaryFile(prefix="callsort-serve-", suffix=".log", delete=False)
     proc = subprocess.Popen([str(exe), "serve", *args, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
                             env=env or {**os.environ})
+    proc.log_path = Path(log.name)  # what the server printed (its access log included)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:

@@ -12,7 +12,7 @@ import pytest
 from conftest import run_cli, start_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-KEY = "manager-key"
+KEY = "manager-key-for-tests"
 PHONE = {"width": 390, "height": 844}
 
 

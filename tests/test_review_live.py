@@ -14,7 +14,7 @@ import pytest
 from conftest import run_cli, start_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-KEY, REVIEWER = "admin-key", "reviewer-key"
+KEY, REVIEWER = "admin-key-for-tests", "reviewer-key-for-tests"
 
 
 def serve_with_store(model: Path, store: Path, *more: str):
