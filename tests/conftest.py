@@ -195,6 +195,7 @@ def start_server(*args: str, port: int | None = None, env: dict | None = None):
     log = tempfile.NamedTemporaryFile(prefix="callsort-serve-", suffix=".log", delete=False)
     proc = subprocess.Popen([str(exe), "serve", *args, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
                             env=env or {**os.environ})
+    proc.log_path = Path(log.name)  # what the server printed (its access log included)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -207,3 +208,15 @@ def start_server(*args: str, port: int | None = None, env: dict | None = None):
             break
     proc.kill()
     pytest.fail(f"server did not start: {Path(log.name).read_text()[-2000:]}")
+
+
+def wait_for(page, expression: str, timeout: float = 30_000) -> None:
+    """Playwright's page.wait_for_function, for pages under the service's CSP: Playwright runs that predicate
+    through eval, which the policy forbids ('unsafe-eval'); page.evaluate is not eval in the page."""
+    import time
+
+    deadline = time.time() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.time() > deadline:
+            raise AssertionError(f"timed out after {timeout / 1000:g} s waiting for {expression}")
+        time.sleep(0.1)

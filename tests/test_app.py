@@ -15,14 +15,15 @@ def client(tfidf_dir):
 
 @pytest.fixture(scope="module")
 def keyed(tfidf_dir):
-    return TestClient(create_app(tfidf_dir, ServeConfig(api_key="s3cret")), base_url=LOCAL)
+    return TestClient(create_app(tfidf_dir, ServeConfig(api_key="s3cret-key-for-tests")), base_url=LOCAL)
 
 
 def test_health_and_page(client):
     health = client.get("/healthz").json()
     assert health["status"] == "ok" and "Missed Call" in health["labels"] and health["asr_model"] == "tiny.en"
     page = client.get("/")
-    assert page.status_code == 200 and "callsort" in page.text and "<script>" in page.text
+    assert page.status_code == 200 and "callsort" in page.text and '<script src="static/page.js">' in page.text
+    assert "signedIn" in client.get("/static/page.js").text and "body {" in client.get("/static/page.css").text
     assert client.get("/openapi.json").json()["paths"]["/v1/classify"]
 
 
@@ -95,6 +96,6 @@ def test_api_key(keyed):
     assert keyed.get("/healthz").status_code == 200
     assert keyed.post("/v1/classify", json={"text": "hello"}).status_code == 401
     assert keyed.post("/v1/classify", json={"text": "hello"}, headers={"x-api-key": "wrong"}).status_code == 401
-    assert keyed.post("/v1/classify", json={"text": "hello"}, headers={"x-api-key": "s3cret"}).status_code == 200
-    bearer = keyed.post("/v1/classify", json={"text": "hello"}, headers={"authorization": "Bearer s3cret"})
+    assert keyed.post("/v1/classify", json={"text": "hello"}, headers={"x-api-key": "s3cret-key-for-tests"}).status_code == 200
+    bearer = keyed.post("/v1/classify", json={"text": "hello"}, headers={"authorization": "Bearer s3cret-key-for-tests"})
     assert bearer.status_code == 200

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import start_server
+from conftest import start_server, wait_for
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -60,5 +60,5 @@ def test_web_page_in_chromium(server, booked_call):
         assert page.locator(".bar").count() >= 2
         page.fill("#text", "You have reached our voicemail, please leave a message")
         page.click("#go")
-        page.wait_for_function("document.querySelector('#label').textContent === 'Voicemail - Lead'")
+        wait_for(page, "document.querySelector('#label').textContent === 'Voicemail - Lead'")
         browser.close()

@@ -10,6 +10,8 @@ from callsort.jobs.corrections import Corrections, add_corrections, words_of
 from callsort.jobs.queue import WorkQueue
 from callsort.service.review import review_queue
 
+KEY = "callsort-test-key"  # serve refuses keys under 16 characters
+
 
 def stored(url, rows: list[dict]) -> tuple[WorkQueue, list[int]]:
     """A store holding one finished call per row (source, transcript, label, confidence, needs_review)."""
@@ -120,6 +122,6 @@ def test_corrections_reach_the_report_and_import_from_a_spreadsheet(sample_csv, 
     assert (fixed["label"], fixed["reason"], fixed["confidence"], fixed["checked"]) == ("Missed Call", "", 1.0, True)
     assert fixed["predicted"] == lost["label"] and rows[other["source"]]["checked"]
     assert sum(r["checked"] for r in rows.values()) == 2
-    client = TestClient(create_app(tfidf_dir, ServeConfig(store=str(store), api_key="k"), AsrConfig(use_cache=False)),
-                        base_url=LOCAL, headers={"x-api-key": "k"})
+    client = TestClient(create_app(tfidf_dir, ServeConfig(store=str(store), api_key=KEY), AsrConfig(use_cache=False)),
+                        base_url=LOCAL, headers={"x-api-key": KEY})
     assert "2 of 24 checked by a person" in client.get("/report/all").text

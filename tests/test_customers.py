@@ -10,6 +10,8 @@ from conftest import run_cli
 
 from callsort.evidence.customers import Customer, CustomerList, Said, with_customer
 
+KEY = "callsort-test-key"  # serve refuses keys under 16 characters
+
 pytest.importorskip("presidio_analyzer")
 LABELS = ["Existing Customer - Lead Booked", "New Customer - Lead Booked", "Other"]
 
@@ -80,10 +82,10 @@ def test_evaluate_and_the_service_take_the_list(tfidf_dir, sample_test_csv, tmp_
                    listing, "--customers-complete", "--json")
     assert done.returncode == 0, done.stderr
     assert "existing" in json.loads(done.stdout)["questions"]
-    proc, url = start_server("--model", str(tfidf_dir), "--api-key", "k", "--customers", str(listing))
+    proc, url = start_server("--model", str(tfidf_dir), "--api-key", KEY, "--customers", str(listing))
     try:
         text = "Hi, my name is Desmond Thistlewood, my AC is out, can you come? Sure, Tuesday at nine, booked."
-        row = httpx.post(f"{url}/v1/classify", json={"text": text}, headers={"x-api-key": "k"}, timeout=60).json()
+        row = httpx.post(f"{url}/v1/classify", json={"text": text}, headers={"x-api-key": KEY}, timeout=60).json()
         assert (row["customer"], row["customer_match"]) == ("existing", "name")
         assert "Thistlewood" not in json.dumps({k: v for k, v in row.items() if k != "transcript"})
     finally:
@@ -100,14 +102,14 @@ def test_concurrent_requests_never_swap_customer_verdicts(tfidf_dir, tmp_path):
     from conftest import start_server
 
     listing = customer_file(tmp_path / "customers.csv")
-    proc, url = start_server("--model", str(tfidf_dir), "--api-key", "k", "--customers", str(listing),
+    proc, url = start_server("--model", str(tfidf_dir), "--api-key", KEY, "--customers", str(listing),
                              "--customers-complete")
     listed = "Hi, my name is Desmond Thistlewood, my AC is out, can you come? Sure, Tuesday at nine, booked."
     nobody = "Hi, this is Marla Quenby, my furnace is making a noise, can someone come? Yes, Friday at ten, booked."
 
     async def ask(client, n: int) -> tuple[int, dict]:
         text = listed if n % 2 == 0 else nobody
-        answer = await client.post(f"{url}/v1/classify", json={"text": text}, headers={"x-api-key": "k"})
+        answer = await client.post(f"{url}/v1/classify", json={"text": text}, headers={"x-api-key": KEY})
         return n, answer.json()
 
     async def all_at_once() -> list:

@@ -9,6 +9,8 @@ import time
 import httpx
 from conftest import run_cli, start_server
 
+KEY = "callsort-test-key"  # serve refuses keys under 16 characters
+
 
 def flipped_sample(sample_csv, path):
     """The shipped training calls with three voicemails tagged as booked leads."""
@@ -35,8 +37,8 @@ def test_contradicted_tags_are_listed_checked_in_the_service_and_applied(sample_
     assert {s["suggested"] for s in suspects if s["text"] in flipped and s["label"] != "Voicemail - Lead"} == {"Voicemail - Lead"}
 
     store = tmp_path / "jobs.db"
-    proc, url = start_server("--model", str(tmp_path / "m"), "--store", str(store), "--api-key", "k")
-    key = {"x-api-key": "k"}
+    proc, url = start_server("--model", str(tmp_path / "m"), "--store", str(store), "--api-key", KEY)
+    key = {"x-api-key": KEY}
     try:
         with open(issues, "rb") as f:
             batch = httpx.post(f"{url}/v1/batches", files=[("file", ("issues.csv", f, "text/csv"))], headers=key).json()

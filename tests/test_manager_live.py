@@ -9,10 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import run_cli, start_server
+from conftest import run_cli, start_server, wait_for
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-KEY = "manager-key"
+KEY = "manager-key-for-tests"
 PHONE = {"width": 390, "height": 844}
 
 
@@ -56,10 +56,10 @@ def test_the_manager_works_from_a_phone(tfidf_dir, sample_test_csv, booked_call,
             assert_fits(page)
 
             page.click("nav [data-tab=batch]")  # calls of `predict --store` are there before any batch
-            page.wait_for_function("document.querySelectorAll('#results tbody tr').length === 24")
+            wait_for(page, "document.querySelectorAll('#results tbody tr').length === 24")
             assert_fits(page)
             page.set_input_files("#batch-files", [str(r) for r in recordings])
-            page.wait_for_function("document.querySelector('#batch-status').textContent.includes(' of 2 calls')")
+            wait_for(page, "document.querySelector('#batch-status').textContent.includes(' of 2 calls')")
             for _ in range(1500):  # "N of 2 calls", counted call by call as each is committed
                 status = page.text_content("#batch-status")
                 if "finished" in status:
@@ -67,7 +67,7 @@ def test_the_manager_works_from_a_phone(tfidf_dir, sample_test_csv, booked_call,
                 page.wait_for_timeout(200)
             assert status.startswith("2 of 2 calls") and "finished" in status, status
             page.select_option("#batches", "all")
-            page.wait_for_function("document.querySelectorAll('#results tbody tr').length === 26")
+            wait_for(page, "document.querySelectorAll('#results tbody tr').length === 26")
             assert_fits(page)
 
             page.click("nav [data-tab=queue]")  # every stored call is reviewable
@@ -78,9 +78,9 @@ def test_the_manager_works_from_a_phone(tfidf_dir, sample_test_csv, booked_call,
             label = next(x for x in httpx.get(f"{url}/healthz").json()["labels"] if x != page.text_content("#item-label"))
             page.click(f"#labels button[data-label={json.dumps(label)}]")
             page.click("#save")
-            page.wait_for_function("document.querySelector('#queue-count').textContent.startsWith('25 calls')")
+            wait_for(page, "document.querySelector('#queue-count').textContent.startsWith('25 calls')")
             page.click("nav [data-tab=batch]")  # the table shows the correction at once
-            page.wait_for_function(f"[...document.querySelectorAll('#results tbody tr')].some(tr => "
+            wait_for(page, f"[...document.querySelectorAll('#results tbody tr')].some(tr => "
                                    f"tr.cells[0].textContent === {json.dumps(corrected)} && "
                                    f"tr.cells[4].textContent === {json.dumps(label)})")
 
@@ -90,7 +90,7 @@ def test_the_manager_works_from_a_phone(tfidf_dir, sample_test_csv, booked_call,
             assert listed > 0 and page.locator("li.callback a[href^='tel:555010']").count() == listed
             assert_fits(page)
             page.check("li.callback >> nth=0 >> input[type=checkbox]")
-            page.wait_for_function(f"document.querySelectorAll('li.callback').length === {listed - 1}")
+            wait_for(page, f"document.querySelectorAll('li.callback').length === {listed - 1}")
             api = httpx.get(f"{url}/v1/callbacks", headers={"x-api-key": KEY}).json()["callbacks"]
             assert sum(c["done"] for c in api) == 1 and len(api) == listed
 

@@ -30,7 +30,7 @@ from callsort.jobs.run import run_stored
 from callsort.needs import RunNeeds
 from callsort.speech.cache import TranscriptCache
 
-KEY = "matrix-key"
+KEY = "matrix-key-for-tests"
 KINDS = ("texts", "recordings", "mix")
 PATHS = ("store", "ray", "http_batch", "upload_batch", "folder_batch")
 # model_dir: a server path, kept in stores and files, never in the service's answers (service/review.public)

@@ -13,6 +13,8 @@ from conftest import run_cli, start_server
 
 from callsort.insights.report import LeadRules, summarise
 
+KEY = "callsort-test-key"  # serve refuses keys under 16 characters
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -246,14 +248,14 @@ def check_in_chromium(url: str, expected_charts: int, headers: dict | None = Non
 def test_the_service_serves_a_stored_jobs_report_behind_its_key(tfidf_dir, sample_test_csv, tmp_path):
     store = tmp_path / "jobs.db"
     run_cli("predict", sample_test_csv, "--model", tfidf_dir, "--out", tmp_path / "p.csv", "--store", store, "-q")
-    proc, url = start_server("--model", str(tfidf_dir), "--store", str(store), "--api-key", "k")
+    proc, url = start_server("--model", str(tfidf_dir), "--store", str(store), "--api-key", KEY)
     try:
         assert httpx.get(f"{url}/report/all").status_code == 401
-        assert httpx.get(f"{url}/report/nope", headers={"x-api-key": "k"}).status_code == 404
-        page = httpx.get(f"{url}/report/all", headers={"x-api-key": "k"}).text  # rows without --meta
+        assert httpx.get(f"{url}/report/nope", headers={"x-api-key": KEY}).status_code == 404
+        page = httpx.get(f"{url}/report/all", headers={"x-api-key": KEY}).text  # rows without --meta
         assert "No call times: pass --meta" in page and "(no time)" not in page
         charts = page.count("<figure class=chart><svg")
-        check_in_chromium(f"{url}/report/all", expected_charts=charts, headers={"x-api-key": "k"})
+        check_in_chromium(f"{url}/report/all", expected_charts=charts, headers={"x-api-key": KEY})
     finally:
         proc.terminate()
         proc.wait(10)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import run_cli, start_server
+from conftest import run_cli, start_server, wait_for
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-KEY, REVIEWER = "admin-key", "reviewer-key"
+KEY, REVIEWER = "admin-key-for-tests", "reviewer-key-for-tests"
 
 
 def serve_with_store(model: Path, store: Path, *more: str):
@@ -73,22 +73,22 @@ def test_review_loop_in_chromium(tfidf_dir, booked_call, voicemail_call, tmp_pat
             assert page.text_content("#item-transcript").startswith("Agent: ")
             assert page.text_content("#item-questions").startswith("a lead: ")  # the questions behind the label
             # the recording streams (range requests, the key cookie) and plays
-            page.wait_for_function("document.querySelector('#player').duration > 5", timeout=30_000)
+            wait_for(page, "document.querySelector('#player').duration > 5", timeout=30_000)
             page.evaluate("document.querySelector('#player').muted = true; document.querySelector('#player').play()")
-            page.wait_for_function("document.querySelector('#player').currentTime > 0.2", timeout=30_000)
+            wait_for(page, "document.querySelector('#player').currentTime > 0.2", timeout=30_000)
 
             page.click("h1")  # keyboard focus off the inputs
             first = page.text_content("#item-source")
             page.keyboard.press("j")
-            page.wait_for_function("document.querySelector('#item-source').textContent.startsWith('2 / 2')")
+            wait_for(page, "document.querySelector('#item-source').textContent.startsWith('2 / 2')")
             page.keyboard.press("k")
-            page.wait_for_function(f"document.querySelector('#item-source').textContent === {json.dumps(first)}")
+            wait_for(page, f"document.querySelector('#item-source').textContent === {json.dumps(first)}")
             page.keyboard.press("5")
             page.keyboard.press("Enter")
-            page.wait_for_function("document.querySelector('#item-source').textContent.startsWith('1 / 1')")
+            wait_for(page, "document.querySelector('#item-source').textContent.startsWith('1 / 1')")
             page.keyboard.press("6")
             page.keyboard.press("Enter")
-            page.wait_for_function("document.querySelector('#queue-count').textContent.startsWith('0 calls')")
+            wait_for(page, "document.querySelector('#queue-count').textContent.startsWith('0 calls')")
 
             page.click("nav [data-tab=batch]")
             with page.expect_download() as download:

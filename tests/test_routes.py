@@ -9,13 +9,13 @@ import pytest
 from conftest import LOCAL, start_server
 from fastapi.testclient import TestClient
 
-KEY, REVIEWER = "admin-key", "reviewer-key"
+KEY, REVIEWER = "admin-key-for-tests", "reviewer-key-for-tests"
 
 
 @pytest.fixture(scope="module")
 def reviewed(tfidf_dir, booked_call, tmp_path_factory):
-    """An in-process service with a finished folder batch: one real recording, a symlink named like a
-    recording that points outside the folder, and a corrupt file."""
+    """An in-process service with a finished folder batch: one real recording, a corrupt one, and symlinks
+    named like a recording and a transcript that lead outside the folder (never read)."""
     from fastapi.testclient import TestClient
 
     from callsort.config import AsrConfig, ServeConfig
@@ -25,8 +25,11 @@ def reviewed(tfidf_dir, booked_call, tmp_path_factory):
     folder = root / "calls"
     folder.mkdir()
     (folder / "booked.mp3").write_bytes(booked_call.read_bytes())
+    (folder / "broken.mp3").write_bytes(b"not audio at all")
     (root / "secret.mp3").write_bytes(b"outside the batch folder")
+    (root / "secret.txt").write_text("Hi, this is the secret call outside the folder, book me in")
     os.symlink(root / "secret.mp3", folder / "escape.mp3")
+    os.symlink(root / "secret.txt", folder / "escape.txt")
     config = ServeConfig(store=str(root / "jobs.db"), api_key=KEY, reviewer_key=REVIEWER, review_below=1.01)
     client = TestClient(create_app(tfidf_dir, config, AsrConfig(use_cache=False)), base_url=LOCAL)
     batch = client.post("/v1/batches", json={"folder": str(folder)}, headers={"x-api-key": KEY}).json()
@@ -53,9 +56,10 @@ def content_routes(batch: str, call: int) -> list[tuple[str, str, dict]]:
 
 def test_no_key_no_content(reviewed):
     client, batch, ids = reviewed
-    for method, path, kwargs in content_routes(batch, ids["booked.mp3"]):
-        for headers in ({}, {"x-api-key": "wrong"}, {"authorization": "Bearer wrong"}):
-            answer = getattr(client, method)(path, headers=headers, **kwargs)
+    for n, (method, path, kwargs) in enumerate(content_routes(batch, ids["booked.mp3"])):
+        guest = TestClient(client.app, base_url=LOCAL, client=(f"192.0.2.{n}", 50000))  # one address a route:
+        for headers in ({}, {"x-api-key": "wrong"}, {"authorization": "Bearer wrong"}):  # under the throttle
+            answer = getattr(guest, method)(path, headers=headers, **kwargs)
             assert answer.status_code == 401, (path, headers, answer.text)
     # a key in the query string, or a raw key as a cookie (what older pages set), is not a key
     assert client.get(f"/v1/calls/{ids['booked.mp3']}?x-api-key={KEY}").status_code == 401
@@ -79,7 +83,9 @@ def test_roles_results_and_audio(reviewed):
     assert signed.post("/v1/session", json={"key": REVIEWER}).json() == {"role": "reviewer"}
     assert signed.get(f"/v1/calls/{ids['booked.mp3']}/audio").status_code == 200  # <audio> sends the cookie
     assert signed.post("/v1/batches", json={"folder": "/etc"}).status_code == 403  # still a reviewer's rights
-    assert client.get(f"/v1/calls/{ids['escape.mp3']}/audio", headers={"x-api-key": KEY}).status_code == 404
+    assert set(ids) == {"booked.mp3", "broken.mp3"}  # the symlinks out of the folder were not read
+    rows = client.get("/v1/calls", headers={"x-api-key": KEY}).text
+    assert "secret" not in rows and "escape" not in rows
     assert client.post(f"/v1/calls/{ids['booked.mp3']}/correction", json={"label": "Not a label"},
                        headers=reviewer).status_code == 422
     csv_text = client.get(f"/v1/batches/{batch}/results.csv", headers=reviewer).text

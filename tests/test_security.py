@@ -17,7 +17,7 @@ import httpx
 import pytest
 from conftest import free_port, run_cli, start_server
 
-KEY, REVIEWER = "office-key", "reviewer-key"
+KEY, REVIEWER = "office-key-for-tests", "reviewer-key-for-tests"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 pytestmark = pytest.mark.slow

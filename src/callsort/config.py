@@ -210,6 +210,7 @@ class JobConfig(Settings):
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+MIN_KEY_LENGTH = 16  # characters of an API or reviewer key
 
 
 @dataclass
@@ -235,20 +236,37 @@ class ServeConfig(Settings):
     keep_uploads_days: float = setting(30.0, "Delete uploaded recordings of finished batches this many days after "
                                              "the batch started (their rows stay); 0 keeps them forever.")
     session_hours: float = setting(12.0, "A signed-in page's session ends after this many hours without use.")
+    session_max_hours: float = setting(24.0, "A signed-in page's session ends this many hours after sign-in, used "
+                                             "or not (sign in again).")
     allowed_hosts: str | None = setting(None, "Host names the service answers to besides localhost and this "
                                               "machine's names, comma-separated (e.g. calls.example.com behind a "
                                               "proxy); other names are refused (DNS rebinding).")
-    trust_forwarded: bool = setting(False, "Behind a TLS proxy: trust its X-Forwarded-Proto header to mark the "
-                                           "session cookie Secure.", option=("--trust-forwarded",))
+    trust_forwarded: bool = setting(False, "Behind a TLS proxy: trust its X-Forwarded-For (the client's address) "
+                                           "and X-Forwarded-Proto (https marks the session cookie Secure); "
+                                           "ignored otherwise.", option=("--trust-forwarded",))
+    trusted_proxies: str = setting("127.0.0.1,::1", "With --trust-forwarded: the proxy's addresses whose forwarded "
+                                                "headers are believed, comma-separated.")
     agent_names: str | None = setting(None, "A table (columns heard, agent) mapping names as heard to agents; "
                                             "spellings that differ only as speech recognition hears them are "
                                             "merged anyway.")
 
+    def _check_keys(self) -> None:
+        """Keys long enough that guessing is hopeless, and two different ones."""
+        if self.reviewer_key is not None and not self.reviewer_key.strip():
+            self.reviewer_key = None  # `--reviewer-key "$KEY"` with KEY unset
+        for option, key in (("--api-key", self.api_key), ("--reviewer-key", self.reviewer_key)):
+            if key is not None and len(key) < MIN_KEY_LENGTH:
+                raise ConfigError(f"{option} is {len(key)} characters: use at least {MIN_KEY_LENGTH} (e.g. python -c "
+                                  "'import secrets; print(secrets.token_urlsafe(24))')")
+        if self.reviewer_key and self.reviewer_key == self.api_key:
+            raise ConfigError("--reviewer-key must differ from --api-key (it grants less)")
+
     def check(self) -> None:
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be 1..65535, got {self.port}")
-        if self.max_upload_mb <= 0 or self.keep_uploads_days < 0 or self.session_hours <= 0:
-            raise ConfigError("max_upload_mb and session_hours must be positive, keep_uploads_days 0 or more")
+        if min(self.max_upload_mb, self.session_hours, self.session_max_hours) <= 0 or self.keep_uploads_days < 0:
+            raise ConfigError("max_upload_mb, session_hours and session_max_hours must be positive, "
+                              "keep_uploads_days 0 or more")
         if self.api_key is not None and not self.api_key.strip():
             self.api_key = None  # `--api-key "$KEY"` with KEY unset
         if not self.api_key and not self.no_auth:
@@ -258,6 +276,7 @@ class ServeConfig(Settings):
             raise ConfigError(f"--no-auth serves every call to anyone who can reach it: loopback only, not {self.host}")
         if self.reviewer_key and not self.api_key:
             raise ConfigError("--reviewer-key needs --api-key (the reviewer key grants less than the API key)")
+        self._check_keys()
         if self.store and "://" not in self.store:
             self.store = str(Path(self.store).expanduser().resolve())  # a restart elsewhere finds the same files
         if self.store and not self.uploads:

@@ -89,13 +89,15 @@ def read_calls(
     drop_empty: bool = True,
     audio_column: str | None = None,
     reason_column: str | None = None,
+    inside_only: bool = False,
 ) -> CallTable:
     """Read calls from CSV, TSV, JSONL, Parquet, .txt files, recordings, or a folder of them.
 
     With `label_column=None` labels are not read; in folders, labels are sub-folder names. A table's
     `audio_column` names recordings (relative to the table's folder) whose transcripts replace the text.
     Empty texts are dropped (and counted) when `drop_empty`, otherwise kept as empty strings so that
-    prediction can report them row by row; rows with a recording are kept for transcription.
+    prediction can report them row by row; rows with a recording are kept for transcription. With
+    `inside_only` a folder's files whose real path is outside it (symlinks out) are skipped (the service's batches).
     """
     path = Path(path)
     want_labels = label_column is not None
@@ -105,7 +107,7 @@ def read_calls(
     if reason_column is not None and (path.is_dir() or is_audio(path)):
         raise InputError(f"{path}: a reason column needs a table (CSV, TSV, JSONL or Parquet)")
     if path.is_dir():
-        texts, sources, labels, audio = _read_folder(path, text_column, encoding, want_labels)
+        texts, sources, labels, audio = _read_folder(path, text_column, encoding, want_labels, inside_only)
     elif path.suffix.lower() == ".txt" and not want_labels:
         texts, sources, labels = [_read_text_file(path, encoding)], [str(path)], None
     elif is_audio(path):
@@ -222,10 +224,16 @@ def _folder_labels(folder: Path, files: list[Path], want_labels: bool) -> list[s
     return [normalise_label(f.parent.name) for f in files]
 
 
-def _read_folder(folder: Path, text_column: str, encoding: str, want_labels: bool):
+def _read_folder(folder: Path, text_column: str, encoding: str, want_labels: bool, inside_only: bool = False):
     """Every recording and .txt file of a folder (walked recursively) is one call, and without labels every
     table's rows are calls too; with labels wanted, a file's parent folder name is its label."""
     files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    if inside_only:
+        root = folder.resolve()
+        outside = [p for p in files if not p.resolve().is_relative_to(root)]
+        if outside:
+            log.warning("%s: %d file(s) lead out of the folder (symlinks), not read", folder, len(outside))
+        files = [p for p in files if p not in outside]
     tables = [] if want_labels else [p for p in files if p.suffix.lower() in TABLE_FORMATS]
     calls = [p for p in files if is_audio(p) or p.suffix.lower() == ".txt" or p in tables]
     if not calls:

@@ -55,14 +55,19 @@ def _csv_cell(value):
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+BLANKS = " \t\r\n\u00a0"  # spreadsheets skip these before a formula
 
 
 def safe_cell(text: str) -> str:
     """A text cell a spreadsheet shows as text, never runs as a formula (OWASP: prefix "'" to a cell starting
-    with = + - @ tab or CR). Every CSV callsort writes goes through here."""
-    return "'" + text if text.startswith(FORMULA_START) else text
+    with = + - @ tab or CR, or with blanks before = + - @). Every CSV callsort writes goes through here."""
+    return "'" + text if _formula_like(text) else text
 
 
 def unsafe_cell(text: str) -> str:
     """`safe_cell` undone, for reading callsort's own CSV back."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
+    return text[1:] if text.startswith("'") and _formula_like(text[1:]) else text
+
+
+def _formula_like(text: str) -> bool:
+    return text.startswith(FORMULA_START) or text.lstrip(BLANKS).startswith(FORMULA_START[:4])

@@ -132,7 +132,7 @@ def corrections(
 @app.command()
 @settings_options(config=ServeConfig, asr=AsrConfig, evidence=EvidenceConfig)
 def serve(model: ModelDir, config: ServeConfig, asr: AsrConfig, evidence: EvidenceConfig) -> None:
-    """Serve the model over HTTP: a web page at /, the API at /v1/classify, docs at /docs."""
+    """Serve the model over HTTP: a web page at /, the API at /v1/classify, its schema at /openapi.json (with the key)."""
     from ..service.app import serve as run_server
 
     setup(Output())

@@ -65,11 +65,15 @@ def _service_tables(metadata) -> None:
         Column("call_ids", Text, nullable=False),  # JSON list of calls.id
         Column("created_at", Float, nullable=False),
     )
-    # A signed-in page (service/access.py): the SHA-256 of its cookie's token, never the token.
+    # A signed-in page (service/access.py): the SHA-256 of its cookie's token (never the token), a keyed hash
+    # of the key it signed in with (another key: the session is dead), when it opened and was last used.
+    # (Stores made before it keep an unused `sessions` table: those sessions knew no key, so they are over.)
     Table(
-        "sessions", metadata,
+        "page_sessions", metadata,
         Column("digest", String(64), primary_key=True),
         Column("role", String(16), nullable=False),
+        Column("key_mark", String(64), nullable=False),
+        Column("opened_at", Float, nullable=False),
         Column("last_seen", Float, nullable=False),
     )
     # Batches a person cancelled: never resumed (a table of its own, so that stores made before it still open).

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import known_labels_only
+from ..output import safe_cell
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +131,8 @@ def write_report(out_dir: str | Path, metrics: dict, table, predictions) -> Path
         writer = csv.writer(f)
         writer.writerow(["source", "true_label", "predicted_label", "confidence", "text"])
         for source, text, truth, p in zip(table.sources, table.texts, table.labels, predictions, strict=False):
-            if truth != p.label:
-                writer.writerow([source, truth, p.label, f"{p.confidence:.4f}", text])
+            if truth != p.label:  # sources and texts are what callers said: inert in a spreadsheet
+                writer.writerow([safe_cell(str(v)) for v in (source, truth, p.label, f"{p.confidence:.4f}", text)])
     plot_confusion_matrix(metrics, out / "confusion_matrix.png")
     plot_per_class_f1(metrics, out / "per_class_f1.png")
     plot_reliability(np.array([p.confidence for p in predictions]), np.array(predicted) == np.array(table.labels),

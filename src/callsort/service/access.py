@@ -2,7 +2,9 @@
 traded for a key), and the checks that keep other sites from acting through a user's browser.
 
 Sessions are kept in the results store when the service has one (a restart keeps them), else in memory (a
-restart signs everyone out). A session ends after `session_hours` without use, or when signed out.
+restart signs everyone out). A session ends after `session_hours` without use, `session_max_hours` after
+sign-in, when signed out, or when the key it was signed in with changes. Wrong keys are counted per client
+address (KeyThrottle): after ten in ten minutes, that address's keys get 429 for a while.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import secrets
 import socket
 import threading
 import time
+from collections import deque
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 SESSION_COOKIE = "callsort_session"
@@ -21,72 +25,136 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 BODY_TYPES = ("application/json", "multipart/form-data")
 
 
-class Sessions:
-    """Session tokens -> role. Only a token's SHA-256 is kept, so a copy of the store opens no session."""
+class SessionRecord(NamedTuple):
+    role: str
+    key_mark: str  # HMAC-SHA256 of the key signed in with, keyed by the session's token
+    opened_at: float
+    last_seen: float
 
-    def __init__(self, idle_seconds: float, db=None):
-        self.idle_seconds, self.db = idle_seconds, db
-        self.memory: dict[str, tuple[str, float]] = {}
+
+class Sessions:
+    """Session tokens -> role. Only a token's SHA-256 is kept, so a copy of the store opens no session; beside it
+    a hash of the key signed in with, keyed by the token (a copy of the store tests no key guesses), so a
+    session dies when its key changes. A session ends `idle_seconds` after its last use, `max_seconds` after
+    sign-in, or at sign-out."""
+
+    def __init__(self, keys: dict[str, str | None], idle_seconds: float, max_seconds: float, db=None):
+        self.keys, self.idle_seconds, self.max_seconds, self.db = keys, idle_seconds, max_seconds, db
+        self.memory: dict[str, SessionRecord] = {}
         self.lock = threading.Lock()
 
     def open(self, role: str) -> str:
-        token = secrets.token_urlsafe(32)
-        self._put(_digest(token), role, time.time())
+        token, now = secrets.token_urlsafe(32), time.time()
+        self._prune(now)
+        self._put(_digest(token), SessionRecord(role, self._mark(token, role), now, now))
         return token
 
     def role(self, token: str | None) -> str | None:
-        """The token's role, refreshing its last use; None when unknown or idle too long."""
+        """The token's role, refreshing its last use; None when unknown, over, or signed in with another key."""
         if not token:
             return None
         digest, now = _digest(token), time.time()
         found = self._get(digest)
-        if found is None or now - found[1] > self.idle_seconds:
-            self.close(token)
+        if found is None or not self._alive(found, token, now):
+            self._delete(digest)
             return None
-        if now - found[1] > 60:  # at most one write a minute per session
-            self._put(digest, found[0], now)
-        return found[0]
+        if now - found.last_seen > 60:  # at most one write a minute per session
+            self._touch(digest, now)
+        return found.role
 
     def close(self, token: str | None) -> None:
         if token:
             self._delete(_digest(token))
 
-    # --- storage: the store's sessions table, or this process's memory ---------------------------------
+    def _alive(self, found: SessionRecord, token: str, now: float) -> bool:
+        return (now - found.last_seen <= self.idle_seconds and now - found.opened_at <= self.max_seconds
+                and bool(self.keys.get(found.role)) and hmac.compare_digest(found.key_mark, self._mark(token, found.role)))
 
-    def _get(self, digest: str):
+    def _mark(self, token: str, role: str) -> str:
+        return hmac.new(token.encode(), (self.keys.get(role) or "").encode(), hashlib.sha256).hexdigest()
+
+    # --- storage: the store's page_sessions table, or this process's memory ------------------------------
+
+    def _get(self, digest: str) -> SessionRecord | None:
         if self.db is None:
             with self.lock:
                 return self.memory.get(digest)
         from sqlalchemy import select
 
-        table = self.db.table("sessions")
+        table = self.db.table("page_sessions")
         with self.db.engine.connect() as conn:
-            row = conn.execute(select(table.c.role, table.c.last_seen).where(table.c.digest == digest)).first()
-        return (row.role, row.last_seen) if row else None
+            row = conn.execute(select(table.c.role, table.c.key_mark, table.c.opened_at, table.c.last_seen)
+                               .where(table.c.digest == digest)).first()
+        return SessionRecord(*row) if row else None
 
-    def _put(self, digest: str, role: str, seen: float) -> None:
+    def _put(self, digest: str, record: SessionRecord) -> None:
         if self.db is None:
             with self.lock:
-                self.memory[digest] = (role, seen)
+                self.memory[digest] = record
             return
-        from sqlalchemy.exc import IntegrityError
+        with self.db.engine.begin() as conn:
+            conn.execute(self.db.table("page_sessions").insert().values(digest=digest, **record._asdict()))
 
-        table = self.db.table("sessions")
-        try:
-            with self.db.engine.begin() as conn:
-                conn.execute(table.delete().where(table.c.digest == digest))
-                conn.execute(table.insert().values(digest=digest, role=role, last_seen=seen))
-        except IntegrityError:  # two requests of one page refreshed it at once: one refresh is enough
-            pass
+    def _touch(self, digest: str, seen: float) -> None:
+        if self.db is None:
+            with self.lock:
+                if digest in self.memory:
+                    self.memory[digest] = self.memory[digest]._replace(last_seen=seen)
+            return
+        table = self.db.table("page_sessions")
+        with self.db.engine.begin() as conn:
+            conn.execute(table.update().where(table.c.digest == digest).values(last_seen=seen))
 
     def _delete(self, digest: str) -> None:
         if self.db is None:
             with self.lock:
                 self.memory.pop(digest, None)
             return
-        table = self.db.table("sessions")
+        table = self.db.table("page_sessions")
         with self.db.engine.begin() as conn:
             conn.execute(table.delete().where(table.c.digest == digest))
+
+    def _prune(self, now: float) -> None:
+        """Forget sessions that are over, so the table holds only live ones."""
+        idle, opened = now - self.idle_seconds, now - self.max_seconds
+        if self.db is None:
+            with self.lock:
+                self.memory = {d: r for d, r in self.memory.items() if r.last_seen >= idle and r.opened_at >= opened}
+            return
+        from sqlalchemy import or_
+
+        table = self.db.table("page_sessions")
+        with self.db.engine.begin() as conn:
+            conn.execute(table.delete().where(or_(table.c.last_seen < idle, table.c.opened_at < opened)))
+
+
+class KeyThrottle:
+    """Wrong keys per client address: after `limit` of them within `window` seconds, every key from that address
+    is refused until the oldest of them is `window` old. A right key does not lift it (that would tell a guesser
+    it was right). Requests without a key are never counted."""
+
+    def __init__(self, limit: int = 10, window: float = 600.0, max_clients: int = 10_000):
+        self.limit, self.window, self.max_clients = limit, window, max_clients
+        self.failures: dict[str, deque[float]] = {}
+        self.lock = threading.Lock()
+
+    def wait(self, client: str) -> float:
+        """Seconds before `client` may try a key again; 0 when it may now."""
+        now = time.time()
+        with self.lock:
+            times = self.failures.get(client)
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            return times[0] + self.window - now if times and len(times) >= self.limit else 0.0
+
+    def failed(self, client: str) -> None:
+        now = time.time()
+        with self.lock:
+            if client not in self.failures and len(self.failures) >= self.max_clients:  # bounded memory
+                self.failures = {c: t for c, t in self.failures.items() if t and t[-1] > now - self.window}
+                if len(self.failures) >= self.max_clients:
+                    self.failures.clear()
+            self.failures.setdefault(client, deque(maxlen=self.limit)).append(now)
 
 
 def role_of_key(given: str, api_key: str | None, reviewer_key: str | None) -> str | None:

@@ -5,6 +5,7 @@ Who may ask is service/access.py; the routes are APIRouter modules (classify_rou
 batch_routes, review_routes, report_routes) whose dependencies (deps.py) read this module's Service.
 """
 
+import math
 from pathlib import Path
 
 from ..config import AsrConfig, EvidenceConfig, ServeConfig
@@ -16,8 +17,9 @@ from ..models.classifier import load_model
 from ..needs import RunNeeds
 from ..pipeline import classify_calls
 from ..privacy.keep import KeepList
-from .access import SESSION_COOKIE, SameSiteOnly, Sessions, allowed_hosts, header_key, role_of_key
+from .access import SESSION_COOKIE, KeyThrottle, SameSiteOnly, Sessions, allowed_hosts, header_key, role_of_key
 from .batches import BatchRunner
+from .headers import SecurityHeaders, log_config
 from .limits import BodyLimit
 from .review import public
 
@@ -41,7 +43,10 @@ class Service:
             self.batches = BatchRunner(self.work, self.model, self.needs, Path(config.uploads),
                                        review_below=config.review_below, keep_days=config.keep_uploads_days)
             self.batches.resume()
-        self.sessions = Sessions(config.session_hours * 3600, self.work.db if self.work else None)
+        keys = {"admin": config.api_key, "reviewer": config.reviewer_key}
+        self.sessions = Sessions(keys, config.session_hours * 3600, config.session_max_hours * 3600,
+                                 self.work.db if self.work else None)
+        self.throttle = KeyThrottle()
         self.agent_names = read_agent_names(config.agent_names) if config.agent_names else None
         self.company_says = KeepList.load(model_dir).company_says  # skipped in callers' first words
 
@@ -59,8 +64,22 @@ class Service:
             return "admin"
         key = header_key(request.headers)
         if key:
-            return role_of_key(key, self.config.api_key, self.config.reviewer_key)
+            return self.key_role(key, request)
         return self.sessions.role(request.cookies.get(SESSION_COOKIE))
+
+    def key_role(self, key: str, request) -> str | None:
+        """The role of a key a client sent (None when wrong); 429 while its address has sent too many wrong ones."""
+        client = request.client.host if request.client else "-"
+        wait = self.throttle.wait(client)
+        if wait:
+            from fastapi import HTTPException
+
+            raise HTTPException(429, f"too many wrong keys from {client}: try again in {math.ceil(wait)} s",
+                                headers={"retry-after": str(math.ceil(wait))})
+        found = role_of_key(key, self.config.api_key, self.config.reviewer_key)
+        if found is None:
+            self.throttle.failed(client)
+        return found
 
 
 def create_app(model_dir: str | Path, config: ServeConfig | None = None, asr: AsrConfig | None = None,
@@ -74,17 +93,23 @@ def create_app(model_dir: str | Path, config: ServeConfig | None = None, asr: As
 
 def build_app(service: Service):
     """The FastAPI app around a built Service: the routers (their dependencies read the service from the
-    app's state), CallsortError as 422, the upload bound and the same-site guard."""
-    from fastapi import FastAPI
+    app's state), CallsortError as 422, the upload bound, the same-site guard and the security headers."""
+    from fastapi import Depends, FastAPI
     from fastapi.responses import JSONResponse
 
     from . import batch_routes, classify_routes, report_routes, review_routes, session_routes
+    from .deps import role
 
-    app = FastAPI(title="callsort", version=service.model.info.callsort_version,
-                  description="Classify call transcripts and recordings into business categories.")
+    # no /docs or /redoc (they load scripts from a CDN); the OpenAPI schema is a keyed route of its own
+    app = FastAPI(title="callsort", version=service.model.info.callsort_version, docs_url=None, redoc_url=None,
+                  openapi_url=None, description="Classify call transcripts and recordings into business categories.")
     app.state.service = service
     for module in (classify_routes, session_routes, batch_routes, review_routes, report_routes):
         app.include_router(module.router)
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(role)])
+    def openapi() -> dict:
+        return app.openapi()
 
     @app.exception_handler(CallsortError)
     async def callsort_error(_request, exc: CallsortError):
@@ -92,13 +117,18 @@ def build_app(service: Service):
 
     app.add_middleware(BodyLimit, max_bytes=int(service.config.max_upload_mb * 2**20))
     app.add_middleware(SameSiteOnly, allowed_hosts=allowed_hosts(service.config.host, service.config.allowed_hosts))
+    app.add_middleware(SecurityHeaders)  # outermost: refusals get the headers too
     return app
 
 
 def serve(model_dir: str | Path, config: ServeConfig | None = None, asr: AsrConfig | None = None,
           evidence: EvidenceConfig | None = None) -> None:
-    """Run the service with uvicorn until interrupted. The access log shows paths only (never a query)."""
+    """Run the service with uvicorn until interrupted. The access log shows paths only (never a query); the
+    client's address and scheme come from X-Forwarded-For/-Proto only with --trust-forwarded, and only from
+    --trusted-proxies."""
     import uvicorn
 
     config = config or ServeConfig()
-    uvicorn.run(create_app(model_dir, config, asr, evidence=evidence), host=config.host, port=config.port, log_level="info")
+    uvicorn.run(create_app(model_dir, config, asr, evidence=evidence), host=config.host, port=config.port,
+                log_level="info", log_config=log_config(), proxy_headers=config.trust_forwarded,
+                forwarded_allow_ips=config.trusted_proxies, server_header=False)

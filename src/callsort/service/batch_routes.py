@@ -1,7 +1,7 @@
 """Routes of batches (with `callsort serve --store`): start, list, cancel, results, and a call's recording.
 
 Recordings are served by call id, only from the folder of a batch that holds the call: a request never names
-a path. The reviewer key cannot start a batch from a server folder.
+a path. The reviewer key cannot start a batch from a server folder, nor cancel a batch.
 """
 
 from __future__ import annotations
@@ -43,8 +43,10 @@ def list_batches(service: ServiceDep) -> dict:
 
 
 @router.delete("/v1/batches/{batch_id}")
-def cancel_batch(service: ServiceDep, batch_id: str = BATCH_ID) -> dict:
-    """Cancel a batch: its calls not yet done are left undone, and it never resumes."""
+def cancel_batch(service: ServiceDep, role: Annotated[str, Depends(store_role)], batch_id: str = BATCH_ID) -> dict:
+    """Cancel a batch (API key only): its calls not yet done are left undone, and it never resumes."""
+    if role != "admin":
+        raise HTTPException(403, "cancelling a batch needs the API key, not the reviewer key")
     batch_or_404(service, batch_id)
     service.batches.cancel(batch_id)
     return service.batches.progress(batch_id)

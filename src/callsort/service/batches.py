@@ -125,7 +125,8 @@ class BatchRunner:
 
     def from_folder(self, folder: str) -> dict:
         """Start a batch over the calls of a folder on the server (an admin's choice), named by its absolute
-        path (no '~', no path relative to wherever the service was started)."""
+        path (no '~', no path relative to wherever the service was started); files that lead out of it
+        (symlinks) are not read."""
         if not folder or not Path(folder).is_absolute():
             raise InputError(f"{folder!r}: give the folder's absolute path on the server")
         folder = Path(folder)
@@ -134,7 +135,7 @@ class BatchRunner:
         return self._start(uuid.uuid4().hex[:12], folder.resolve())
 
     def _start(self, batch_id: str, folder: Path) -> dict:
-        job, _, ids = register(read_calls(folder, label_column=None, drop_empty=False), self.model.identity,
+        job, _, ids = register(read_calls(folder, label_column=None, drop_empty=False, inside_only=True), self.model.identity,
                                self.work, self.needs)
         self.records.add(batch_id, job, str(folder), ids)
         self._submit(batch_id, folder)
@@ -159,7 +160,7 @@ class BatchRunner:
     def _run(self, batch_id: str, folder: Path) -> None:
         try:
             if not self.records.cancelled(batch_id):
-                run_stored(read_calls(folder, label_column=None, drop_empty=False), self.model, self.work,
+                run_stored(read_calls(folder, label_column=None, drop_empty=False, inside_only=True), self.model, self.work,
                            self.needs, self.config, self.review_below, stop=lambda: self.records.cancelled(batch_id))
         except Exception as exc:  # noqa: BLE001 - the service stays up; the page shows why the batch stopped
             log.exception("batch %s stopped", batch_id)

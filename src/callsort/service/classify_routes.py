@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from .deps import ServiceDep, role
 from .requests import read_calls_from
 
 router = APIRouter()
+STATIC = {"page.js": "text/javascript", "page.css": "text/css"}  # service/static/, by name only
 
 
 @router.get("/healthz")
@@ -40,9 +42,16 @@ async def classify_batch(request: Request, service: ServiceDep) -> dict:
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def page() -> str:
-    from importlib import resources
-
     return (resources.files(__package__) / "page.html").read_text()
+
+
+@router.get("/static/{name}", include_in_schema=False)
+def static(name: str) -> Response:
+    """The page's script and styles (files of their own: the page's CSP allows nothing inline)."""
+    if name not in STATIC:
+        raise HTTPException(404, f"no static file {name}")
+    return Response((resources.files(__package__) / "static" / name).read_text(), media_type=STATIC[name],
+                    headers={"cache-control": "no-cache"})
 
 
 async def classify_request(service, request: Request) -> list[dict]:

@@ -1,10 +1,11 @@
-"""The page's sign-in: a key traded for an HttpOnly, SameSite=Strict session cookie; sign-out ends it."""
+"""The page's sign-in: a key traded for an HttpOnly, SameSite=Strict session cookie; sign-out ends it. Wrong keys
+count towards the client's throttle (access.KeyThrottle) as wrong header keys do."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
-from .access import SESSION_COOKIE, role_of_key
+from .access import SESSION_COOKIE
 from .deps import ServiceDep
 from .requests import read_json
 
@@ -15,13 +16,13 @@ router = APIRouter()
 async def sign_in(request: Request, response: Response, service: ServiceDep) -> dict:
     body = await read_json(request, '{"key": "..."}')
     key = body.get("key") if isinstance(body, dict) else None
-    role = role_of_key(key, service.config.api_key, service.config.reviewer_key) if isinstance(key, str) else None
+    role = service.key_role(key, request) if isinstance(key, str) and key else None
     if role is None:
         raise HTTPException(401, "wrong key")
-    secure = request.url.scheme == "https" or (
-        service.config.trust_forwarded and request.headers.get("x-forwarded-proto") == "https")
+    # https as the server saw it: behind a proxy, from X-Forwarded-Proto only with --trust-forwarded (serve())
     response.set_cookie(SESSION_COOKIE, service.sessions.open(role), httponly=True, samesite="strict",
-                        secure=secure, path="/", max_age=int(service.config.session_hours * 3600))
+                        secure=request.url.scheme == "https", path="/",
+                        max_age=int(service.config.session_max_hours * 3600))
     return {"role": role}
 
 
