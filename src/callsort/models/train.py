@@ -105,6 +105,8 @@ def calibration_plan(kind, table: CallTable, config: TrainConfig) -> tuple[int, 
         return most, f"{most} folds, not {asked}: the smallest category has {smallest} calls"
     if kind.cheap_to_fit and len(table) >= 4:  # a single call is never predicted out of fold: a known gap
         return 2, f"2 folds, not {asked}: the smallest category has 1 call (never predicted out of fold)"
+    if smallest < 2:  # nothing to calibrate on: the same error as check_trainable's
+        check_trainable(table, "training data", min_per_class=2)
     return 0, f"validation calls, not {asked} folds: the smallest category has {smallest} calls"
 
 
