@@ -224,6 +224,8 @@ class ServeConfig(Settings):
     no_auth: bool = setting(False, "Serve without a key: anyone who can reach the port sees every call. Loopback "
                                    "only.", option=("--no-auth",))
     max_upload_mb: float = setting(50.0, "Largest request body accepted (413 above).")
+    max_texts: int = setting(10_000, "Most texts in one JSON request (413 above); a larger table is a batch.")
+    max_text_chars: int = setting(100_000, "Longest text of a call in a JSON request, in characters (413 above).")
     reviewer_key: str | None = setting(None, "A second key that may review (see calls, recordings and "
                                              "transcripts, correct labels) but not start folder batches; needs "
                                              "--api-key.", envvar="CALLSORT_REVIEWER_KEY")
@@ -264,8 +266,10 @@ class ServeConfig(Settings):
     def check(self) -> None:
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be 1..65535, got {self.port}")
-        if min(self.max_upload_mb, self.session_hours, self.session_max_hours) <= 0 or self.keep_uploads_days < 0:
-            raise ConfigError("max_upload_mb, session_hours and session_max_hours must be positive, "
+        if min(self.max_upload_mb, self.session_hours, self.session_max_hours, self.max_texts,
+               self.max_text_chars) <= 0 or self.keep_uploads_days < 0:
+            raise ConfigError("max_upload_mb, max_texts, max_text_chars, session_hours and session_max_hours must be "
+                              "positive, "
                               "keep_uploads_days 0 or more")
         if self.api_key is not None and not self.api_key.strip():
             self.api_key = None  # `--api-key "$KEY"` with KEY unset

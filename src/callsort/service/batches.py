@@ -130,8 +130,14 @@ class BatchRunner:
         if not folder or not Path(folder).is_absolute():
             raise InputError(f"{folder!r}: give the folder's absolute path on the server")
         folder = Path(folder)
-        if not folder.is_dir():
+        try:
+            found = folder.is_dir()
+        except OSError as exc:  # a name over the file system's limit, say: a 422, never a 500
+            raise InputError(f"{str(folder)[:60]}…: {exc.strerror or exc}") from None
+        if not found:
             raise InputError(f"{folder}: no such folder on the server")
+        if folder.resolve() == Path(folder.anchor):
+            raise InputError(f"{folder}: the file system's root is no folder of calls; give the calls' own folder")
         return self._start(uuid.uuid4().hex[:12], folder.resolve())
 
     def _start(self, batch_id: str, folder: Path) -> dict:
