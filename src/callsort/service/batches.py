@@ -127,18 +127,7 @@ class BatchRunner:
         """Start a batch over the calls of a folder on the server (an admin's choice), named by its absolute
         path (no '~', no path relative to wherever the service was started); files that lead out of it
         (symlinks) are not read."""
-        if not folder or not Path(folder).is_absolute():
-            raise InputError(f"{folder!r}: give the folder's absolute path on the server")
-        folder = Path(folder)
-        try:
-            found = folder.is_dir()
-        except OSError as exc:  # a name over the file system's limit, say: a 422, never a 500
-            raise InputError(f"{str(folder)[:60]}…: {exc.strerror or exc}") from None
-        if not found:
-            raise InputError(f"{folder}: no such folder on the server")
-        if folder.resolve() == Path(folder.anchor):
-            raise InputError(f"{folder}: the file system's root is no folder of calls; give the calls' own folder")
-        return self._start(uuid.uuid4().hex[:12], folder.resolve())
+        return self._start(uuid.uuid4().hex[:12], checked_folder(folder))
 
     def _start(self, batch_id: str, folder: Path) -> dict:
         job, _, ids = register(read_calls(folder, label_column=None, drop_empty=False, inside_only=True), self.model.identity,
@@ -245,3 +234,20 @@ def _unused_name(folder: Path, name: str) -> Path:
         n += 1
         target = folder / f"{Path(name).stem}-{n}{Path(name).suffix}"
     return target
+
+
+def checked_folder(folder: str) -> Path:
+    """A folder a batch may read: an absolute path to an existing folder that is not the file system's root;
+    InputError (a 422) otherwise, never an OSError."""
+    if not folder or not Path(folder).is_absolute():
+        raise InputError(f"{folder!r}: give the folder's absolute path on the server")
+    path = Path(folder)
+    try:
+        found = path.is_dir()
+    except OSError as exc:  # a name over the file system's limit, say
+        raise InputError(f"{folder[:60]}…: {exc.strerror or exc}") from None
+    if not found:
+        raise InputError(f"{folder}: no such folder on the server")
+    if path.resolve() == Path(path.anchor):
+        raise InputError(f"{folder}: the file system's root is no folder of calls; give the calls' own folder")
+    return path.resolve()
