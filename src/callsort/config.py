@@ -142,6 +142,8 @@ class AsrConfig(Settings):
     vad_speech_pad_ms: int = setting(200, "Audio kept either side of a speech region.", cli=False)
     threads: int = setting(0, "CPU cores shared by the Whisper workers; 0 = all this process may use.", cli=False)
     use_cache: bool = setting(True, "Reuse and write the transcript cache.", option=("--cache/--no-cache",))
+    max_audio_minutes: float = setting(120.0, "Longest recording transcribed, in minutes: a longer one is a failed "
+                                              "row (checked before and while decoding, never retried); 0: no limit.")
     redact: bool = setting(False, "Replace personal data in transcripts by its type ([NAME], [PHONE], …) before "
                                   "anything is classified, written, cached or returned.", option=("--redact",))
     redact_entities: str = setting("NAME,PHONE,ADDRESS,EMAIL,CARD,DATE_OF_BIRTH",
@@ -159,6 +161,8 @@ class AsrConfig(Settings):
             self.language = None
         if self.beam_size < 1 or self.batch_size < 1:
             raise ConfigError("beam_size and batch_size must be at least 1")
+        if self.max_audio_minutes < 0:
+            raise ConfigError(f"max_audio_minutes must be 0 (no limit) or more, got {self.max_audio_minutes}")
         if self.workers < 0 or self.threads < 0:
             raise ConfigError("workers and threads must be 0 (automatic) or more")
         if (self.redact_audio or self.keep) and not self.redact:
@@ -182,7 +186,7 @@ class AsrConfig(Settings):
 
     def cache_settings(self) -> dict:
         """The settings that change a transcript (not speed knobs), part of the cache key."""
-        skip = {"batch_size", "workers", "threads", "use_cache", "model", "redact_audio"}
+        skip = {"batch_size", "workers", "threads", "use_cache", "model", "redact_audio", "max_audio_minutes"}
         if not self.redact:
             skip |= {"redact_entities", "redact_agent_names", "keep"}
         settings = {k: v for k, v in asdict(self).items() if k not in skip}

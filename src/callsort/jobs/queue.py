@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..speech.audio import TOO_LONG
 from .store import Database, open_database
 
 STATES = ("pending", "running", "done", "failed")
@@ -77,16 +78,16 @@ class WorkQueue:
     def claim(self, job: str, limit: int, max_attempts: int, failed_before: float | None = None,
               among: list[int] | None = None) -> list[WorkItem]:
         """Atomically take up to `limit` calls to work on (only ids in `among`, when given): pending ones, failed
-        ones with attempts left (that failed before `failed_before`, when given), and running ones whose worker
+        ones with attempts left (but a recording over --max-audio-minutes: trying again changes nothing) (that failed before `failed_before`, when given), and running ones whose worker
         is gone (a killed process on this host, or a lease that ran out)."""
-        from sqlalchemy import and_, or_, select, true
+        from sqlalchemy import and_, not_, or_, select, true
 
         c = self.calls_table
         _release_dead_workers(self.db.engine, c, job)
         now = time.time()
         claimable = select(c.c.id).where(c.c.job == job, c.c.id.in_(among) if among is not None else true(), or_(
             c.c.state == "pending",
-            and_(c.c.state == "failed", c.c.attempts < max_attempts,
+            and_(c.c.state == "failed", c.c.attempts < max_attempts, not_(c.c.error.endswith(TOO_LONG)),
                  c.c.updated_at < (now if failed_before is None else failed_before)),
             and_(c.c.state == "running", c.c.claimed_at < now - self.lease_seconds),
         )).order_by(c.c.id).limit(limit)

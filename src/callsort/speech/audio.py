@@ -50,10 +50,11 @@ def find_recordings(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def load_recording(path: str | Path) -> Recording:
-    """Decode a recording to 16 kHz float32, one array per channel; raise AudioError naming the problem."""
+def load_recording(path: str | Path, max_minutes: float | None = None) -> Recording:
+    """Decode a recording to 16 kHz float32, one array per channel; raise AudioError naming the problem.
+    `max_minutes`: longer recordings are refused, from the duration the file declares before decoding and
+    while decoding (a header that understates the length cannot make callsort decode hours)."""
     import av
-    from faster_whisper.audio import decode_audio
 
     path = Path(path)
     if not path.is_file():
@@ -67,13 +68,14 @@ def load_recording(path: str | Path) -> Recording:
             stream = container.streams.audio[0]
             n_channels = stream.channels
             declared_s = _declared_duration(path, container, stream)
-        decoded = decode_audio(str(path), sampling_rate=SAMPLE_RATE, split_stereo=n_channels >= 2)
+        if max_minutes and declared_s and declared_s > max_minutes * 60:
+            raise AudioError(too_long(path, declared_s, max_minutes))
+        channels = _decode(path, n_channels >= 2, max_minutes)
     except AudioError:
         raise
     except (av.FFmpegError, OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc).split(":")[0].strip() or type(exc).__name__
         raise AudioError(f"{path}: not a readable audio file ({reason})") from None
-    channels = list(decoded) if isinstance(decoded, tuple) else [decoded]
     duration_s = len(channels[0]) / SAMPLE_RATE
     if duration_s == 0:
         raise AudioError(f"{path}: holds no audio samples (a header without data?)")
@@ -82,6 +84,49 @@ def load_recording(path: str | Path) -> Recording:
     if duration_s < MIN_DURATION_S:
         raise AudioError(f"{path}: too short to hold speech ({duration_s:.2f} s)")
     return Recording(str(path), channels, duration_s)
+
+
+TOO_LONG = "(--max-audio-minutes)"  # ends the error of a recording over the limit: such a failure is final
+
+
+def too_long(path: Path, seconds: float, max_minutes: float) -> str:
+    return f"{path}: {seconds / 60:.1f} minutes of audio or more, over the {max_minutes:g}-minute limit {TOO_LONG}"
+
+
+def _decode(path: Path, stereo: bool, max_minutes: float | None) -> list[np.ndarray]:
+    """The audio as 16 kHz float32 channels (PyAV decodes and resamples, as faster-whisper's decode_audio does),
+    stopping with AudioError once past `max_minutes`."""
+    import av
+
+    resampler = av.AudioResampler(format="s16", layout="stereo" if stereo else "mono", rate=SAMPLE_RATE)
+    limit = int(max_minutes * 60 * SAMPLE_RATE) if max_minutes else None
+    pieces, samples = [], 0
+    with av.open(str(path), metadata_errors="ignore") as container:
+        for frame in _frames(container):
+            for out in resampler.resample(frame):
+                pieces.append(out.to_ndarray().reshape(-1))
+                samples += pieces[-1].size // (2 if stereo else 1)
+            if limit and samples > limit:
+                raise AudioError(too_long(path, samples / SAMPLE_RATE, max_minutes))
+        pieces += [out.to_ndarray().reshape(-1) for out in resampler.resample(None)]  # flush
+    audio = np.concatenate(pieces).astype(np.float32) / 32768.0 if pieces else np.zeros(0, np.float32)
+    return [audio[0::2], audio[1::2]] if stereo else [audio]
+
+
+def _frames(container):
+    """The audio frames of a container, a corrupt frame skipped (as faster-whisper does)."""
+    import av
+
+    frames = container.decode(audio=0)
+    while True:
+        try:
+            frame = next(frames)
+        except StopIteration:
+            return
+        except av.error.InvalidDataError:
+            continue
+        frame.pts = None  # the resampler need not check timestamps
+        yield frame
 
 
 def _declared_duration(path: Path, container, stream) -> float | None:

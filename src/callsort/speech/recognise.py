@@ -96,7 +96,7 @@ class Recogniser:
         """Everything before Whisper (may run in the helper thread): the error (a string), or the recording with
         its speech regions per channel."""
         try:
-            recording = load_recording(path)
+            recording = load_recording(path, self.config.max_audio_minutes)
         except AudioError as exc:
             return str(exc)
         mode = choose_channels(recording, self.config.channels)
