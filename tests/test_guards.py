@@ -59,3 +59,32 @@ def test_a_refused_upload_leaves_no_temporary_file(client):
     assert answer.status_code == 422
     left = {n for n in set(os.listdir(tempfile.gettempdir())) - before if n.startswith("callsort-")}
     assert left == set()
+
+
+def test_a_reviewers_reason_is_kept_redacted_under_redact(tfidf_dir, tmp_path):
+    """Issue 32: under --redact, the reason a reviewer types is stored redacted, like the transcripts."""
+    import time
+
+    pytest.importorskip("presidio_analyzer")
+    from callsort.config import AsrConfig, ServeConfig
+    from callsort.jobs.corrections import Corrections
+    from callsort.service.app import Service, build_app
+
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Hi, my AC is out, can you come tomorrow? Yes, 9 am, you're booked.")
+    service = Service(tfidf_dir, ServeConfig(store=str(tmp_path / "jobs.db"), api_key=KEY, review_below=1.01),
+                      AsrConfig(use_cache=False, redact=True), recordings=False)
+    client = TestClient(build_app(service), base_url=LOCAL, headers={"x-api-key": KEY})
+    batch = client.post("/v1/batches", json={"folder": str(folder)}).json()
+    for _ in range(120):
+        body = client.get(f"/v1/batches/{batch['id']}").json()
+        if body["finished"]:
+            break
+        time.sleep(0.25)
+    call = body["results"][0]["id"]
+    reason = "she said her name is Marguerite Quillfeather, to be called back at 555-201-3344"
+    saved = client.post(f"/v1/calls/{call}/correction", json={"label": "Other", "reason": reason})
+    assert saved.status_code == 200
+    stored = Corrections(service.work.db).all(history=True)[-1]["reason"]
+    assert "Quillfeather" not in stored and "3344" not in stored and "called back" in stored

@@ -50,9 +50,11 @@ async def correct(request: Request, service: ServiceDep, call_id: int = CALL_ID)
     label = body.get("label") if isinstance(body, dict) else None
     if label not in service.model.labels:
         raise HTTPException(422, f"label must be one of: {', '.join(service.model.labels)}")
+    reason = text_field(body, "reason")
+    if reason and service.needs.redactor is not None:  # under --redact a reviewer's words are kept redacted too
+        reason = service.needs.redactor.redact(reason)[0]
     try:
-        saved = Corrections(service.work.db).add(call_id, label, text_field(body, "reason"),
-                                                 text_field(body, "reviewer"))
+        saved = Corrections(service.work.db).add(call_id, label, reason, text_field(body, "reviewer"))
     except CallsortError as exc:
         raise HTTPException(404, str(exc)) from None
     return named([saved])[0]
