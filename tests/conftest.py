@@ -220,3 +220,15 @@ def wait_for(page, expression: str, timeout: float = 30_000) -> None:
         if time.time() > deadline:
             raise AssertionError(f"timed out after {timeout / 1000:g} s waiting for {expression}")
         time.sleep(0.1)
+
+
+def finished_batch(client, batch_id: str, headers: dict | None = None, seconds: float = 30) -> dict:
+    """A service batch's answer once it is finished (or the last one after `seconds`), polled every 0.25 s."""
+    import time
+
+    deadline = time.time() + seconds
+    while True:
+        body = client.get(f"/v1/batches/{batch_id}", headers=headers or {}).json()
+        if body["finished"] or time.time() > deadline:
+            return body
+        time.sleep(0.25)

@@ -5,7 +5,7 @@ import os
 import tempfile
 
 import pytest
-from conftest import LOCAL
+from conftest import LOCAL, finished_batch
 from fastapi.testclient import TestClient
 
 KEY = "guards-admin-key-0123456789"
@@ -63,8 +63,6 @@ def test_a_refused_upload_leaves_no_temporary_file(client):
 
 def test_a_reviewers_reason_is_kept_redacted_under_redact(tfidf_dir, tmp_path):
     """Issue 32: under --redact, the reason a reviewer types is stored redacted, like the transcripts."""
-    import time
-
     pytest.importorskip("presidio_analyzer")
     from callsort.config import AsrConfig, ServeConfig
     from callsort.jobs.corrections import Corrections
@@ -77,11 +75,7 @@ def test_a_reviewers_reason_is_kept_redacted_under_redact(tfidf_dir, tmp_path):
                       AsrConfig(use_cache=False, redact=True), recordings=False)
     client = TestClient(build_app(service), base_url=LOCAL, headers={"x-api-key": KEY})
     batch = client.post("/v1/batches", json={"folder": str(folder)}).json()
-    for _ in range(120):
-        body = client.get(f"/v1/batches/{batch['id']}").json()
-        if body["finished"]:
-            break
-        time.sleep(0.25)
+    body = finished_batch(client, batch["id"])
     call = body["results"][0]["id"]
     reason = "she said her name is Marguerite Quillfeather, to be called back at 555-201-3344"
     saved = client.post(f"/v1/calls/{call}/correction", json={"label": "Other", "reason": reason})

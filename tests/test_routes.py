@@ -3,10 +3,9 @@ from a batch's own folder only, whatever path a request tries."""
 
 import os
 import socket
-import time
 
 import pytest
-from conftest import LOCAL, start_server
+from conftest import LOCAL, finished_batch, start_server
 from fastapi.testclient import TestClient
 
 KEY, REVIEWER = "admin-key-for-tests", "reviewer-key-for-tests"
@@ -33,11 +32,7 @@ def reviewed(tfidf_dir, booked_call, tmp_path_factory):
     config = ServeConfig(store=str(root / "jobs.db"), api_key=KEY, reviewer_key=REVIEWER, review_below=1.01)
     client = TestClient(create_app(tfidf_dir, config, AsrConfig(use_cache=False)), base_url=LOCAL)
     batch = client.post("/v1/batches", json={"folder": str(folder)}, headers={"x-api-key": KEY}).json()
-    for _ in range(240):
-        body = client.get(f"/v1/batches/{batch['id']}", headers={"x-api-key": KEY}).json()
-        if body["finished"]:
-            break
-        time.sleep(0.5)
+    body = finished_batch(client, batch["id"], {"x-api-key": KEY}, seconds=120)
     ids = {r["source"]: r["id"] for r in body["results"]}
     return client, batch["id"], ids
 
@@ -153,11 +148,7 @@ def test_a_route_needs_no_whisper(tfidf_dir, tmp_path):
     client = TestClient(build_app(service), base_url=LOCAL)
     assert client.get("/healthz").json()["asr_model"] is None
     batch = client.post("/v1/batches", json={"folder": str(folder)}, headers={"x-api-key": KEY}).json()
-    for _ in range(120):
-        body = client.get(f"/v1/batches/{batch['id']}", headers={"x-api-key": KEY}).json()
-        if body["finished"]:
-            break
-        time.sleep(0.25)
+    body = finished_batch(client, batch["id"], {"x-api-key": KEY})
     assert [r["source"] for r in body["results"]] == ["a.txt"] and body["results"][0]["state"] == "done"
     queue = client.get("/v1/review", headers={"x-api-key": KEY}).json()
     assert [c["source"] for c in queue["calls"]] == ["a.txt"]
