@@ -10,7 +10,7 @@ from conftest import LOCAL
 
 from callsort import AsrConfig, RunNeeds
 from callsort.data import CallTable
-from callsort.errors import ConfigError
+from callsort.errors import CallsortError, ConfigError
 from callsort.pipeline import classify_calls
 
 pytest.importorskip("presidio_analyzer")
@@ -174,3 +174,26 @@ def test_personal_data_in_file_names_is_replaced_where_shown(tfidf_dir, voicemai
     written = out.read_text()
     assert "Robert" not in written and "867" not in written and '"agent": "Ann"' in written
     assert "Robert" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("name, shown", [
+    ("Marguerite_Quillfeather_555-867-5309.txt", "[NAME]_[PHONE].txt"),  # issue 32: an uncommon name alone
+    ("inbound_call_from_Zbigniew_Okonkwo.mp3", "inbound_call_from_[NAME].mp3"),
+    ("inbound_voicemail_3.mp3", "inbound_voicemail_3.mp3"),  # words of phone systems' file names stay
+    ("sample_03.wav", "sample_03.wav"),
+])
+def test_a_name_the_recognisers_catch_in_a_sentence_is_caught_in_a_file_name(redactor, name, shown):
+    from callsort.privacy.names import DisplayNames
+
+    assert DisplayNames(redactor).shown_name(name) == shown
+
+
+def test_uploaded_transcripts_are_redacted_on_arrival_cells_as_fragments(redactor):
+    from callsort.privacy.uploads import redacted_upload
+
+    said = "Hi, this is Marguerite Quillfeather, call me back at 216-555-0143 about the furnace."
+    assert redacted_upload("a.txt", said.encode(), redactor).decode() == "Hi, this is [NAME], call me back at [PHONE] about the furnace."
+    table = redacted_upload("calls.csv", f'text,caller\n"{said}",Marguerite Quillfeather\n'.encode(), redactor).decode()
+    assert "Quillfeather" not in table and "0143" not in table and "furnace" in table
+    with pytest.raises(CallsortError, match=r"^a.txt: not valid utf-8"):
+        redacted_upload("a.txt", said.encode("utf-16"), redactor)

@@ -239,8 +239,9 @@ class ServeConfig(Settings):
                                       "review queue and corrections.")
     uploads: str | None = setting(None, "Folder for uploaded batches (default: beside a SQLite store, "
                                         "STORE.uploads/).")
-    keep_uploads_days: float = setting(30.0, "Delete uploaded recordings of finished batches this many days after "
-                                             "the batch started (their rows stay); 0 keeps them forever.")
+    keep_uploads_days: float = setting(30.0, "Delete what the service keeps of a call's files this many days after "
+                                             "they were written: finished batches' uploads, cached transcripts, "
+                                             "silenced copies (the rows stay); 0 keeps them forever.")
     session_hours: float = setting(12.0, "A signed-in page's session ends after this many hours without use.")
     session_max_hours: float = setting(24.0, "A signed-in page's session ends this many hours after sign-in, used "
                                              "or not (sign in again).")

@@ -145,8 +145,11 @@ def usable_calls(table: CallTable, where: str) -> CallTable:
     return table
 
 
-def read_table_frame(path: Path, encoding: str = "utf-8"):
-    """A CSV, TSV, JSONL or Parquet file as a pandas DataFrame of text; a clear InputError otherwise."""
+def read_table_frame(path: Path, encoding: str = "utf-8", data: bytes | None = None):
+    """A CSV, TSV, JSONL or Parquet file (or its bytes, `data`, named by `path`) as a pandas DataFrame of text;
+    a clear InputError otherwise."""
+    import io
+
     import pandas as pd
 
     fmt = TABLE_FORMATS.get(path.suffix.lower())
@@ -154,15 +157,16 @@ def read_table_frame(path: Path, encoding: str = "utf-8"):
         known = ", ".join(sorted(TABLE_FORMATS))
         raise InputError(f"{path}: unknown format {path.suffix or '(no extension)'!r}; use {known}, a recording "
                          "or a folder of .txt or audio files")
-    if path.stat().st_size == 0:
+    if (len(data) if data is not None else path.stat().st_size) == 0:
         raise InputError(f"{path}: file is empty")
+    source = path if data is None else io.BytesIO(data)
     try:
         if fmt == "parquet":
-            frame = pd.read_parquet(path)
+            frame = pd.read_parquet(source)
         elif fmt == "jsonl":
-            frame = pd.read_json(path, lines=True, encoding=encoding, dtype=False)
+            frame = pd.read_json(source, lines=True, encoding=encoding, dtype=False)
         else:
-            frame = pd.read_csv(path, sep="," if fmt == "csv" else "\t", encoding=encoding, dtype=str,
+            frame = pd.read_csv(source, sep="," if fmt == "csv" else "\t", encoding=encoding, dtype=str,
                                 keep_default_na=False)
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not valid {encoding} text (byte {exc.start}); pass --encoding, e.g. --encoding latin-1") from None
@@ -176,6 +180,20 @@ def read_table_frame(path: Path, encoding: str = "utf-8"):
     if frame.empty:
         raise InputError(f"{path}: no rows")
     return frame
+
+
+def table_bytes(frame, suffix: str) -> bytes:
+    """A DataFrame written in the table format of `suffix` (one of TABLE_FORMATS), as bytes."""
+    import io
+
+    fmt = TABLE_FORMATS[suffix.lower()]
+    if fmt == "parquet":
+        out = io.BytesIO()
+        frame.to_parquet(out, index=False)
+        return out.getvalue()
+    if fmt == "jsonl":
+        return frame.to_json(orient="records", lines=True, force_ascii=False).encode()
+    return frame.to_csv(index=False, sep="," if fmt == "csv" else "\t").encode()
 
 
 def _read_table(path: Path, text_column: str, label_column: str | None, encoding: str, audio_column: str | None,

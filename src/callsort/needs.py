@@ -36,10 +36,11 @@ class RunNeeds:
     evidence: EvidenceSources = field(default_factory=EvidenceSources)
 
     @classmethod
-    def build(cls, asr: AsrConfig | None = None, recordings: bool = True,
-              model_dir: str | Path | None = None) -> RunNeeds:
+    def build(cls, asr: AsrConfig | None = None, recordings: bool = True, model_dir: str | Path | None = None,
+              cache_folder: Path | None = None) -> RunNeeds:
         """Build what the settings ask for: speech recognition only when `recordings` may come; under --redact,
-        a redactor that keeps the words the model in `model_dir` learned are not personal, and --keep."""
+        a redactor that keeps the words the model in `model_dir` learned are not personal, and --keep.
+        `cache_folder`: where transcripts are cached (default: the user's cache folder)."""
         asr = asr or AsrConfig()
         recogniser = cache = redactor = None
         learned: list[str] = []
@@ -54,7 +55,7 @@ class RunNeeds:
             recogniser = Recogniser(asr, word_times=bool(asr.redact_audio))
             if asr.use_cache:  # a redacted transcript depends on the kept words too
                 settings = {**asr.cache_settings(), **({"keep_learned": learned} if learned else {})}
-                cache = TranscriptCache(recogniser.model_dir, settings)
+                cache = TranscriptCache(recogniser.model_dir, settings, cache_folder)
         return cls(asr, Transcriber(recogniser, cache, redactor, asr.redact_audio), redactor)
 
     @classmethod

@@ -129,6 +129,28 @@ class Redactor:
         return replace_spans(text, spans), spans
 
 
+NAME_FRAME = "my name is "  # a name alone is often missed (spaCy finds "Marguerite Quillfeather" only in a sentence)
+
+
+def redact_fragment(words: str, redactor: Redactor, never_names: frozenset[str] = frozenset()) -> str:
+    """A fragment that is no sentence (a file name's words, a table cell) with personal data replaced: what the
+    recognisers find in it, and in "my name is <run>" for each run of two or more capitalised words that are
+    not everyday words (nor `never_names`), as a phone system writes a caller's name: a name the recognisers
+    catch in that sentence is caught in "Inbound call from Zbigniew Okonkwo". Lowercase words are left to the
+    first pass: alone, spaCy takes almost any word ("note", "report") for a name."""
+    letters = r"[^\W\d_]+"
+    masked = re.sub(letters, lambda m: m.group() if m.group()[0].isupper() and not spoken.is_common(
+        m.group(), never_names) else "0" * len(m.group()), words)
+    spans = redactor.find(words)
+    for run in re.finditer(rf"{letters}(?:[\s.\-]+{letters})+", masked):
+        framed, shift = NAME_FRAME + run.group(0), len(NAME_FRAME) - run.start()
+        spans += [Span(max(s.start, len(NAME_FRAME)) - shift, s.end - shift, s.entity)
+                  for s in redactor.find(framed) if s.end > len(NAME_FRAME)]
+    # a find made of everyday words only ("voicemail" reads as a name to spaCy) is none
+    spans = [s for s in spans if not (s.entity == "NAME" and set(masked[s.start:s.end]) <= set("0 -."))]
+    return replace_spans(words, spans)
+
+
 def replace_spans(text: str, spans: list[Span]) -> str:
     """`text` with every span (overlaps resolved: the longer wins) replaced by [TYPE]."""
     out, at = [], 0

@@ -6,6 +6,7 @@ batch_routes, review_routes, report_routes) whose dependencies (deps.py) read th
 """
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 from ..config import AsrConfig, EvidenceConfig, ServeConfig
@@ -21,6 +22,7 @@ from .access import SESSION_COOKIE, KeyThrottle, SameSiteOnly, Sessions, allowed
 from .batches import BatchRunner
 from .headers import SecurityHeaders, log_config
 from .limits import BodyLimit
+from .retention import CACHE_FOLDER, Retention
 from .review import public
 
 
@@ -33,15 +35,21 @@ class Service:
                  evidence: EvidenceConfig | None = None):
         self.model_dir, self.config = Path(model_dir), config
         self.model = load_model(model_dir)
-        self.needs = RunNeeds.build(asr, recordings=recordings, model_dir=model_dir)
+        # transcripts are cached beside the uploads, where --keep-uploads-days expires them; without a store
+        # the service keeps nothing of a call
+        cache = Path(config.uploads) / CACHE_FOLDER if config.uploads else None
+        asr = asr if cache else replace(asr, use_cache=False)
+        self.needs = RunNeeds.build(asr, recordings=recordings, model_dir=model_dir, cache_folder=cache)
         if recordings:
             self.needs.recogniser.load()
         self.needs.with_evidence(evidence, model_dir)  # --meta, --customers: before any batch resumes
         self.work = self.batches = None
         if config.store:
             self.work = WorkQueue(config.store)
+            expiring = [(cache, "*.json")] + ([(Path(asr.redact_audio), "*.redacted.wav")] if asr.redact_audio else [])
             self.batches = BatchRunner(self.work, self.model, self.needs, Path(config.uploads),
-                                       review_below=config.review_below, keep_days=config.keep_uploads_days)
+                                       review_below=config.review_below,
+                                       retention=Retention(config.keep_uploads_days, expiring))
             self.batches.resume()
         keys = {"admin": config.api_key, "reviewer": config.reviewer_key}
         self.sessions = Sessions(keys, config.session_hours * 3600, config.session_max_hours * 3600,

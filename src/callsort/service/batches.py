@@ -25,8 +25,10 @@ from ..jobs.run import job_id, register, run_stored
 from ..jobs.store import Database
 from ..models.classifier import Classifier
 from ..needs import RunNeeds
+from ..privacy.uploads import is_transcript, redacted_upload
 from ..speech.audio import AUDIO_EXTENSIONS, is_audio
 from .requests import upload_name
+from .retention import Retention
 from .review import without_paths
 
 log = logging.getLogger(__name__)
@@ -84,12 +86,13 @@ class BatchRunner:
     """Starts, resumes and reports on the service's batches; one background thread does the work."""
 
     def __init__(self, work: WorkQueue, model: Classifier, needs: RunNeeds, uploads: Path,
-                 config: JobConfig | None = None, review_below: float | None = None, keep_days: float = 0):
+                 config: JobConfig | None = None, review_below: float | None = None,
+                 retention: Retention | None = None):
         # small claims: a cancelled batch stops within a few calls (each call is committed on its own either way)
         self.work, self.model, self.needs = work, model, needs
         self.config = config or JobConfig(claim_size=4)
         self.records = BatchRecords(work.db)
-        self.review_below, self.keep_days = review_below, keep_days
+        self.review_below, self.retention = review_below, retention or Retention()
         self.uploads = Path(uploads).resolve()
         # the jobs this model and these settings give (batches with and without recordings)
         self.jobs = {job_id(model.identity, needs.job_settings(audio)) for audio in (True, False)}
@@ -109,13 +112,16 @@ class BatchRunner:
         for name in names:
             if Path(name).suffix.lower() not in CALL_FILES:
                 raise InputError(f"{name}: not a recording, .txt or transcript table (send {', '.join(CALL_FILES)})")
-        batch_id = uuid.uuid4().hex[:12]
+        batch_id, redactor = uuid.uuid4().hex[:12], self.needs.redactor
         folder = self.uploads / batch_id
         folder.mkdir(parents=True)
         try:
             for name, (_, data) in zip(names, files, strict=False):
                 with open(_unused_name(folder, name), "xb") as out:
-                    shutil.copyfileobj(data, out, 1 << 20)
+                    if redactor is not None and is_transcript(name):  # the original text is never written
+                        out.write(redacted_upload(name, data.read(), redactor))
+                    else:
+                        shutil.copyfileobj(data, out, 1 << 20)
             return self._start(batch_id, folder)
         except Exception as exc:  # nothing of a batch that did not start is kept, nor is its folder named
             shutil.rmtree(folder, ignore_errors=True)
@@ -200,15 +206,15 @@ class BatchRunner:
         self.records.cancel(batch_id)
 
     def expire_uploads(self) -> None:
-        """Delete the uploaded files of finished batches started over `keep_days` ago (never of a batch that
-        is still to run); their rows stay, and the page says the audio has expired."""
-        if not self.keep_days:
-            return
-        for batch in self.records.all():
-            old = time.time() - batch["created_at"] > self.keep_days * 86400
-            if old and self._is_upload(batch) and Path(batch["folder"]).is_dir() and self.progress(batch["id"])["finished"]:
+        """Delete the uploaded files of finished batches started over the retention's days ago (never of a batch
+        still to run; their rows stay, and the page says the audio has expired), and the cached transcripts
+        and silenced copies as old."""
+        for batch in self.records.all() if self.retention.keep_days else []:
+            if (self.retention.is_old(batch["created_at"]) and self._is_upload(batch) and Path(batch["folder"]).is_dir()
+                    and self.progress(batch["id"])["finished"]):
                 shutil.rmtree(batch["folder"], ignore_errors=True)
-                log.info("batch %s: uploads deleted after %g days", batch["id"], self.keep_days)
+                log.info("batch %s: uploads deleted after %g days", batch["id"], self.retention.keep_days)
+        self.retention.expire_files()
 
     def _is_upload(self, batch: dict) -> bool:
         return Path(batch["folder"]).parent == self.uploads

@@ -57,7 +57,7 @@ def static(name: str) -> Response:
 async def classify_request(service, request: Request) -> list[dict]:
     """Classify every call of a request off the event loop (CPU-bound); temporary uploads are always deleted."""
     calls, temporary = await read_calls_from(request, service.needs.names.shown_name, service.config.max_texts,
-                                             service.config.max_text_chars)
+                                             service.config.max_text_chars, service.needs.redactor)
     try:
         return await run_in_threadpool(service.classify, calls)
     finally:

@@ -14,6 +14,7 @@ from fastapi import HTTPException
 
 from ..data import TABLE_FORMATS, CallTable, read_calls
 from ..errors import InputError
+from ..privacy.uploads import is_transcript, redacted_upload
 from ..speech.audio import is_audio
 
 UPLOAD_CHUNK = 1 << 20
@@ -76,11 +77,12 @@ def upload_name(filename: str | None) -> str:
 
 
 async def read_calls_from(request, shown_name=lambda name: name, max_texts: int = 10_000,
-                          max_text_chars: int = 100_000) -> tuple[CallTable, list[str]]:
+                          max_text_chars: int = 100_000, redactor=None) -> tuple[CallTable, list[str]]:
     """The calls of a request: texts from a JSON body (at most `max_texts`, each at most `max_text_chars`
     long: 413 above), or uploads saved to temporary files (returned too, for the caller to delete; removed
     here when the request is refused) from a multipart body. Uploads are named by their file name (as
-    `shown_name` gives it: redacted under --redact), never a path."""
+    `shown_name` gives it: redacted under --redact), never a path. With a `redactor` (--redact) an uploaded
+    transcript is saved redacted: its original is never written."""
     from fastapi.concurrency import run_in_threadpool
 
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
@@ -95,7 +97,10 @@ async def read_calls_from(request, shown_name=lambda name: name, max_texts: int 
                 handle, path = tempfile.mkstemp(suffix=Path(name).suffix, prefix="callsort-")
                 paths.append(path)
                 with os.fdopen(handle, "wb") as out:
-                    await run_in_threadpool(shutil.copyfileobj, upload.file, out, UPLOAD_CHUNK)
+                    if redactor is not None and is_transcript(name):
+                        out.write(await run_in_threadpool(redacted_upload, name, await upload.read(), redactor))
+                    else:
+                        await run_in_threadpool(shutil.copyfileobj, upload.file, out, UPLOAD_CHUNK)
                 tables.append(_uploaded_calls(name, Path(path)))
         except BaseException:  # a refused upload (e.g. a .txt that is not UTF-8) leaves no file behind
             for path in paths:

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 from ..errors import CallsortError
 from ..jobs.corrections import CORRECTION_COLUMNS, Corrections
+from ..privacy.redact import redact_fragment
 from .deps import CALL_ID, ServiceDep, batch_or_404, csv_response, named, store_role, text_field
 from .requests import read_json
 from .review import public, results_table, review_queue
@@ -52,7 +53,7 @@ async def correct(request: Request, service: ServiceDep, call_id: int = CALL_ID)
         raise HTTPException(422, f"label must be one of: {', '.join(service.model.labels)}")
     reason = text_field(body, "reason")
     if reason and service.needs.redactor is not None:  # under --redact a reviewer's words are kept redacted too
-        reason = service.needs.redactor.redact(reason)[0]
+        reason = redact_fragment(reason, service.needs.redactor)  # a few words, often no sentence around a name
     try:
         saved = Corrections(service.work.db).add(call_id, label, reason, text_field(body, "reviewer"))
     except CallsortError as exc:
