@@ -213,6 +213,35 @@ class JobConfig(Settings):
             raise ConfigError("claim_size, max_attempts and threads_per_worker must be at least 1, workers 0 or more")
 
 
+@dataclass
+class LearningConfig(Settings):
+    """Learning in place: `callsort serve --store S` without --model trains, checks and activates its own models
+    from people's labels (and a labelled table, if given)."""
+
+    labels: str | None = setting(None, "Without --model: the categories to learn, one a line (a text file).")
+    train_data: str | None = setting(None, "Without --model: a labelled table to learn from besides people's labels "
+                                           "(its categories, when --labels is not given).")
+    text_column: str = setting("text", "With --train-data: the column holding each call's text.",
+                               option=("--train-text-column",))
+    label_column: str = setting("label", "With --train-data: the column holding each call's category.",
+                                option=("--train-label-column",))
+    retrain_after: int = setting(25, "Train a new model after this many new labels by people (0: only when asked, "
+                                     "POST /v1/models/train or the page's Train now).")
+    check_share: float = setting(0.2, "Share of people's labels kept back to check each candidate against the "
+                                      "active model (never learned from).", cli=False)
+
+    @property
+    def wanted(self) -> bool:
+        return bool(self.labels or self.train_data)
+
+    def check(self) -> None:
+        if self.retrain_after < 0 or not 0 < self.check_share < 1:
+            raise ConfigError("retrain_after must be 0 or more, check_share between 0 and 1")
+        for option, path in (("--labels", self.labels), ("--train-data", self.train_data)):
+            if path and not Path(path).is_file():
+                raise ConfigError(f"{path}: no such file ({option})")
+
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MIN_KEY_LENGTH = 16  # characters of an API or reviewer key
 

@@ -7,6 +7,7 @@ class CallsortError(Exception):
     """Base class: the CLI prints the message on one line and exits with `exit_code`."""
 
     exit_code = 2
+    http_status = 422  # what the service answers
 
 
 class InputError(CallsortError):
@@ -23,3 +24,9 @@ class ConfigError(CallsortError):
 
 class AudioError(InputError):
     """A recording that cannot be decoded or holds nothing to transcribe; in a batch it fails only its own row."""
+
+
+class NoModelYet(CallsortError):
+    """A learning service has no active model yet: calls are kept for labelling, not classified (HTTP 409)."""
+
+    http_status = 409

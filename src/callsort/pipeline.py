@@ -55,6 +55,7 @@ class ResultRow:
     meta: dict = field(default_factory=dict)  # facts about the call from the phone system (evidence/metadata.py)
     model: str = ""  # the classifier's identity (models.classifier.Classifier.identity)
     model_dir: str = ""  # its folder, so `callsort report` finds its quantifier (left out of the service's answers)
+    model_version: int | None = None  # the service's model version that made it (learning in place), else None
 
     @classmethod
     def failed(cls, source: str, error: str, model: str = "", attempts: int = 1, **audio) -> ResultRow:
@@ -112,7 +113,7 @@ def classify_calls(calls: CallTable, model: Classifier | str | Path, needs: RunN
     transcript, and always flagged for review; an empty row of a transcript table is an error.
     Each call's evidence (evidence/) is made from its own name and words and travels with it to its row.
     """
-    identity = identity_of(model), folder_of(model)
+    identity = identity_of(model), folder_of(model), version_of(model)
     needs = needs or RunNeeds.for_calls(calls)
     to_transcribe = calls.details is None and calls.has_audio
     # the words as given, before redaction; a recording still to transcribe gets its evidence when heard
@@ -132,11 +133,15 @@ def classify_calls(calls: CallTable, model: Classifier | str | Path, needs: RunN
     yield from _classify(calls, model, identity, review_below, evidence, progress)
 
 
-def _classify(calls: CallTable, model, identity: tuple[str, str], review_below: float | None,
+def _classify(calls: CallTable, model, identity: tuple, review_below: float | None,
               evidence: list[Evidence], progress: bool = False) -> Iterator[ResultRow]:
     errors = calls.errors()
     ok = [i for i, text in enumerate(calls.texts) if not errors[i] and (text.strip() or calls.is_recording(i))]
     predictions = {}
+    if model is None:  # no model yet (learning in place): the calls are transcribed and kept, for people to label
+        for i in range(len(calls)):
+            yield _unclassified_row(calls, i, errors[i]) if i in ok else _row(calls, i, None, identity, errors[i], evidence[i])
+        return
     if ok:
         model = model if isinstance(model, Classifier) else load_model(model)
         threshold = model.review_below if review_below is None else review_below
@@ -146,10 +151,23 @@ def _classify(calls: CallTable, model, identity: tuple[str, str], review_below: 
         yield _row(calls, i, predictions.get(i), identity, errors[i], evidence[i])
 
 
-def _row(calls: CallTable, i: int, prediction, identity: tuple[str, str], error: str, evidence: Evidence) -> ResultRow:
-    audio = {"transcript": calls.texts[i] or None}  # a table's row: its text (redacted under --redact)
+def _unclassified_row(calls: CallTable, i: int, error: str) -> ResultRow:
+    """A call's row before any model exists: its transcript and what was heard, waiting for a person's label."""
+    audio = _heard(calls, i)
+    return ResultRow(source=calls.sources[i], needs_review=True, error=error,
+                     agent_name=agent_name(calls.texts[i], audio.get("transcript")), **audio)
+
+
+def _heard(calls: CallTable, i: int) -> dict:
+    """A row's transcript fields: a recording's (turns, duration, timing), or a table row's text (redacted under
+    --redact)."""
     if calls.is_recording(i):
-        audio = {k: calls.details[i].get(k) for k in ("transcript", "duration_s", "asr_model", *TIMING_FIELDS)}
+        return {k: calls.details[i].get(k) for k in ("transcript", "duration_s", "asr_model", *TIMING_FIELDS)}
+    return {"transcript": calls.texts[i] or None}
+
+
+def _row(calls: CallTable, i: int, prediction, identity: tuple, error: str, evidence: Evidence) -> ResultRow:
+    audio = _heard(calls, i)
     if prediction is None:
         return ResultRow.failed(calls.sources[i], error or f"{calls.sources[i]}: empty transcript", identity[0], **audio)
     p, threshold = prediction
@@ -163,18 +181,30 @@ def _row(calls: CallTable, i: int, prediction, identity: tuple[str, str], error:
                      answered={True: "yes", False: "no"}.get(decided.answered, ""), answered_by=decided.answered_by,
                      reason=p.reason, reason_confidence=round(p.reason_confidence, 4) if p.reason else None,
                      needs_review=p.confidence < threshold or not calls.texts[i].strip(), model=identity[0],
-                     model_dir=identity[1], **audio)
+                     model_dir=identity[1], model_version=identity[2], **audio)
 
 
-def identity_of(model: Classifier | str | Path) -> str:
-    """A model's identity, from a loaded model or (cheaply, weights unread) from its folder."""
+def identity_of(model: Classifier | str | Path | None) -> str:
+    """A model's identity, from a loaded model or (cheaply, weights unread) from its folder; '' for none."""
+    if model is None:
+        return ""
     if isinstance(model, Classifier):
         return model.identity
     return model_identity(read_model_info(model), Path(model).resolve())
 
 
-def folder_of(model: Classifier | str | Path) -> str:
-    """The folder a model was loaded from or saved to ('' for a model never saved)."""
+def version_of(model: Classifier | str | Path | None) -> int | None:
+    """The service's version number of a model it trained (learning in place), else None."""
+    if model is None:
+        return None
+    info = model.info if isinstance(model, Classifier) else read_model_info(model)
+    return info.training.get("version")
+
+
+def folder_of(model: Classifier | str | Path | None) -> str:
+    """The folder a model was loaded from or saved to ('' for a model never saved, or none)."""
+    if model is None:
+        return ""
     folder = model.path if isinstance(model, Classifier) else Path(model).resolve()
     return str(folder) if folder else ""
 

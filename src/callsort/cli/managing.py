@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ..config import AsrConfig, EvidenceConfig, ServeConfig
-from .app import EXIT_PARTIAL, MetaPattern, MetaTable, ModelDir, app, emit, setup
+from ..config import AsrConfig, EvidenceConfig, LearningConfig, ServeConfig
+from .app import EXIT_PARTIAL, MetaPattern, MetaTable, app, emit, setup
 from .options import Output, settings_options
 
 
@@ -130,13 +130,18 @@ def corrections(
 
 
 @app.command()
-@settings_options(config=ServeConfig, asr=AsrConfig, evidence=EvidenceConfig)
-def serve(model: ModelDir, config: ServeConfig, asr: AsrConfig, evidence: EvidenceConfig) -> None:
-    """Serve the model over HTTP: a web page at /, the API at /v1/classify, its schema at /openapi.json (with the key)."""
+@settings_options(config=ServeConfig, asr=AsrConfig, evidence=EvidenceConfig, learning=LearningConfig)
+def serve(config: ServeConfig, asr: AsrConfig, evidence: EvidenceConfig, learning: LearningConfig,
+          model: Annotated[Path | None, typer.Option("--model", "-m", help="A model folder written by `callsort "
+                                                     "train`; without one, --store with --labels or --train-data "
+                                                     "learns in place.")] = None) -> None:
+    """Serve a model over HTTP (a web page at /, the API at /v1/classify, its schema at /openapi.json with the
+    key), or learn in place: without --model the service keeps calls for people to label and trains, checks and
+    activates its own models (STORE.models/1, 2, …)."""
     from ..service.app import serve as run_server
 
     setup(Output())
-    run_server(model, config, asr, evidence)
+    run_server(model, config, asr, evidence, learning)
 
 
 @app.command()

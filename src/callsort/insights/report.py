@@ -115,6 +115,9 @@ def summarise(rows: list[dict], rules: LeadRules | None = None, quantifier=None,
                "callbacks": callback_list(ok, facts, rules, rules.callback_threshold, company),
                "checked": sum(1 for r in ok if r.get("checked")),  # calls whose label a person set
                "missing_metadata": missing_metadata(facts)}
+    versions = Counter(r["model_version"] for r in ok if r.get("model_version") is not None)
+    if versions:  # a learning service's rows: the model versions its figures come from, with their calls
+        figures["model_versions"] = {str(v): n for v, n in sorted(versions.items())}
     others = {r.get("model") for r in ok if r.get("model")} - {model}
     if quantifier is not None and model and others:
         figures["estimated_by"] = (f"counting each call's top label: rows of {len(others)} other model(s) than "

@@ -19,7 +19,7 @@ def run_locally(run: StoredRun) -> None:
 
     if run.calls.has_audio and run.needs.cache is not None:
         recognise_first(run)
-    model = load_model(run.model) if not isinstance(run.model, Classifier) else run.model
+    model = load_model(run.model) if run.model is not None and not isinstance(run.model, Classifier) else run.model
     bar = tqdm(total=run.todo, unit="call", disable=not run.progress, desc="classifying")
     started = time.time()
     while True:

@@ -107,6 +107,12 @@ class WorkQueue:
         self._settle(item, state="failed", result=json.dumps(result) if result else None, error=error,
                      attempts=item.attempts + 1)
 
+    def replace_result(self, call_id: int, result: dict) -> None:
+        """Replace a done call's row (a newly active model re-scored it); the call keeps its id and state."""
+        c = self.calls_table
+        with self.db.engine.begin() as conn:
+            conn.execute(c.update().where(c.c.id == call_id).values(result=json.dumps(result), updated_at=time.time()))
+
     def release(self, item: WorkItem) -> None:
         """Give a claimed call back (pending, attempts unchanged): this worker did a first step of it only."""
         self._settle(item, state="pending", worker=None, claimed_at=None)

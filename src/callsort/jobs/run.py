@@ -53,14 +53,17 @@ def register(calls: CallTable, model_identity: str, queue: WorkQueue, needs: Run
     return job, keys, queue.ids(job, list(dict.fromkeys(keys)))
 
 
-def run_stored(calls: CallTable, model: Classifier | str | Path, queue: WorkQueue, needs: RunNeeds | None = None,
-               config: JobConfig | None = None, review_below: float | None = None,
-               progress: bool = False, stop: Callable[[], bool] | None = None) -> list[ResultRow]:
+def run_stored(calls: CallTable, model: Classifier | str | Path | None, queue: WorkQueue,
+               needs: RunNeeds | None = None, config: JobConfig | None = None, review_below: float | None = None,
+               progress: bool = False, stop: Callable[[], bool] | None = None,
+               job_identity: str | None = None) -> list[ResultRow]:
     """Classify every call through the store, skipping calls already done; one row per input, in order.
-    `stop` is asked before each claim (the local engine): when it says so, the calls not in hand stay undone."""
+    `stop` is asked before each claim (the local engine): when it says so, the calls not in hand stay undone.
+    `job_identity`: the job the calls belong to, when it is not the model's (learning in place: the calls
+    keep their ids while models come and go; `model` None transcribes and keeps them for people to label)."""
     config, needs = config or JobConfig(), needs or RunNeeds.for_calls(calls)
     identity = identity_of(model)
-    job, keys, ids = register(calls, identity, queue, needs)
+    job, keys, ids = register(calls, job_identity or identity, queue, needs)
     index = {key: i for i, key in reversed(list(enumerate(keys)))}  # first row of each (source, content)
     known = queue.states(job)
     todo = sum(1 for key in index if known[key]["state"] != "done")

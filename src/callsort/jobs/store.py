@@ -49,6 +49,7 @@ def _tables():
         Index("ix_corrections_call", "call_id"),
     )
     _service_tables(metadata)
+    _learning_tables(metadata)
     return metadata, calls
 
 
@@ -91,6 +92,26 @@ def _service_tables(metadata) -> None:
         Column("at", Float, nullable=False),
     )
 
+
+def _learning_tables(metadata) -> None:
+    """Learning in place: the service's model versions (folders STORE.models/N) and how each was checked."""
+    from sqlalchemy import Column, Float, Integer, String, Table, Text
+
+    Table(
+        "model_versions", metadata,
+        Column("version", Integer, primary_key=True, autoincrement=False),
+        Column("state", String(16), nullable=False),  # training, active, rejected, retired, failed
+        Column("created", Float, nullable=False),
+        Column("trained_on", Integer),  # calls it learned from (the --train-data table's and people's)
+        Column("labelled_by_people", Integer),  # people's labels when it was trained (check calls included)
+        Column("checked_on", Integer),  # people's labels kept back to check it (never learned from)
+        Column("macro_f1", Float),
+        Column("macro_f1_low", Float),
+        Column("macro_f1_high", Float),
+        Column("compared_version", Integer),  # the active model it was checked against, on the same calls
+        Column("compared_macro_f1", Float),
+        Column("error", Text),
+    )
 
 
 class Database:

@@ -9,18 +9,20 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
-from ..config import AsrConfig, EvidenceConfig, ServeConfig
+from ..config import AsrConfig, EvidenceConfig, LearningConfig, ServeConfig
 from ..data import CallTable
-from ..errors import CallsortError
+from ..errors import CallsortError, ConfigError, NoModelYet
 from ..insights.agent import read_agent_names
 from ..jobs.queue import WorkQueue
 from ..models.classifier import load_model
 from ..needs import RunNeeds
 from ..pipeline import classify_calls
 from ..privacy.keep import KeepList
+from ..version import __version__
 from .access import SESSION_COOKIE, KeyThrottle, SameSiteOnly, Sessions, allowed_hosts, header_key, role_of_key
 from .batches import BatchRunner
 from .headers import SecurityHeaders, log_config
+from .learning import LEARNING_JOB, Learning
 from .limits import BodyLimit
 from .retention import CACHE_FOLDER, Retention
 from .review import public
@@ -31,10 +33,11 @@ class Service:
     under --redact), the settings, the sessions, and with a results store the batches (batches.BatchRunner),
     resumed if a stopped service left some unfinished. Requests and batches all share them."""
 
-    def __init__(self, model_dir: str | Path, config: ServeConfig, asr: AsrConfig, recordings: bool = True,
-                 evidence: EvidenceConfig | None = None):
-        self.model_dir, self.config = Path(model_dir), config
-        self.model = load_model(model_dir)
+    def __init__(self, model_dir: str | Path | None, config: ServeConfig, asr: AsrConfig, recordings: bool = True,
+                 evidence: EvidenceConfig | None = None, learning: LearningConfig | None = None):
+        learns = _check_learning(model_dir, config, learning)
+        self.model_dir, self.config = Path(model_dir) if model_dir else None, config
+        self.model = load_model(model_dir) if model_dir else None
         # transcripts are cached beside the uploads, where --keep-uploads-days expires them; without a store
         # the service keeps nothing of a call
         cache = Path(config.uploads) / CACHE_FOLDER if config.uploads else None
@@ -49,7 +52,11 @@ class Service:
             expiring = [(cache, "*.json")] + ([(Path(asr.redact_audio), "*.redacted.wav")] if asr.redact_audio else [])
             self.batches = BatchRunner(self.work, self.model, self.needs, Path(config.uploads),
                                        review_below=config.review_below,
-                                       retention=Retention(config.keep_uploads_days, expiring))
+                                       retention=Retention(config.keep_uploads_days, expiring),
+                                       job_identity=LEARNING_JOB if learns else None)
+        self.learning = Learning(self, learning) if learns else None  # its active version, before batches resume
+        if self.batches:
+            self.batches.after_run = self.learning.rescore_soon if learns else self.batches.after_run
             self.batches.resume()
         keys = {"admin": config.api_key, "reviewer": config.reviewer_key}
         self.sessions = Sessions(keys, config.session_hours * 3600, config.session_max_hours * 3600,
@@ -58,7 +65,27 @@ class Service:
         self.agent_names = read_agent_names(config.agent_names) if config.agent_names else None
         self.company_says = KeepList.load(model_dir).company_says  # skipped in callers' first words
 
+    @property
+    def labels(self) -> list[str]:
+        """The categories: the model's, or those a learning service learns."""
+        return self.learning.categories if self.learning else self.model.labels
+
+    @property
+    def model_name(self) -> str | None:
+        """What classifies: the model folder's name, or a learning service's active version ("version 3")."""
+        if self.learning:
+            return f"version {self.model.info.training['version']}" if self.model else None
+        return self.model_dir.name
+
+    def use_model(self, model) -> None:
+        """Classify with `model` from now on (learning in place: a version was activated)."""
+        self.model = model
+        if self.batches:
+            self.batches.model = model
+
     def classify(self, calls: CallTable) -> list[dict]:
+        if self.model is None:
+            raise NoModelYet("no model is active yet: label calls (GET /v1/review), then train (POST /v1/models/train)")
         rows = [public(row.to_dict()) for row in classify_calls(calls, self.model, self.needs, self.config.review_below)]
         if self.needs.asr.redact_audio:  # silenced copies of one-off uploads are never served: not kept either
             for path in filter(None, calls.audio or []):
@@ -90,12 +117,26 @@ class Service:
         return found
 
 
-def create_app(model_dir: str | Path, config: ServeConfig | None = None, asr: AsrConfig | None = None,
-               recordings: bool = True, evidence: EvidenceConfig | None = None):
+def _check_learning(model_dir, config: ServeConfig, learning: LearningConfig | None) -> bool:
+    """Whether the service learns in place (no --model; --labels or --train-data, and a store); ConfigError for
+    a mix that cannot work."""
+    learns = learning is not None and learning.wanted
+    if model_dir and learns:
+        raise ConfigError("--labels and --train-data make the service learn its own models: leave out --model")
+    if not model_dir and not learns:
+        raise ConfigError("give --model, or learn in place: --store with --labels FILE or --train-data TABLE")
+    if learns and not config.store:
+        raise ConfigError("learning in place keeps calls, labels and models in a store: add --store")
+    return learns
+
+
+def create_app(model_dir: str | Path | None, config: ServeConfig | None = None, asr: AsrConfig | None = None,
+               recordings: bool = True, evidence: EvidenceConfig | None = None, learning: LearningConfig | None = None):
     """Build the app: the text model and Whisper load once, here, not per request. Without a key in `config`
     (or no_auth=True, loopback only) it refuses to start. `recordings=False`: a service for transcripts only
     (no Whisper). `evidence`: the phone system's facts and the customer list (serve --meta, --customers)."""
-    service = Service(model_dir, config or ServeConfig(), asr or AsrConfig(use_cache=False), recordings, evidence)
+    service = Service(model_dir, config or ServeConfig(), asr or AsrConfig(use_cache=False), recordings, evidence,
+                      learning)
     return build_app(service)
 
 
@@ -105,14 +146,14 @@ def build_app(service: Service):
     from fastapi import Depends, FastAPI
     from fastapi.responses import JSONResponse
 
-    from . import batch_routes, classify_routes, report_routes, review_routes, session_routes
+    from . import batch_routes, classify_routes, models_routes, report_routes, review_routes, session_routes
     from .deps import role
 
     # no /docs or /redoc (they load scripts from a CDN); the OpenAPI schema is a keyed route of its own
-    app = FastAPI(title="callsort", version=service.model.info.callsort_version, docs_url=None, redoc_url=None,
+    app = FastAPI(title="callsort", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url=None, description="Classify call transcripts and recordings into business categories.")
     app.state.service = service
-    for module in (classify_routes, session_routes, batch_routes, review_routes, report_routes):
+    for module in (classify_routes, session_routes, batch_routes, review_routes, report_routes, models_routes):
         app.include_router(module.router)
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(role)])
@@ -121,7 +162,7 @@ def build_app(service: Service):
 
     @app.exception_handler(CallsortError)
     async def callsort_error(_request, exc: CallsortError):
-        return JSONResponse({"detail": str(exc)}, 422)
+        return JSONResponse({"detail": str(exc)}, exc.http_status)
 
     app.add_middleware(BodyLimit, max_bytes=int(service.config.max_upload_mb * 2**20))
     app.add_middleware(SameSiteOnly, allowed_hosts=allowed_hosts(service.config.host, service.config.allowed_hosts))
@@ -129,14 +170,14 @@ def build_app(service: Service):
     return app
 
 
-def serve(model_dir: str | Path, config: ServeConfig | None = None, asr: AsrConfig | None = None,
-          evidence: EvidenceConfig | None = None) -> None:
+def serve(model_dir: str | Path | None, config: ServeConfig | None = None, asr: AsrConfig | None = None,
+          evidence: EvidenceConfig | None = None, learning: LearningConfig | None = None) -> None:
     """Run the service with uvicorn until interrupted. The access log shows paths only (never a query); the
     client's address and scheme come from X-Forwarded-For/-Proto only with --trust-forwarded, and only from
     --trusted-proxies."""
     import uvicorn
 
     config = config or ServeConfig()
-    uvicorn.run(create_app(model_dir, config, asr, evidence=evidence), host=config.host, port=config.port,
+    uvicorn.run(create_app(model_dir, config, asr, evidence=evidence, learning=learning), host=config.host, port=config.port,
                 log_level="info", log_config=log_config(), proxy_headers=config.trust_forwarded,
                 forwarded_allow_ips=config.trusted_proxies, server_header=False)

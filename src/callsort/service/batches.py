@@ -85,17 +85,21 @@ class BatchRecords:
 class BatchRunner:
     """Starts, resumes and reports on the service's batches; one background thread does the work."""
 
-    def __init__(self, work: WorkQueue, model: Classifier, needs: RunNeeds, uploads: Path,
+    def __init__(self, work: WorkQueue, model: Classifier | None, needs: RunNeeds, uploads: Path,
                  config: JobConfig | None = None, review_below: float | None = None,
-                 retention: Retention | None = None):
+                 retention: Retention | None = None, job_identity: str | None = None):
+        """`job_identity`: the calls' job when it is not the model's (learning in place: models come and go,
+        the calls stay; `model` None until the first is active)."""
         # small claims: a cancelled batch stops within a few calls (each call is committed on its own either way)
         self.work, self.model, self.needs = work, model, needs
+        self.identity = job_identity or model.identity
+        self.after_run = lambda: None  # told when a batch run ends (learning in place re-scores what it missed)
         self.config = config or JobConfig(claim_size=4)
         self.records = BatchRecords(work.db)
         self.review_below, self.retention = review_below, retention or Retention()
         self.uploads = Path(uploads).resolve()
         # the jobs this model and these settings give (batches with and without recordings)
-        self.jobs = {job_id(model.identity, needs.job_settings(audio)) for audio in (True, False)}
+        self.jobs = {job_id(self.identity, needs.job_settings(audio)) for audio in (True, False)}
         self.todo: queue.Queue = queue.Queue()
         self.active: set[str] = set()  # batches queued or running in this process
         self.failed: dict[str, str] = {}  # batch -> why its run stopped (never expected; kept for the page)
@@ -136,7 +140,7 @@ class BatchRunner:
         return self._start(uuid.uuid4().hex[:12], checked_folder(folder))
 
     def _start(self, batch_id: str, folder: Path) -> dict:
-        job, _, ids = register(read_calls(folder, label_column=None, drop_empty=False, inside_only=True), self.model.identity,
+        job, _, ids = register(read_calls(folder, label_column=None, drop_empty=False, inside_only=True), self.identity,
                                self.work, self.needs)
         self.records.add(batch_id, job, str(folder), ids)
         self._submit(batch_id, folder)
@@ -161,8 +165,10 @@ class BatchRunner:
     def _run(self, batch_id: str, folder: Path) -> None:
         try:
             if not self.records.cancelled(batch_id):
-                run_stored(read_calls(folder, label_column=None, drop_empty=False, inside_only=True), self.model, self.work,
-                           self.needs, self.config, self.review_below, stop=lambda: self.records.cancelled(batch_id))
+                calls = read_calls(folder, label_column=None, drop_empty=False, inside_only=True)
+                run_stored(calls, self.model, self.work, self.needs, self.config, self.review_below,
+                           stop=lambda: self.records.cancelled(batch_id), job_identity=self.identity)
+                self.after_run()
         except Exception as exc:  # noqa: BLE001 - the service stays up; the page shows why the batch stopped
             log.exception("batch %s stopped", batch_id)
             self.failed[batch_id] = f"{type(exc).__name__}: {exc}"

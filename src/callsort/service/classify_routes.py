@@ -20,7 +20,7 @@ STATIC = {"page.js": "text/javascript", "page.css": "text/css"}  # service/stati
 def healthz(service: ServiceDep) -> dict:
     """Liveness, and what the service classifies with (no call content, so no API key needed)."""
     recogniser = service.needs.recogniser
-    return {"status": "ok", "model": service.model_dir.name, "labels": service.model.labels,
+    return {"status": "ok", "model": service.model_name, "labels": service.labels,
             "asr_model": recogniser.model_name if recogniser else None, "review": service.batches is not None}
 
 

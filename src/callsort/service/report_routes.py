@@ -37,7 +37,8 @@ def job_report(service: ServiceDep, job: str, batch: str | None = None) -> Respo
     rows = stored_rows(service, None if job == "all" else job, batch)
     if not rows:
         raise HTTPException(404, f"no results for job {job}")
-    summary = summarise(rows, quantifier=service.model.quantifier, model=service.model.identity,
+    model = service.model
+    summary = summarise(rows, quantifier=model.quantifier if model else None, model=model.identity if model else None,
                         agent_names=service.agent_names, company=service.company_says)
     return Response(render_page(summary), media_type="text/html")
 

@@ -23,6 +23,7 @@ def results_table(queue: WorkQueue, ids: list[int], company: Collection[str] | N
         shown = public({"source": row["source"], "error": row["error"] or result.get("error") or ""})
         table.append({"id": row["id"], "source": shown["source"], "state": row["state"],
                       "label": result.get("label", ""), "confidence": result.get("confidence"),
+                      "model_version": result.get("model_version"),
                       "needs_review": bool(result.get("needs_review", row["state"] != "done")),
                       "duration_s": result.get("duration_s"),
                       "error": shown["error"],

@@ -3,7 +3,7 @@ corrections, saving a person's label, and the corrections as JSON or CSV."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from ..errors import CallsortError
@@ -21,14 +21,17 @@ def queue(service: ServiceDep, batch: str | None = None) -> dict:
     """Calls to check (needs_review, not corrected yet), least confident first; of one batch or of every
     call in the store (batches, and runs of `predict --store` into the same store)."""
     ids = batch_or_404(service, batch)["call_ids"] if batch else [i for i, _ in service.work.results_of(None)]
-    return {"labels": service.model.labels, "calls": review_queue(service.work, ids, service.company_says)}
+    return {"labels": service.labels, "calls": review_queue(service.work, ids, service.company_says)}
 
 
 @router.get("/v1/calls")
-def every_call(service: ServiceDep) -> dict:
-    """The table of every call in the store with a result, batches and `predict --store` runs alike."""
-    table = results_table(service.work, [i for i, _ in service.work.results_of(None)])
-    return {"calls": len(table), "results": table}
+def every_call(service: ServiceDep, limit: int | None = Query(None, ge=1, le=100_000),
+               offset: int = Query(0, ge=0, le=2**62)) -> dict:
+    """The table of every call in the store with a result, batches and `predict --store` runs alike, labelled
+    or not, oldest first; `limit`/`offset` page through a large store (`calls`: how many there are in all)."""
+    ids = [i for i, _ in service.work.results_of(None)]
+    table = results_table(service.work, ids[offset:offset + limit if limit else None])
+    return {"calls": len(ids), "offset": offset, "results": table}
 
 
 @router.get("/v1/calls/{call_id}")
@@ -40,7 +43,7 @@ def call(service: ServiceDep, call_id: int = CALL_ID) -> dict:
     row = rows[0]  # shown by its file's name, not the server's path (public)
     history = named([c for c in Corrections(service.work.db).all(history=True) if c["call_id"] == call_id])
     result = public({**row["result"], "source": row["source"]}) if row["result"] else None
-    return {**public(row), "result": result, "labels": service.model.labels, "corrections": history,
+    return {**public(row), "result": result, "labels": service.labels, "corrections": history,
             "audio": f"v1/calls/{call_id}/audio"}
 
 
@@ -49,8 +52,8 @@ async def correct(request: Request, service: ServiceDep, call_id: int = CALL_ID)
     """Save a person's label: JSON {"label": …, "reason": …, "reviewer": …}; a later one supersedes."""
     body = await read_json(request, '{"label": "...", "reason": "...", "reviewer": "..."}')
     label = body.get("label") if isinstance(body, dict) else None
-    if label not in service.model.labels:
-        raise HTTPException(422, f"label must be one of: {', '.join(service.model.labels)}")
+    if label not in service.labels:
+        raise HTTPException(422, f"label must be one of: {', '.join(service.labels)}")
     reason = text_field(body, "reason")
     if reason and service.needs.redactor is not None:  # under --redact a reviewer's words are kept redacted too
         reason = redact_fragment(reason, service.needs.redactor)  # a few words, often no sentence around a name
@@ -58,6 +61,8 @@ async def correct(request: Request, service: ServiceDep, call_id: int = CALL_ID)
         saved = Corrections(service.work.db).add(call_id, label, reason, text_field(body, "reviewer"))
     except CallsortError as exc:
         raise HTTPException(404, str(exc)) from None
+    if service.learning:  # enough new labels: a candidate trains in the background
+        service.learning.learner.labelled()
     return named([saved])[0]
 
 
