@@ -117,3 +117,59 @@ def test_a_worse_candidate_is_rejected_and_a_version_can_be_rolled_back(tmp_path
     assert client.post("/v1/models/1/activate").json()["active"] == 1  # and roll back
     assert client.post("/v1/models/1/activate").status_code == 200  # already active: fine
     assert client.post("/v1/models/9/activate").status_code == 404
+
+
+@pytest.mark.slow
+def test_trainings_run_one_at_a_time_and_a_kill_during_one_leaves_the_active_model(tmp_path, calls_folder, sample_table):
+    """Through a real `callsort serve`: two training requests at once train one after the other; kill -9 while
+    a candidate trains leaves the active version active, the store whole and no partial folder; the interrupted
+    version is listed as failed after the restart."""
+    import os
+    import signal
+
+    import httpx
+    from conftest import start_server
+
+    from callsort.jobs.store import Database
+
+    folder, truth = calls_folder
+    big = tmp_path / "train.csv"  # a --train-data table large enough that a training takes a few seconds
+    rows = [f'"{t} {i}",{label}' for i in range(40) for t, label in zip(sample_table.texts, sample_table.labels, strict=True)]
+    big.write_text("text,label\n" + "\n".join(rows) + "\n")
+    store = tmp_path / "jobs.db"
+    args = ("--store", str(store), "--train-data", str(big), "--retrain-after", "0", "--api-key", KEY)
+    proc, url = start_server(*args)
+    try:
+        with httpx.Client(base_url=url, headers={"x-api-key": KEY}, timeout=60) as client:
+            batch = client.post("/v1/batches", json={"folder": str(folder)}).json()
+            finished_batch(client, batch["id"], seconds=120)
+            label(client, client.get("/v1/calls").json()["results"][:20], truth)
+            assert client.post("/v1/models/train").status_code == 202
+            assert client.post("/v1/models/train").status_code == 202
+            seen_training = set()
+            deadline = time.time() + 300
+            while time.time() < deadline:
+                models = client.get("/v1/models").json()
+                training = [v["version"] for v in models["versions"] if v["state"] == "training"]
+                assert len(training) <= 1  # one at a time
+                seen_training.update(training)
+                if len(models["versions"]) == 2 and not models["training"]:
+                    break
+                time.sleep(0.1)
+            assert [v["state"] for v in models["versions"]] in (["retired", "active"], ["active", "rejected"])
+            assert client.post("/v1/models/train").status_code == 202
+            while not any(v["state"] == "training" for v in client.get("/v1/models").json()["versions"]):
+                time.sleep(0.05)
+            active = client.get("/v1/models").json()["active"]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        assert Database(store).integrity_ok()
+        proc, url = start_server(*args)
+        with httpx.Client(base_url=url, headers={"x-api-key": KEY}, timeout=60) as client:
+            models = client.get("/v1/models").json()
+        assert models["active"] == active and models["versions"][-1]["state"] == "failed"
+        assert "interrupted" in models["versions"][-1]["error"]
+        assert sorted(p.name for p in Path(f"{store}.models").iterdir()) == ["1", "2"]  # no partial folder
+    finally:
+        proc.kill()
+        proc.wait(10)
