@@ -60,12 +60,16 @@ class ModelVersions:
         with self.db.engine.begin() as conn:
             conn.execute(self.table.update().where(self.table.c.version == version).values(state=state, **figures))
 
-    def activate(self, version: int) -> None:
-        """Make `version` the active one (the active one before is 'retired'); InputError for an unknown or
-        incomplete version."""
+    def check_activable(self, version: int) -> None:
+        """InputError unless `version` is a complete version (not training, not failed)."""
         found = self.get(version)
         if found is None or found["state"] in ("training", "failed") or not self.path(version).is_dir():
             raise InputError(f"model version {version}: none that can be activated")
+
+    def activate(self, version: int) -> None:
+        """Make `version` the active one (the active one before is 'retired'); InputError for an unknown or
+        incomplete version."""
+        self.check_activable(version)
         with self.db.engine.begin() as conn:
             conn.execute(self.table.update().where(self.table.c.state == "active").values(state="retired"))
             conn.execute(self.table.update().where(self.table.c.version == version).values(state="active"))

@@ -77,9 +77,10 @@ class Learner:
 
     def activate(self, version: int) -> Classifier:
         """Make a version active (rolling back or forward) and hand its model to the service."""
-        self.versions.activate(version)
+        self.versions.check_activable(version)
         model = load_model(self.versions.path(version))
-        self.on_active(model)
+        self.on_active(model)  # in use before the store says so: a reader of "active" finds it classifying
+        self.versions.activate(version)
         return model
 
     def _work(self) -> None:
