@@ -107,6 +107,142 @@ def retraining(table: CallTable) -> dict:
                            "training": {"p50": p(busy, 50), "p95": p(busy, 95), "n": len(busy)}}}
 
 
+# --- 1. the replay ----------------------------------------------------------------------------------------
+
+def booking_truth(labels: list[str]) -> float | None:
+    from callsort.labels import is_booked, is_lead
+
+    leads = [label for label in labels if is_lead(label)]
+    return sum(is_booked(label) for label in leads) / len(leads) if leads else None
+
+
+def week_error(model, week: CallTable, labelled: dict[int, str], ids: list[int]) -> float | None:
+    """|booking rate shown - truth| for one week's calls, people's labels counted at their label."""
+    from callsort import classify_calls
+    from callsort.insights.report import summarise
+    from callsort.jobs.corrections import corrected_row
+
+    rows = [r.to_dict() for r in classify_calls(week, model)]
+    rows = [corrected_row(row, {"label": labelled[i], "reason": None}) if i in labelled else row
+            for i, row in zip(ids, rows, strict=True)]
+    shown, truth = summarise(rows, quantifier=model.quantifier, model=model.identity)["booking_rate"], booking_truth(week.labels)
+    return None if shown is None or truth is None else abs(shown - truth)
+
+
+class Policy:
+    """The service's training policy as shipped (service/learning.Learner.train_once), on plain tables."""
+
+    def __init__(self, base: CallTable | None):
+        self.base, self.active, self.versions = base, None, 0
+
+    def train(self, people: CallTable) -> None:
+        from callsort.models import candidates
+
+        keys = [f"{s}|{t}" for s, t in zip(people.sources, people.texts, strict=True)]
+        learn, check = candidates.split_for_checking(people, keys)
+        table = self.base.concat(learn) if self.base is not None else learn
+        if candidates.learnable(table):
+            return
+        model = candidates.train_candidate(table)
+        self.versions += 1
+        theirs = candidates.score(self.active, check) if self.active is not None else None
+        if candidates.better_or_equal(candidates.score(model, check), theirs):
+            self.active = model
+
+
+def queue(order: str, tune: CallTable, pool: list[int], done: list[int], model, rng) -> list[int]:
+    """The calls of `pool` (arrived, unlabelled) in the order a person sees them."""
+    from callsort.models.label_order import review_order
+
+    if order == "random":
+        return list(rng.permutation(pool))
+    confidence = [p.confidence for p in model.predict([tune.texts[i] for i in pool])] if model else None
+    if order == "least_confident":
+        return [pool[j] for j in np.argsort(confidence, kind="stable")] if confidence else list(pool)
+    ids = done + pool
+    ranked = review_order([tune.texts[i] for i in ids], [True] * len(done) + [False] * len(pool),
+                          [None] * len(done) + confidence if confidence else None)
+    return [ids[j] for j in ranked]
+
+
+def replay(tune: CallTable, test: CallTable, choose: CallTable, order: str, per_week: int, base, seed: int,
+           weeks: int) -> list[dict]:
+    """Week by week: macro-F1 of the active model on `test` and `choose`, and the week's booking-rate error."""
+    from callsort.models.evaluate import classification_metrics
+
+    rng = np.random.default_rng(seed)
+    arrival, policy, done, since, found = list(rng.permutation(len(tune))), Policy(base), [], 0, []
+    for week in range(weeks):
+        arrived = arrival[:(week + 1) * PER_WEEK]
+        waiting = queue(order, tune, [i for i in arrived if i not in set(done)], done, policy.active, rng)
+        for _ in range(per_week):
+            done.append(waiting.pop(0))
+            since += 1
+            if since >= RETRAIN_AFTER:
+                policy.train(tune.subset(done))
+                since = 0
+                waiting = queue(order, tune, [i for i in arrived if i not in set(done)], done, policy.active, rng)
+        model, ids = policy.active, arrival[week * PER_WEEK:(week + 1) * PER_WEEK]
+        entry = {"week": week + 1, "labels": len(done), "versions": policy.versions, "test_f1": None, "choose_f1": None,
+                 "booking_error": None}
+        if model is not None:
+            for name, part in (("test_f1", test), ("choose_f1", choose)):
+                said = [p.label for p in model.predict(part.texts)]
+                entry[name] = round(classification_metrics(part.labels, said, sorted(set(part.labels)))["macro_f1"], 4)
+            labelled = {i: tune.labels[i] for i in done}
+            entry["booking_error"] = week_error(model, tune.subset(ids), labelled, ids)
+        found.append(entry)
+    return found
+
+
+def replays(table: CallTable, tune_idx: list[int], test_idx: list[int], seeds: int, weeks: int) -> dict:
+    """Every order x labels a week x start, the mean of `seeds` seeds; and the model of all tuning labels."""
+    from sklearn.model_selection import train_test_split
+
+    from callsort import read_calls
+    from callsort.demo import sample_path
+    from callsort.models.candidates import train_candidate
+    from callsort.models.evaluate import classification_metrics
+
+    pool_idx, choose_idx = train_test_split(tune_idx, test_size=0.2, stratify=[table.labels[i] for i in tune_idx],
+                                            random_state=7)  # the orders are chosen on `choose`, never on test
+    tune, choose, test = table.subset(pool_idx), table.subset(choose_idx), table.subset(test_idx)
+    sample = read_calls(sample_path("sample_calls.csv"))
+    every = train_candidate(tune)
+    ceiling = {name: round(classification_metrics(part.labels, [p.label for p in every.predict(part.texts)],
+                                                  sorted(set(part.labels)))["macro_f1"], 4)
+               for name, part in (("test_f1", test), ("choose_f1", choose))}
+    results = {"all_labels": {"labels": len(tune), **ceiling}, "runs": {}}
+    plan = [(o, k, s) for k in (40, 20) for s in ("zero", "sample") for o in ("queue", "random")]
+    plan += [("least_confident", 40, "zero")]
+    for order, per_week, start in plan:
+        runs = [replay(tune, test, choose, order, per_week, sample if start == "sample" else None, seed, weeks)
+                for seed in range(seeds)]
+        key = f"{order}/{per_week}/{start}"
+        results["runs"][key] = [{k: _mean([r[w][k] for r in runs]) if k not in ("week",) else w + 1
+                                 for k in runs[0][w]} for w in range(weeks)]
+        print(key, results["runs"][key], flush=True)
+    return results
+
+
+def _mean(values: list) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(float(np.mean(known)), 4) if len(known) == len(values) else None
+
+
+def replay_lines(replay: dict) -> list[str]:
+    ceiling = replay["all_labels"]
+    lines = ["", f"The replay (mean of the seeds): macro-F1 of the active model on the fixed test part (on the choice part in "
+             f"brackets) and the week's booking-rate error; all {ceiling['labels']} pool labels: "
+             f"{ceiling['test_f1']} ({ceiling['choose_f1']}).", "",
+             "| order / labels a week / start | " + " | ".join(f"week {w['week']}" for w in next(iter(replay["runs"].values()))) + " |",
+             "|---|" + "---|" * len(next(iter(replay["runs"].values())))]
+    for key, weeks in replay["runs"].items():
+        cells = [f"{w['labels']:.0f} labels: {w['test_f1']} ({w['choose_f1']}), err {w['booking_error']}" for w in weeks]
+        lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
@@ -117,6 +253,8 @@ def main() -> None:
     table = real_calls()
     tune_idx, test_idx = split(table)
     report: dict = {"cores": CORES}
+    if not args.skip_replay:
+        report["replay"] = replays(table, tune_idx, test_idx, args.seeds, args.weeks)
     if not args.skip_serve:
         report["retraining"] = retraining(table.subset(tune_idx))
         print(report["retraining"], flush=True)
@@ -128,6 +266,7 @@ def main() -> None:
                   f"({r['seconds_first']} s for the first); `/v1/classify` p50/p95 "
                   f"{r['latency_ms']['idle']['p50']}/{r['latency_ms']['idle']['p95']} ms idle, "
                   f"{r['latency_ms']['training']['p50']}/{r['latency_ms']['training']['p95']} ms while it trains."]
+    lines += replay_lines(report["replay"]) if "replay" in report else []
     write_results("learning_in_place", report, lines)
 
 

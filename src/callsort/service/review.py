@@ -42,6 +42,21 @@ def review_queue(queue: WorkQueue, ids: list[int], company: Collection[str] = ()
     return sorted(rows, key=lambda r: (r["confidence"] is not None, r["confidence"] or 0, r["id"]))
 
 
+def labelling_order(queue: WorkQueue, rows: list[dict]) -> list[dict]:
+    """A learning service's queue (`rows` from review_queue) in the order that teaches its models fastest
+    (models/label_order.py: groups of similar calls in turn, those people labelled least first)."""
+    from ..jobs.corrections import words_of
+    from ..models.label_order import review_order
+
+    labelled = [c["call_id"] for c in Corrections(queue.db).all()]
+    ids = [r["id"] for r in rows] + labelled
+    texts = {c["id"]: words_of((c["result"] or {}).get("transcript") or "") for c in queue.calls(ids)}
+    confidence = [r["confidence"] for r in rows] + [None] * len(labelled)
+    order = review_order([texts.get(i, "") for i in ids], [False] * len(rows) + [True] * len(labelled),
+                         confidence if any(c is not None for c in confidence) else None)
+    return [rows[j] for j in order]
+
+
 SERVER_PATH = re.compile(r"(?:[A-Za-z]:)?[\\/](?:[^\\/\s:]+[\\/])+(?=[^\\/\s:]+)")
 
 

@@ -11,7 +11,7 @@ from ..jobs.corrections import CORRECTION_COLUMNS, Corrections
 from ..privacy.redact import redact_fragment
 from .deps import CALL_ID, ServiceDep, batch_or_404, csv_response, named, store_role, text_field
 from .requests import read_json
-from .review import public, results_table, review_queue
+from .review import labelling_order, public, results_table, review_queue
 
 router = APIRouter(dependencies=[Depends(store_role)])
 
@@ -21,7 +21,10 @@ def queue(service: ServiceDep, batch: str | None = None) -> dict:
     """Calls to check (needs_review, not corrected yet), least confident first; of one batch or of every
     call in the store (batches, and runs of `predict --store` into the same store)."""
     ids = batch_or_404(service, batch)["call_ids"] if batch else [i for i, _ in service.work.results_of(None)]
-    return {"labels": service.labels, "calls": review_queue(service.work, ids, service.company_says)}
+    rows = review_queue(service.work, ids, service.company_says)
+    if service.learning and len(rows) > 1:  # cover the calls first, then mix uncertainty with diversity
+        rows = labelling_order(service.work, rows)
+    return {"labels": service.labels, "calls": rows}
 
 
 @router.get("/v1/calls")
