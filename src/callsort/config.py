@@ -242,8 +242,34 @@ class LearningConfig(Settings):
                 raise ConfigError(f"{path}: no such file ({option})")
 
 
+MIN_KEY_LENGTH = 16  # characters of an API, reviewer or intake key
+
+
+@dataclass
+class IntakeConfig(Settings):
+    """Calls that arrive by themselves: a watched folder the phone system syncs into, and pushes to POST /v1/calls."""
+
+    watch: str | None = setting(None, "A folder the phone system writes recordings (and .txt transcripts, with an "
+                                      "optional NAME.json of its facts) into: each new file is taken once, by "
+                                      "content, when complete (needs --store).")
+    after_intake: str = setting("keep", "What happens to a watched file once taken: keep, delete, or move:DIR.")
+    settle_seconds: float = setting(5.0, "A watched file is complete when unchanged this long (sooner when the "
+                                         "writer closes it).")
+    intake_key: str | None = setting(None, "A key that may only push calls (POST /v1/calls), for the phone "
+                                           "system; the API key may too.", envvar="CALLSORT_INTAKE_KEY")
+
+    def check(self) -> None:
+        if self.after_intake not in ("keep", "delete") and not self.after_intake.startswith("move:"):
+            raise ConfigError(f"--after-intake {self.after_intake!r}: use keep, delete or move:DIR")
+        if self.settle_seconds < 0:
+            raise ConfigError("--settle-seconds must be 0 or more")
+        if self.watch and not Path(self.watch).is_dir():
+            raise ConfigError(f"{self.watch}: no such folder (--watch)")
+        if self.intake_key is not None and len(self.intake_key) < MIN_KEY_LENGTH:
+            raise ConfigError(f"--intake-key is {len(self.intake_key)} characters: use at least {MIN_KEY_LENGTH}")
+
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-MIN_KEY_LENGTH = 16  # characters of an API or reviewer key
 
 
 @dataclass

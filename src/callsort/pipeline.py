@@ -140,7 +140,8 @@ def _classify(calls: CallTable, model, identity: tuple, review_below: float | No
     predictions = {}
     if model is None:  # no model yet (learning in place): the calls are transcribed and kept, for people to label
         for i in range(len(calls)):
-            yield _unclassified_row(calls, i, errors[i]) if i in ok else _row(calls, i, None, identity, errors[i], evidence[i])
+            yield (_unclassified_row(calls, i, errors[i], evidence[i]) if i in ok
+                   else _row(calls, i, None, identity, errors[i], evidence[i]))
         return
     if ok:
         model = model if isinstance(model, Classifier) else load_model(model)
@@ -151,10 +152,10 @@ def _classify(calls: CallTable, model, identity: tuple, review_below: float | No
         yield _row(calls, i, predictions.get(i), identity, errors[i], evidence[i])
 
 
-def _unclassified_row(calls: CallTable, i: int, error: str) -> ResultRow:
+def _unclassified_row(calls: CallTable, i: int, error: str, evidence: Evidence) -> ResultRow:
     """A call's row before any model exists: its transcript and what was heard, waiting for a person's label."""
     audio = _heard(calls, i)
-    return ResultRow(source=calls.sources[i], needs_review=True, error=error,
+    return ResultRow(source=calls.sources[i], needs_review=True, error=error, meta=dict(evidence.meta),
                      agent_name=agent_name(calls.texts[i], audio.get("transcript")), **audio)
 
 
@@ -181,7 +182,7 @@ def _row(calls: CallTable, i: int, prediction, identity: tuple, error: str, evid
                      answered={True: "yes", False: "no"}.get(decided.answered, ""), answered_by=decided.answered_by,
                      reason=p.reason, reason_confidence=round(p.reason_confidence, 4) if p.reason else None,
                      needs_review=p.confidence < threshold or not calls.texts[i].strip(), model=identity[0],
-                     model_dir=identity[1], model_version=identity[2], **audio)
+                     model_dir=identity[1], model_version=identity[2], meta=dict(evidence.meta), **audio)
 
 
 def identity_of(model: Classifier | str | Path | None) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..config import AsrConfig, EvidenceConfig, LearningConfig, ServeConfig
+from ..config import AsrConfig, EvidenceConfig, IntakeConfig, LearningConfig, ServeConfig
 from .app import EXIT_PARTIAL, MetaPattern, MetaTable, app, emit, setup
 from .options import Output, settings_options
 
@@ -130,8 +130,9 @@ def corrections(
 
 
 @app.command()
-@settings_options(config=ServeConfig, asr=AsrConfig, evidence=EvidenceConfig, learning=LearningConfig)
-def serve(config: ServeConfig, asr: AsrConfig, evidence: EvidenceConfig, learning: LearningConfig,
+@settings_options(config=ServeConfig, asr=AsrConfig, evidence=EvidenceConfig, learning=LearningConfig,
+                  intake=IntakeConfig)
+def serve(config: ServeConfig, asr: AsrConfig, evidence: EvidenceConfig, learning: LearningConfig, intake: IntakeConfig,
           model: Annotated[Path | None, typer.Option("--model", "-m", help="A model folder written by `callsort "
                                                      "train`; without one, --store with --labels or --train-data "
                                                      "learns in place.")] = None) -> None:
@@ -141,7 +142,7 @@ def serve(config: ServeConfig, asr: AsrConfig, evidence: EvidenceConfig, learnin
     from ..service.app import serve as run_server
 
     setup(Output())
-    run_server(model, config, asr, evidence, learning)
+    run_server(model, config, asr, evidence, learning, intake)
 
 
 @app.command()

@@ -14,7 +14,7 @@ from ..config import EvidenceConfig
 from ..labels import is_lost_lead
 from .answered import answered_fact, with_answered
 from .customers import CustomerList, CustomerMatcher, with_customer
-from .metadata import joiner
+from .metadata import joiner, sidecar_facts
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class EvidenceSources:
 
     def of(self, source: str, said: str) -> Evidence:
         """A call's evidence from its name and its words as said (before redaction)."""
-        meta = self.join_meta(str(source)) if self.join_meta else {}
+        meta = {**sidecar_facts(str(source)), **(self.join_meta(str(source)) if self.join_meta else {})}
         if self.matcher is None:
             return Evidence(meta) if meta else NO_EVIDENCE
         customer, how = self.matcher.verdict(said or "", str(source))

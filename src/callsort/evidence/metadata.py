@@ -77,6 +77,31 @@ def attach_meta(rows: list, meta: str | Path | None = None, pattern: str | None 
     return rows
 
 
+SIDECAR_KEYS = ("caller", "called_at", "agent", "answered", "disposition", "external_id")
+
+
+def sidecar_facts(source: str) -> dict:
+    """The phone system's facts in a sidecar `NAME.json` beside a call's file (keys SIDECAR_KEYS; `called_at`
+    ISO 8601, kept as the report's `datetime`), or {}; a sidecar that cannot be read is a warning."""
+    import json
+
+    path = Path(source).with_suffix(".json")
+    if not path.is_file() or Path(source).suffix.lower() == ".json":
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("%s: sidecar not read (%s)", path.name, exc)
+        return {}
+    facts = {k: str(data[k]).strip() for k in SIDECAR_KEYS if isinstance(data, dict) and data.get(k) not in (None, "")}
+    if "called_at" in facts:
+        try:
+            facts["datetime"] = datetime.fromisoformat(facts["called_at"].replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            log.warning("%s: called_at %r is not ISO 8601", path.name, facts["called_at"])
+    return facts
+
+
 def call_datetime(meta: dict) -> datetime | None:
     """When the call was made, from `datetime`, or `date` and `time` (ISO-like or compact forms), else None."""
     text = meta.get("datetime") or " ".join(filter(None, (meta.get("date"), meta.get("time"))))

@@ -144,6 +144,15 @@ class WorkQueue:
             found = conn.execute(query.where(c.c.job == job) if job else query).all()
         return [(r.id, json.loads(r.result)) for r in found]
 
+    def listed_ids(self, jobs: set[str] = frozenset()) -> list[int]:
+        """Ids of every call with a result, and of every call of `jobs` in any state (e.g. just pushed), in order."""
+        from sqlalchemy import or_, select
+
+        c = self.calls_table
+        with self.db.engine.connect() as conn:
+            return [r.id for r in conn.execute(select(c.c.id).where(or_(c.c.result.is_not(None), c.c.job.in_(jobs)))
+                                               .order_by(c.c.id)).all()]
+
     def calls(self, ids: list[int]) -> list[dict]:
         """Calls by id, in the order given: id, source, content_hash, state, attempts, error, result."""
         from sqlalchemy import select

@@ -37,5 +37,5 @@ def rescore(queue: WorkQueue, job: str, model: Classifier, needs: RunNeeds, revi
         part = todo[start:start + CHUNK]
         rows = classify_calls(stored_calls([row for _, row in part]), model, needs, review_below)
         for (call_id, old), row in zip(part, rows, strict=True):
-            queue.replace_result(call_id, {**row.to_dict(), "attempts": old.get("attempts", 1), "meta": old.get("meta", {})})
+            queue.replace_result(call_id, {**row.to_dict(), "attempts": old.get("attempts", 1), "meta": row.meta or old.get("meta", {})})
     return len(todo)

@@ -112,6 +112,18 @@ def _learning_tables(metadata) -> None:
         Column("compared_macro_f1", Float),
         Column("error", Text),
     )
+    # Calls that arrived by themselves (a watched folder, POST /v1/calls): each file once by content, each
+    # phone-system call once by its id, across restarts.
+    Table(
+        "intake", metadata,
+        Column("content_hash", String(64), primary_key=True),
+        Column("external_id", String(200), unique=True),
+        Column("origin", Text, nullable=False),  # the watched file's path, or "push"
+        Column("batch_id", String(32)),  # the one-call batch it became (its folder holds the copy)
+        Column("call_id", Integer),
+        Column("error", Text),  # why it could not be taken (then it is not tried again)
+        Column("created_at", Float, nullable=False),
+    )
 
 
 class Database:

@@ -9,7 +9,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
-from ..config import AsrConfig, EvidenceConfig, LearningConfig, ServeConfig
+from ..config import AsrConfig, EvidenceConfig, IntakeConfig, LearningConfig, ServeConfig
 from ..data import CallTable
 from ..errors import CallsortError, ConfigError, NoModelYet
 from ..insights.agent import read_agent_names
@@ -22,10 +22,12 @@ from ..version import __version__
 from .access import SESSION_COOKIE, KeyThrottle, SameSiteOnly, Sessions, allowed_hosts, header_key, role_of_key
 from .batches import BatchRunner
 from .headers import SecurityHeaders, log_config
+from .intake import Intake
 from .learning import LEARNING_JOB, Learning
 from .limits import BodyLimit
 from .retention import CACHE_FOLDER, Retention
 from .review import public
+from .watch import FolderWatch
 
 
 class Service:
@@ -34,7 +36,8 @@ class Service:
     resumed if a stopped service left some unfinished. Requests and batches all share them."""
 
     def __init__(self, model_dir: str | Path | None, config: ServeConfig, asr: AsrConfig, recordings: bool = True,
-                 evidence: EvidenceConfig | None = None, learning: LearningConfig | None = None):
+                 evidence: EvidenceConfig | None = None, learning: LearningConfig | None = None,
+                 intake: IntakeConfig | None = None):
         learns = _check_learning(model_dir, config, learning)
         self.model_dir, self.config = Path(model_dir) if model_dir else None, config
         self.model = load_model(model_dir) if model_dir else None
@@ -55,9 +58,17 @@ class Service:
                                        retention=Retention(config.keep_uploads_days, expiring),
                                        job_identity=LEARNING_JOB if learns else None)
         self.learning = Learning(self, learning) if learns else None  # its active version, before batches resume
+        self.intake_config, self.intake, self.watch = intake or IntakeConfig(), None, None
         if self.batches:
             self.batches.after_run = self.learning.rescore_soon if learns else self.batches.after_run
             self.batches.resume()
+            self.intake = Intake(self.batches, self.work.db)
+            if self.intake_config.watch:
+                self.watch = FolderWatch(self.intake_config.watch, self.intake, self.intake_config.settle_seconds,
+                                         self.intake_config.after_intake)
+                self.watch.start()
+        elif self.intake_config.watch:
+            raise ConfigError("--watch keeps the calls it takes in a store: add --store")
         keys = {"admin": config.api_key, "reviewer": config.reviewer_key}
         self.sessions = Sessions(keys, config.session_hours * 3600, config.session_max_hours * 3600,
                                  self.work.db if self.work else None)
@@ -131,12 +142,13 @@ def _check_learning(model_dir, config: ServeConfig, learning: LearningConfig | N
 
 
 def create_app(model_dir: str | Path | None, config: ServeConfig | None = None, asr: AsrConfig | None = None,
-               recordings: bool = True, evidence: EvidenceConfig | None = None, learning: LearningConfig | None = None):
+               recordings: bool = True, evidence: EvidenceConfig | None = None, learning: LearningConfig | None = None,
+               intake: IntakeConfig | None = None):
     """Build the app: the text model and Whisper load once, here, not per request. Without a key in `config`
     (or no_auth=True, loopback only) it refuses to start. `recordings=False`: a service for transcripts only
     (no Whisper). `evidence`: the phone system's facts and the customer list (serve --meta, --customers)."""
     service = Service(model_dir, config or ServeConfig(), asr or AsrConfig(use_cache=False), recordings, evidence,
-                      learning)
+                      learning, intake)
     return build_app(service)
 
 
@@ -146,14 +158,23 @@ def build_app(service: Service):
     from fastapi import Depends, FastAPI
     from fastapi.responses import JSONResponse
 
-    from . import batch_routes, classify_routes, models_routes, report_routes, review_routes, session_routes
+    from . import (
+        batch_routes,
+        classify_routes,
+        intake_routes,
+        models_routes,
+        report_routes,
+        review_routes,
+        session_routes,
+    )
     from .deps import role
 
     # no /docs or /redoc (they load scripts from a CDN); the OpenAPI schema is a keyed route of its own
     app = FastAPI(title="callsort", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url=None, description="Classify call transcripts and recordings into business categories.")
     app.state.service = service
-    for module in (classify_routes, session_routes, batch_routes, review_routes, report_routes, models_routes):
+    for module in (classify_routes, session_routes, batch_routes, review_routes, report_routes, models_routes,
+                   intake_routes):
         app.include_router(module.router)
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(role)])
@@ -171,13 +192,14 @@ def build_app(service: Service):
 
 
 def serve(model_dir: str | Path | None, config: ServeConfig | None = None, asr: AsrConfig | None = None,
-          evidence: EvidenceConfig | None = None, learning: LearningConfig | None = None) -> None:
+          evidence: EvidenceConfig | None = None, learning: LearningConfig | None = None,
+          intake: IntakeConfig | None = None) -> None:
     """Run the service with uvicorn until interrupted. The access log shows paths only (never a query); the
     client's address and scheme come from X-Forwarded-For/-Proto only with --trust-forwarded, and only from
     --trusted-proxies."""
     import uvicorn
 
     config = config or ServeConfig()
-    uvicorn.run(create_app(model_dir, config, asr, evidence=evidence, learning=learning), host=config.host, port=config.port,
+    uvicorn.run(create_app(model_dir, config, asr, evidence=evidence, learning=learning, intake=intake), host=config.host, port=config.port,
                 log_level="info", log_config=log_config(), proxy_headers=config.trust_forwarded,
                 forwarded_allow_ips=config.trusted_proxies, server_header=False)

@@ -107,8 +107,10 @@ class BatchRunner:
         # a daemon thread: stopping the service never waits for a batch (the store lets it resume later)
         threading.Thread(target=self._work, name="callsort-batches", daemon=True).start()
 
-    def from_uploads(self, files: list[tuple[str, object]]) -> dict:
-        """Save uploads (name, binary file object) under a new batch folder and start the batch."""
+    def from_uploads(self, files: list[tuple[str, object]], before_start=None) -> dict:
+        """Save uploads (name, binary file object) under a new batch folder and start the batch.
+        `before_start(batch_id, folder, saved)`, when given, sees the saved files first (intake: a call already
+        taken raises there, and nothing is kept)."""
         if not files:
             raise InputError("the batch holds no file")
         # every name checked before anything is written; under --redact, saved under its redacted name
@@ -120,14 +122,18 @@ class BatchRunner:
         folder = self.uploads / batch_id
         folder.mkdir(parents=True)
         try:
+            saved = []
             for name, (_, data) in zip(names, files, strict=False):
-                with open(_unused_name(folder, name), "xb") as out:
+                saved.append(_unused_name(folder, name))
+                with open(saved[-1], "xb") as out:
                     if redactor is not None and is_transcript(name):  # the original text is never written
                         out.write(redacted_upload(name, data.read(), redactor))
                     else:
                         shutil.copyfileobj(data, out, 1 << 20)
+            if before_start is not None:
+                before_start(batch_id, folder, saved)
             return self._start(batch_id, folder)
-        except Exception as exc:  # nothing of a batch that did not start is kept, nor is its folder named
+        except BaseException as exc:  # nothing of a batch that did not start is kept, nor is its folder named
             shutil.rmtree(folder, ignore_errors=True)
             if isinstance(exc, InputError):
                 raise InputError(str(exc).replace(f"{folder}/", "").replace(str(folder), "the upload")) from None

@@ -30,9 +30,9 @@ def queue(service: ServiceDep, batch: str | None = None) -> dict:
 @router.get("/v1/calls")
 def every_call(service: ServiceDep, limit: int | None = Query(None, ge=1, le=100_000),
                offset: int = Query(0, ge=0, le=2**62)) -> dict:
-    """The table of every call in the store with a result, batches and `predict --store` runs alike, labelled
-    or not, oldest first; `limit`/`offset` page through a large store (`calls`: how many there are in all)."""
-    ids = [i for i, _ in service.work.results_of(None)]
+    """The table of every call in the store (with a result, or the service's own still to run), batches, pushed
+    calls and `predict --store` runs alike, labelled or not, oldest first; `limit`/`offset` page through a large store (`calls`: how many there are in all)."""
+    ids = service.work.listed_ids(service.batches.jobs)  # the service's calls as soon as they are stored
     table = results_table(service.work, ids[offset:offset + limit if limit else None])
     return {"calls": len(ids), "offset": offset, "results": table}
 

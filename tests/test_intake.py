@@ -1,0 +1,92 @@
+"""Calls that arrive by themselves (issue 34): pushed to POST /v1/calls, or written into a watched folder. Through
+a real `callsort serve`, restarted on the same store."""
+
+import json
+import shutil
+import time
+
+import httpx
+import pytest
+from conftest import start_server
+
+KEY, INTAKE = "intake-admin-key-0123456", "intake-phone-system-key-01"
+BOOKED = "Hi, my furnace stopped working, can someone come out today? Sure, we have a technician at 2 pm. Great, book it."
+ASKED = "Hello, do you install solar panels on roofs? No, sorry, we only do heating, cooling and plumbing."
+
+pytestmark = pytest.mark.slow
+
+
+def wait_until(check, seconds: float = 60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def calls(client: httpx.Client) -> list[dict]:
+    return client.get("/v1/calls").json()["results"]
+
+
+def test_a_pushed_call_is_stored_at_once_and_a_repeated_push_stores_nothing(tfidf_dir, tmp_path):
+    proc, url = start_server("--model", str(tfidf_dir), "--store", str(tmp_path / "jobs.db"), "--api-key", KEY,
+                             "--intake-key", INTAKE)
+    try:
+        phone = httpx.Client(base_url=url, headers={"x-api-key": INTAKE}, timeout=60)
+        admin = httpx.Client(base_url=url, headers={"x-api-key": KEY}, timeout=60)
+        facts = {"external_id": "pbx-1001", "caller": "330-555-0100", "called_at": "2026-12-05T09:30:00Z",
+                 "agent": "Dana", "disposition": "answered"}
+        first = phone.post("/v1/calls", files={"file": ("call-1001.txt", BOOKED.encode())}, data=facts)
+        assert first.status_code == 201, first.text
+        call = first.json()["id"]
+        assert call in [c["id"] for c in calls(admin)]  # listed when the push returns
+        again = phone.post("/v1/calls", files={"file": ("call-1001.txt", BOOKED.encode())}, data=facts)
+        assert again.status_code == 200 and again.json() == {**first.json(), "duplicate": True}
+        assert phone.get("/v1/calls").status_code == 401  # the intake key pushes, nothing else
+        assert admin.post("/v1/calls", files={"file": ("b.txt", ASKED.encode())}).status_code == 201
+        assert phone.post("/v1/calls", data={"caller": "x"}).status_code in (415, 422)
+        done = wait_until(lambda: admin.get(f"/v1/calls/{call}").json()["state"] == "done" and admin.get(f"/v1/calls/{call}").json())
+        meta = done["result"]["meta"]
+        assert meta["agent"] == "Dana" and meta["external_id"] == "pbx-1001" and meta["datetime"] == "2026-12-05 09:30:00"
+        assert len(calls(admin)) == 2
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_a_watched_folder_is_taken_once_by_content_across_restarts(tfidf_dir, tmp_path, booked_call):
+    inbox, done = tmp_path / "inbox", tmp_path / "done"
+    (inbox / "2026-12-05").mkdir(parents=True)
+    (inbox / "before.txt").write_text(BOOKED)  # there before the service starts: the backlog
+    args = ("--model", str(tfidf_dir), "--store", str(tmp_path / "jobs.db"), "--api-key", KEY, "--watch", str(inbox),
+            "--settle-seconds", "1", "--after-intake", f"move:{done}")
+    proc, url = start_server(*args)
+    try:
+        admin = httpx.Client(base_url=url, headers={"x-api-key": KEY}, timeout=60)
+        wait_until(lambda: len(calls(admin)) == 1)
+        shutil.copy(booked_call, inbox / "2026-12-05" / "rec.mp3")  # a recording, with its facts beside it
+        (inbox / "2026-12-05" / "rec.json").write_text(json.dumps({"caller": "330-555-0199", "agent": "Sam"}))
+        (inbox / "asked.txt").write_text(ASKED)
+        wait_until(lambda: [c["state"] for c in calls(admin)] == ["done"] * 3)
+        assert (done / "2026-12-05" / "rec.mp3").is_file() and (done / "asked.txt").is_file()
+        assert not list(inbox.rglob("*.txt")) and not list(inbox.rglob("*.mp3"))  # moved once taken
+        shutil.copy(done / "asked.txt", inbox / "asked-again.txt")  # the same content under another name
+        time.sleep(3)
+        assert len(calls(admin)) == 3
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    (inbox / "after-restart.txt").write_text(ASKED + " Thanks anyway.")
+    proc, url = start_server(*args)
+    try:
+        admin = httpx.Client(base_url=url, headers={"x-api-key": KEY}, timeout=60)
+        wait_until(lambda: len(calls(admin)) == 4)
+        time.sleep(2)
+        assert len(calls(admin)) == 4  # nothing taken twice after the restart
+        status = admin.get("/v1/intake").json()
+        assert status["watching"] and status["backlog"]["done"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
