@@ -50,6 +50,7 @@ def _tables():
     )
     _service_tables(metadata)
     _learning_tables(metadata)
+    _alert_tables(metadata)
     return metadata, calls
 
 
@@ -111,6 +112,33 @@ def _learning_tables(metadata) -> None:
         Column("compared_version", Integer),  # the active model it was checked against, on the same calls
         Column("compared_macro_f1", Float),
         Column("error", Text),
+    )
+
+
+def _alert_tables(metadata) -> None:
+    """Alerts (service/alerts.py): the outbox of ring-back alerts, and how far the watcher has read."""
+    from sqlalchemy import Column, Float, Index, Integer, String, Table, Text
+
+    # One alert per call, ever (the primary key): a restart or a second process never sends a call twice.
+    Table(
+        "alerts", metadata,
+        Column("call_id", Integer, primary_key=True, autoincrement=False),
+        Column("event_id", String(36), nullable=False, unique=True),  # what a receiver deduplicates on
+        Column("state", String(12), nullable=False),  # pending, delivered, failed (gave up), withdrawn
+        Column("channels", Text, nullable=False),  # JSON {"webhook": state, "email": state}
+        Column("payload", Text, nullable=False),  # the JSON body, as first made: every try sends the same
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("next_try_at", Float, nullable=False),  # also a lease: a sender moves it on before it sends
+        Column("last_error", Text),
+        Column("delivered_at", Float),
+        Column("created_at", Float, nullable=False),
+        Index("ix_alerts_state_next", "state", "next_try_at"),
+    )
+    # Named marks (the watcher's: calls and corrections changed up to this time were looked at).
+    Table(
+        "alert_marks", metadata,
+        Column("name", String(32), primary_key=True),
+        Column("value", Float, nullable=False),
     )
 
 
