@@ -11,13 +11,17 @@ import threading
 import time
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
-from conftest import start_server
+from conftest import LOCAL, finished_batch, start_server
+from fastapi.testclient import TestClient
 
-from callsort.config import NotifyConfig
+from callsort.config import AsrConfig, LearningConfig, NotifyConfig, ServeConfig
 from callsort.errors import ConfigError
+from callsort.models.classifier import load_model
+from callsort.service.app import Service, build_app
 from callsort.service.notify import FIRST_MINUTES, GIVE_UP_AFTER, NotSent, retry_delay, send_email
 
 KEY = "alerts-test-key-0123456789"
@@ -131,14 +135,9 @@ def listed(url: str) -> dict[str, int]:
 
 
 def alerts_when(url: str, ready, seconds: float = 40) -> dict[int, dict]:
-    """GET /v1/alerts by call id, once `ready(alerts)` holds (polled)."""
-    deadline = time.time() + seconds
-    while True:
-        found = {a["call_id"]: a for a in httpx.get(f"{url}/v1/alerts", headers=HEADERS).json()["alerts"]}
-        if ready(found):
-            return found
-        assert time.time() < deadline, f"alerts never got there: {found}"
-        time.sleep(0.25)
+    """GET /v1/alerts by call id, once `ready(alerts)` holds."""
+    return when(lambda: {a["call_id"]: a for a in httpx.get(f"{url}/v1/alerts", headers=HEADERS).json()["alerts"]},
+                ready, seconds)
 
 
 def stop(proc) -> None:
@@ -171,7 +170,7 @@ def test_webhook_retried_signed_once_per_call_withdrawn_when_corrected_and_never
     delivered = {i for i, a in done.items() if a["state"] == "delivered"}
     assert delivered == set(on_list.values()) - {corrected}
     assert all(done[i]["attempts"] >= 2 and done[i]["delivered_at"] for i in delivered)  # failed, then delivered
-    for status, headers, body in receiver.requests:  # every try signed over its raw body
+    for _, headers, body in receiver.requests:  # every try signed over its raw body
         expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
         assert hmac.compare_digest(headers["X-Callsort-Signature"], expected)
     by_call: dict[int, list] = {}
@@ -229,6 +228,46 @@ def test_email_one_message_per_alert_through_a_real_smtp_server(tfidf_dir, tmp_p
         assert message["Subject"].startswith("Ring back: +1 555 0100 10") and "Agent: Tom" in text
         assert done[call_id]["alert"]["first_words"] in text
     assert sorted(int(m.get_content().split("#call=")[1].split()[0]) for *_, m in mailbox.messages) == sorted(done)
+
+
+def test_a_learning_service_alerts_only_once_its_first_model_is_active(tmp_path, tfidf_dir, calls_folder,
+                                                                       sample_table):
+    folder, _ = calls_folder
+    (tmp_path / "labels.txt").write_text("\n".join(sorted(set(sample_table.labels))) + "\n")
+    receiver = Receiver(status=200)
+    service = Service(None, ServeConfig(store=str(tmp_path / "jobs.db"), api_key=KEY), AsrConfig(use_cache=False),
+                      recordings=False, learning=LearningConfig(labels=str(tmp_path / "labels.txt")),
+                      notify=NotifyConfig(notify_url=receiver.url, notify_secret=SECRET))
+    client = TestClient(build_app(service), base_url=LOCAL, headers=HEADERS)
+    try:
+        batch = client.post("/v1/batches", json={"folder": str(folder)}).json()
+        assert finished_batch(client, batch["id"])["done"] == len(CALLS)  # stored without a label
+        ids = {Path(r["source"]).name: r["id"] for r in client.get("/v1/calls").json()["results"]}
+        client.post(f"/v1/calls/{ids['vm_karen.txt']}/correction", json={"label": "Voicemail - Lead"})
+        assert [c["call"] for c in client.get("/v1/callbacks").json()["callbacks"]] == ["vm_karen.txt"]
+        service.alerts.watch_once()
+        time.sleep(1.0)  # the watcher's rounds: no model yet, so no alert (not even for the labelled call)
+        assert client.get("/v1/alerts").json() == {"channels": ["webhook"], "alerts": []}
+        model = load_model(tfidf_dir)
+        model.info.training["version"] = 1  # as the learner names its versions
+        service.learning.activated(model)  # as when a first version becomes active: the calls are re-scored
+        on_list = when(lambda: {c["call_id"] for c in client.get("/v1/callbacks").json()["callbacks"]},
+                       lambda listed: ids["vm_linda.txt"] in listed)
+        done = when(lambda: {a["call_id"]: a for a in client.get("/v1/alerts").json()["alerts"]},
+                    lambda a: set(a) == on_list and all(x["state"] == "delivered" for x in a.values()))
+    finally:
+        receiver.close()
+    assert {ids["vm_karen.txt"], ids["vm_linda.txt"]} <= set(done)
+    assert sorted(a["call_id"] for a in receiver.accepted()) == sorted(on_list)
+
+
+def when(read, ready, seconds: float = 30):
+    """`read()` once `ready` holds of it (polled)."""
+    deadline = time.time() + seconds
+    while not ready(found := read()):
+        assert time.time() < deadline, f"never got there: {found}"
+        time.sleep(0.25)
+    return found
 
 
 def test_email_refuses_plain_text_when_tls_is_required_or_a_password_would_go_in_clear(monkeypatch):

@@ -149,7 +149,10 @@ class Alerts:
         return stamps
 
     def watch_once(self) -> int:
-        """Add an entry for each changed call newly on the list; returns how many were added."""
+        """Add an entry for each changed call newly on the list; returns how many were added. A learning
+        service's alerts wait for its first model (the mark stays: what changed meanwhile is looked at then)."""
+        if self.service.model is None:
+            return 0
         stamps = self.changed()
         fresh = [i for i, stamp in stamps.items() if self.seen.get(i) != stamp]
         fresh = [i for i in fresh if i not in self.outbox.known(fresh)] if fresh else []
