@@ -312,3 +312,37 @@ def test_retry_schedule_first_tries_within_seconds_then_each_minute_then_backing
     assert later == sorted(later) and later[0] <= 150 and max(later) == 1800  # then backing off, at most 30 min
     assert any(a >= 3600 for a, _ in gaps) and GIVE_UP_AFTER <= age < GIVE_UP_AFTER + 1800  # tried for a day
     assert len([a for a, _ in gaps if a < 3600]) < 40  # a receiver down for an hour is not hammered
+
+
+def test_the_page_lists_the_alerts_and_an_alerts_link_opens_its_call_in_chromium(tfidf_dir, tmp_path, calls_folder):
+    import shutil
+
+    playwright = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    folder, meta = calls_folder
+    receiver = Receiver(status=200)
+    proc, url = serve(tfidf_dir, tmp_path, meta, "--notify-url", receiver.url, "--notify-secret", SECRET)
+    try:
+        run_batch(url, folder)
+        on_list = listed(url)
+        alerts_when(url, lambda a: set(a) == set(on_list.values()) and all(x["state"] == "delivered" for x in a.values()))
+        link = next(a for a in receiver.accepted() if a["call"] == "vm_karen.txt")["url"]
+        assert link == f"{url}/#call={on_list['vm_karen.txt']}"  # --public-url defaults to http://HOST:PORT
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, headless=True,
+                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            page = browser.new_page()
+            page.goto(link)  # the alert's link, before signing in
+            page.fill("#key", KEY)
+            page.click("#signin-go")
+            page.wait_for_selector("li.callback.linked")
+            assert "Karen" in page.text_content("li.callback.linked")
+            page.wait_for_selector("#alerts-box:not([hidden])")
+            assert page.locator("#alerts li").count() == len(on_list)
+            assert "delivered" in page.text_content("#alerts") and page.text_content("#alert-channels") == "webhook"
+            browser.close()
+    finally:
+        stop(proc)
+        receiver.close()
