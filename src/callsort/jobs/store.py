@@ -32,6 +32,7 @@ def _tables():
         Column("updated_at", Float),
         UniqueConstraint("job", "source", "content_hash"),
         Index("ix_calls_job_state", "job", "state"),
+        Index("ix_calls_updated", "updated_at"),  # the alert watcher reads what changed since its mark
     )
     # A person's label for a call. Never updated: a later correction of the same call supersedes (history kept).
     Table(
@@ -161,6 +162,8 @@ class Database:
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             self.metadata, _ = _tables()
             self.metadata.create_all(self.engine)
+            for index in self.metadata.tables["calls"].indexes:  # stores made before an index was declared
+                index.create(self.engine, checkfirst=True)
         except (SQLAlchemyError, ImportError) as exc:
             raise InputError(f"{_safe(url)}: cannot open the results store ({str(exc).splitlines()[0]})") from None
 
