@@ -352,3 +352,62 @@ class ServeConfig(Settings):
         for name, path in (("--agent-names", self.agent_names),):
             if path and not Path(path).is_file():
                 raise ConfigError(f"{path}: no such file ({name})")
+
+
+@dataclass
+class NotifyConfig(Settings):
+    """Alerts (`callsort serve --store`): a call that lands on the ring-back list is sent to a webhook and/or by
+    e-mail, once, retried while the receiver fails (service/alerts.py, docs/service.md "Alerts")."""
+
+    notify_url: str | None = setting(None, "POST each ring-back alert as JSON to this URL (signed with "
+                                           "--notify-secret; the operator's URL is trusted, loopback included).")
+    notify_secret: str | None = setting(None, "With --notify-url: the shared secret of the X-Callsort-Signature "
+                                              "header (HMAC-SHA256 of the body).", envvar="CALLSORT_NOTIFY_SECRET")
+    smtp_host: str | None = setting(None, "E-mail each ring-back alert through this SMTP server (with "
+                                          "--notify-email).")
+    smtp_port: int = setting(587, "With --smtp-host: its port (465: TLS from the start).")
+    smtp_user: str | None = setting(None, "With --smtp-host: sign in as this user; the password is read from "
+                                          "CALLSORT_SMTP_PASSWORD only (never an option).")
+    smtp_tls: str = setting("auto", "With --smtp-host: STARTTLS when the server offers it (auto), always (required: "
+                                    "no mail otherwise), or never (off).", ("auto", "required", "off"))
+    notify_email: str | None = setting(None, "With --smtp-host: who gets the alerts, comma-separated addresses.")
+    notify_from: str | None = setting(None, "With --smtp-host: the alerts' sender address (default callsort@ this "
+                                            "machine's name).")
+    public_url: str | None = setting(None, "The page's address as the alert's readers reach it, for the link to the "
+                                           "call (default http://HOST:PORT of the service).")
+    smtp_password: str | None = setting(None, "Read from CALLSORT_SMTP_PASSWORD.", cli=False)
+
+    @property
+    def wanted(self) -> bool:
+        return bool(self.notify_url or self.smtp_host)
+
+    def recipients(self) -> list[str]:
+        return [a.strip() for a in (self.notify_email or "").split(",") if a.strip()]
+
+    def check(self) -> None:
+        import os
+        import socket
+
+        for option, url in (("--notify-url", self.notify_url), ("--public-url", self.public_url)):
+            if url is not None and not url.startswith(("http://", "https://")):
+                raise ConfigError(f"{option} must be an http:// or https:// address, got {url!r}")
+        if self.notify_url and (not self.notify_secret or len(self.notify_secret) < MIN_KEY_LENGTH):
+            raise ConfigError(f"--notify-url needs --notify-secret (or CALLSORT_NOTIFY_SECRET) of at least "
+                              f"{MIN_KEY_LENGTH} characters, so the receiver can tell callsort's alerts from forgeries")
+        if bool(self.smtp_host) != bool(self.recipients()):
+            raise ConfigError("e-mail alerts need both --smtp-host and --notify-email")
+        if any("@" not in address for address in self.recipients()):
+            raise ConfigError(f"--notify-email: not an e-mail address in {self.notify_email!r}")
+        if not 0 < self.smtp_port < 65536:
+            raise ConfigError(f"smtp_port must be 1..65535, got {self.smtp_port}")
+        self.smtp_password = self.smtp_password or os.environ.get("CALLSORT_SMTP_PASSWORD") or None
+        if self.smtp_user and not self.smtp_password:
+            raise ConfigError("--smtp-user needs its password in the environment variable CALLSORT_SMTP_PASSWORD")
+        if self.smtp_user and self.smtp_tls == "off":
+            raise ConfigError("--smtp-user with --smtp-tls off would send the password in clear")
+        if self.smtp_host and not self.notify_from:
+            self.notify_from = f"callsort@{socket.gethostname()}"
+        self.public_url = self.public_url.rstrip("/") if self.public_url else None
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "notify_secret": None, "smtp_password": None}  # secrets are never shown

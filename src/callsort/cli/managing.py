@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..config import AsrConfig, EvidenceConfig, IntakeConfig, LearningConfig, ServeConfig
+from ..config import AsrConfig, EvidenceConfig, IntakeConfig, LearningConfig, NotifyConfig, ServeConfig
 from .app import EXIT_PARTIAL, MetaPattern, MetaTable, app, emit, setup
 from .options import Output, settings_options
 
@@ -131,18 +131,20 @@ def corrections(
 
 @app.command()
 @settings_options(config=ServeConfig, asr=AsrConfig, evidence=EvidenceConfig, learning=LearningConfig,
-                  intake=IntakeConfig)
+                  intake=IntakeConfig, notify=NotifyConfig)
 def serve(config: ServeConfig, asr: AsrConfig, evidence: EvidenceConfig, learning: LearningConfig, intake: IntakeConfig,
+          notify: NotifyConfig,
           model: Annotated[Path | None, typer.Option("--model", "-m", help="A model folder written by `callsort "
                                                      "train`; without one, --store with --labels or --train-data "
                                                      "learns in place.")] = None) -> None:
     """Serve a model over HTTP (a web page at /, the API at /v1/classify, its schema at /openapi.json with the
     key), or learn in place: without --model the service keeps calls for people to label and trains, checks and
-    activates its own models (STORE.models/1, 2, …)."""
+    activates its own models (STORE.models/1, 2, …). With --notify-url or --smtp-host, each call that lands on the
+    ring-back list is sent as an alert, once."""
     from ..service.app import serve as run_server
 
     setup(Output())
-    run_server(model, config, asr, evidence, learning, intake)
+    run_server(model, config, asr, evidence, learning, intake, notify)
 
 
 @app.command()

@@ -32,6 +32,7 @@ def _tables():
         Column("updated_at", Float),
         UniqueConstraint("job", "source", "content_hash"),
         Index("ix_calls_job_state", "job", "state"),
+        Index("ix_calls_updated", "updated_at"),  # the alert watcher reads what changed since its mark
     )
     # A person's label for a call. Never updated: a later correction of the same call supersedes (history kept).
     Table(
@@ -50,6 +51,7 @@ def _tables():
     )
     _service_tables(metadata)
     _learning_tables(metadata)
+    _alert_tables(metadata)
     return metadata, calls
 
 
@@ -126,6 +128,33 @@ def _learning_tables(metadata) -> None:
     )
 
 
+def _alert_tables(metadata) -> None:
+    """Alerts (service/alerts.py): the outbox of ring-back alerts, and how far the watcher has read."""
+    from sqlalchemy import Column, Float, Index, Integer, String, Table, Text
+
+    # One alert per call, ever (the primary key): a restart or a second process never sends a call twice.
+    Table(
+        "alerts", metadata,
+        Column("call_id", Integer, primary_key=True, autoincrement=False),
+        Column("event_id", String(36), nullable=False, unique=True),  # what a receiver deduplicates on
+        Column("state", String(12), nullable=False),  # pending, delivered, failed (gave up), withdrawn
+        Column("channels", Text, nullable=False),  # JSON {"webhook": state, "email": state}
+        Column("payload", Text, nullable=False),  # the JSON body, as first made: every try sends the same
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("next_try_at", Float, nullable=False),  # also a lease: a sender moves it on before it sends
+        Column("last_error", Text),
+        Column("delivered_at", Float),
+        Column("created_at", Float, nullable=False),
+        Index("ix_alerts_state_next", "state", "next_try_at"),
+    )
+    # Named marks (the watcher's: calls and corrections changed up to this time were looked at).
+    Table(
+        "alert_marks", metadata,
+        Column("name", String(32), primary_key=True),
+        Column("value", Float, nullable=False),
+    )
+
+
 class Database:
     """An open results store. `url` is a SQLAlchemy URL or a plain path to a SQLite file."""
 
@@ -145,6 +174,8 @@ class Database:
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             self.metadata, _ = _tables()
             self.metadata.create_all(self.engine)
+            for index in self.metadata.tables["calls"].indexes:  # stores made before an index was declared
+                index.create(self.engine, checkfirst=True)
         except (SQLAlchemyError, ImportError) as exc:
             raise InputError(f"{_safe(url)}: cannot open the results store ({str(exc).splitlines()[0]})") from None
 

@@ -9,7 +9,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
-from ..config import AsrConfig, EvidenceConfig, IntakeConfig, LearningConfig, ServeConfig
+from ..config import AsrConfig, EvidenceConfig, IntakeConfig, LearningConfig, NotifyConfig, ServeConfig
 from ..data import CallTable
 from ..errors import CallsortError, ConfigError, NoModelYet
 from ..insights.agent import read_agent_names
@@ -20,6 +20,7 @@ from ..pipeline import classify_calls
 from ..privacy.keep import KeepList
 from ..version import __version__
 from .access import SESSION_COOKIE, KeyThrottle, SameSiteOnly, Sessions, allowed_hosts, header_key, role_of_key
+from .alerts import Alerts
 from .batches import BatchRunner
 from .headers import SecurityHeaders, log_config
 from .intake import Intake
@@ -37,8 +38,10 @@ class Service:
 
     def __init__(self, model_dir: str | Path | None, config: ServeConfig, asr: AsrConfig, recordings: bool = True,
                  evidence: EvidenceConfig | None = None, learning: LearningConfig | None = None,
-                 intake: IntakeConfig | None = None):
+                 intake: IntakeConfig | None = None, notify: NotifyConfig | None = None):
         learns = _check_learning(model_dir, config, learning)
+        if notify is not None and notify.wanted and not config.store:
+            raise ConfigError("alerts (--notify-url, --smtp-host) are kept and retried in a store: add --store")
         self.model_dir, self.config = Path(model_dir) if model_dir else None, config
         self.model = load_model(model_dir) if model_dir else None
         # transcripts are cached beside the uploads, where --keep-uploads-days expires them; without a store
@@ -75,6 +78,8 @@ class Service:
         self.throttle = KeyThrottle()
         self.agent_names = read_agent_names(config.agent_names) if config.agent_names else None
         self.company_says = KeepList.load(model_dir).company_says  # skipped in callers' first words
+        # last: its threads read the list with the agents' names and company words above
+        self.alerts = Alerts(self, notify) if notify is not None and notify.wanted else None
 
     @property
     def labels(self) -> list[str]:
@@ -143,12 +148,13 @@ def _check_learning(model_dir, config: ServeConfig, learning: LearningConfig | N
 
 def create_app(model_dir: str | Path | None, config: ServeConfig | None = None, asr: AsrConfig | None = None,
                recordings: bool = True, evidence: EvidenceConfig | None = None, learning: LearningConfig | None = None,
-               intake: IntakeConfig | None = None):
+               intake: IntakeConfig | None = None, notify: NotifyConfig | None = None):
     """Build the app: the text model and Whisper load once, here, not per request. Without a key in `config`
     (or no_auth=True, loopback only) it refuses to start. `recordings=False`: a service for transcripts only
-    (no Whisper). `evidence`: the phone system's facts and the customer list (serve --meta, --customers)."""
+    (no Whisper). `evidence`: the phone system's facts and the customer list (serve --meta, --customers).
+    `notify`: ring-back alerts (serve --notify-url, --smtp-host; needs a store)."""
     service = Service(model_dir, config or ServeConfig(), asr or AsrConfig(use_cache=False), recordings, evidence,
-                      learning, intake)
+                      learning, intake, notify)
     return build_app(service)
 
 
@@ -193,13 +199,14 @@ def build_app(service: Service):
 
 def serve(model_dir: str | Path | None, config: ServeConfig | None = None, asr: AsrConfig | None = None,
           evidence: EvidenceConfig | None = None, learning: LearningConfig | None = None,
-          intake: IntakeConfig | None = None) -> None:
+          intake: IntakeConfig | None = None, notify: NotifyConfig | None = None) -> None:
     """Run the service with uvicorn until interrupted. The access log shows paths only (never a query); the
     client's address and scheme come from X-Forwarded-For/-Proto only with --trust-forwarded, and only from
     --trusted-proxies."""
     import uvicorn
 
     config = config or ServeConfig()
-    uvicorn.run(create_app(model_dir, config, asr, evidence=evidence, learning=learning, intake=intake), host=config.host, port=config.port,
+    uvicorn.run(create_app(model_dir, config, asr, evidence=evidence, learning=learning, intake=intake, notify=notify),
+                host=config.host, port=config.port,
                 log_level="info", log_config=log_config(), proxy_headers=config.trust_forwarded,
                 forwarded_allow_ips=config.trusted_proxies, server_header=False)

@@ -3,7 +3,7 @@ speed-to-lead list with its done ticks."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from ..errors import CallsortError
@@ -15,11 +15,15 @@ from .review import public
 router = APIRouter(dependencies=[Depends(store_role)])
 
 
-def stored_rows(service, job: str | None = None, batch: str | None = None) -> list[dict]:
-    """The stored calls (of one job, or one batch, or all) as the report reads them: people's corrections and
-    ticks applied, each with its call id, and the phone system's facts joined (serve --meta)."""
+def stored_rows(service, job: str | None = None, batch: str | None = None,
+                ids: list[int] | None = None) -> list[dict]:
+    """The stored calls (of one job, or one batch, or those of `ids`, or all) as the report reads them: people's
+    corrections and ticks applied, each with its call id, and the phone system's facts joined (serve --meta)."""
     wanted = set(batch_or_404(service, batch)["call_ids"]) if batch else None
-    results = [(i, r) for i, r in service.work.results_of(job) if wanted is None or i in wanted]
+    if ids is not None:
+        results = [(c["id"], c["result"]) for c in service.work.calls(ids) if c["result"]]
+    else:
+        results = [(i, r) for i, r in service.work.results_of(job) if wanted is None or i in wanted]
     rows = [{**row, "call_id": i} for (i, _), row in zip(results, with_corrections(results, service.work.db),
                                                           strict=True)]
     join = service.needs.evidence.join_meta  # serve --meta, None without it
@@ -67,3 +71,12 @@ async def tick(request: Request, service: ServiceDep, call_id: int = CALL_ID) ->
         return CallbackTicks(service.work.db).set(call_id, body["done"], text_field(body, "by"))
     except CallsortError as exc:
         raise HTTPException(404, str(exc)) from None
+
+
+@router.get("/v1/alerts")
+def alerts(service: ServiceDep, limit: int = Query(100, ge=1, le=1000)) -> dict:
+    """The ring-back alerts (serve --notify-url, --smtp-host), newest first: each with its state, its channels'
+    states, tries, last error and the alert sent; `channels` empty when alerts are off."""
+    if service.alerts is None:
+        return {"channels": [], "alerts": []}
+    return {"channels": list(service.alerts.senders), "alerts": service.alerts.outbox.latest(limit)}

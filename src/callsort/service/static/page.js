@@ -18,6 +18,7 @@ async function signIn() {
   $("key").value = "";
   if (!r.ok) { $("who").textContent = "wrong key"; return; }
   await who(); refreshBatches();
+  if (location.hash.startsWith("#call=")) showTab("callbacks");
 }
 $("signin-go").addEventListener("click", signIn);
 $("key").addEventListener("keydown", (e) => { if (e.key === "Enter") signIn(); });
@@ -32,8 +33,10 @@ async function api(path, options = {}) {
 
 fetch("healthz").then(r => r.json()).then(async h => {
   $("model").textContent = `model ${h.model} · ${h.labels.length} categories · speech ${h.asr_model}`;
-  if (await who() && h.review) refreshBatches();
+  const signed = await who();
+  if (signed && h.review) refreshBatches();
   if (h.review) document.querySelectorAll("nav [hidden]").forEach(b => b.hidden = false);
+  if (signed && h.review && location.hash.startsWith("#call=")) showTab("callbacks");
 });
 document.querySelectorAll("nav button").forEach(b => b.addEventListener("click", () => showTab(b.dataset.tab)));
 function showTab(name) {
@@ -224,8 +227,29 @@ $("save").addEventListener("click", save);
 let callbacks = [];
 async function loadCallbacks() {
   $("callbacks-error").textContent = "";
-  try { callbacks = (await api("v1/callbacks")).callbacks; renderCallbacks(); }
+  try { callbacks = (await api("v1/callbacks")).callbacks; renderCallbacks(); loadAlerts().catch(() => { $("alerts-box").hidden = true; }); }
   catch (e) { $("callbacks-error").textContent = "Error: " + e.message; }
+}
+// The alerts sent for calls on the list (serve --notify-url, --smtp-host): newest first, with their state.
+async function loadAlerts() {
+  const found = await api("v1/alerts?limit=50");
+  $("alerts-box").hidden = !found.channels.length;
+  $("alert-channels").textContent = found.channels.join(", ");
+  $("alerts").replaceChildren(...found.alerts.map(a => {
+    const li = document.createElement("li");
+    const tries = `${a.attempts} ${a.attempts === 1 ? "try" : "tries"}`;
+    li.textContent = [a.created_at, a.alert.caller || a.alert.call, a.alert.category, a.state,
+      Object.entries(a.channels).map(([name, state]) => `${name} ${state}`).join(", "), tries,
+      a.last_error && `last error: ${a.last_error}`].filter(Boolean).join(" · ");
+    return li;
+  }));
+}
+// An alert's link (#call=ID) opens the list at that call.
+function showLinkedCall() {
+  const linked = location.hash.match(/^#call=(\d+)$/);
+  if (!linked) return;
+  const li = document.querySelector(`li.callback[data-id="${linked[1]}"]`);
+  if (li) { li.classList.add("linked"); li.scrollIntoView(); }
 }
 function renderCallbacks() {
   const shown = callbacks.filter(c => $("show-done").checked || !c.done);
@@ -258,6 +282,7 @@ function renderCallbacks() {
     const actions = document.createElement("p"); actions.append(play, " ", done);
     li.append(head, facts, words, actions); return li;
   }));
+  showLinkedCall();
 }
 $("show-done").addEventListener("change", renderCallbacks);
 
