@@ -87,6 +87,17 @@ def test_roles_results_and_audio(reviewed):
     assert csv_text.startswith("id,source,state,label,confidence") and "booked.mp3" in csv_text
 
 
+def test_a_refused_range_answers_json_like_every_4xx(reviewed):
+    """Issue 32 (found by tests/test_fuzz.py): a malformed Range or one past the end got Starlette's plain text."""
+    client, _, ids = reviewed
+    path, key = f"/v1/calls/{ids['booked.mp3']}/audio", {"x-api-key": KEY}
+    for asked, status in (("bytes=x", 400), ("", 400), ("bytes=5-1", 400), ("bytes=999999999-", 416)):
+        answer = client.get(path, headers={**key, "range": asked})
+        assert answer.status_code == status and "Range" in answer.json()["detail"], (asked, answer.text)
+    assert client.get(path, headers={**key, "range": "bytes=999999999-"}).headers["content-range"].startswith("bytes */")
+    assert client.get(path, headers={**key, "range": "bytes=0-9"}).content == client.get(path, headers=key).content[:10]
+
+
 def test_callback_ticks_are_checked_and_kept(reviewed):
     client, batch, ids = reviewed
     reviewer = {"x-api-key": REVIEWER}

@@ -200,7 +200,7 @@ class SameSiteOnly:
         site, origin = headers.get("sec-fetch-site"), headers.get("origin")
         if site and site not in ("same-origin", "none"):
             return 403, "refused: a request from another site (the service takes writes from its own page only)"
-        if origin and urlsplit(origin).netloc.lower() != host.lower():
+        if origin and origin_host(origin) != host.lower():
             return 403, "refused: a request from another origin (the service takes writes from its own page only)"
         kind = headers.get("content-type", "").split(";")[0].strip().lower()
         if int(headers.get("content-length") or 0) and kind not in BODY_TYPES:
@@ -222,6 +222,14 @@ def allowed_hosts(listen: str, extra: str | None) -> set[str]:
     if listen in ("0.0.0.0", "::"):
         names |= {socket.gethostname(), socket.getfqdn()}
     return names | {n.strip() for n in (extra or "").split(",") if n.strip()}
+
+
+def origin_host(origin: str) -> str | None:
+    """The host[:port] of an Origin header, lower-cased; None for one that is no URL (e.g. 'http://[')."""
+    try:
+        return urlsplit(origin).netloc.lower()
+    except ValueError:
+        return None
 
 
 def _digest(token: str) -> str:

@@ -11,13 +11,33 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.datastructures import Headers
+from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from .deps import BATCH_ID, CALL_ID, ServiceDep, batch_or_404, csv_response, store_role
 from .requests import read_json
 from .review import results_table
 
 router = APIRouter(dependencies=[Depends(store_role)])
+
+
+class Recording(FileResponse):
+    """A recording streamed with range requests, whose refused Range header (malformed, or past the end) is
+    answered with a JSON detail like every other 4xx (Starlette's own answer is plain text)."""
+
+    async def __call__(self, scope, receive, send):
+        headers = Headers(scope=scope)
+        asked = headers.get("range")
+        if asked is not None and headers.get("if-range") is None:
+            try:
+                self._parse_range_header(asked, Path(self.path).stat().st_size)
+            except MalformedRangeHeader as exc:
+                return await JSONResponse({"detail": f"bad Range header: {exc.content}"}, 400)(scope, receive, send)
+            except RangeNotSatisfiable as exc:
+                return await JSONResponse({"detail": f"the Range asked for is past the end ({exc.max_size} bytes)"},
+                                          416, headers={"content-range": f"bytes */{exc.max_size}"})(scope, receive, send)
+        await super().__call__(scope, receive, send)
 
 
 @router.post("/v1/batches")
@@ -66,7 +86,7 @@ def batch_csv(service: ServiceDep, batch_id: str = BATCH_ID) -> Response:
 
 
 @router.get("/v1/calls/{call_id}/audio")
-def audio(service: ServiceDep, call_id: int = CALL_ID) -> FileResponse:
+def audio(service: ServiceDep, call_id: int = CALL_ID) -> Recording:
     """The call's recording, streamed (range requests), from its batch's folder only (the page's <audio>
     sends the session cookie)."""
     try:
@@ -81,4 +101,4 @@ def audio(service: ServiceDep, call_id: int = CALL_ID) -> FileResponse:
         if not asr.redact_audio or not path.is_file():
             raise HTTPException(404, "with --redact the service plays only redacted copies of the recordings "
                                      "(start it with --redact-audio DIR)")
-    return FileResponse(path)
+    return Recording(path)
