@@ -295,3 +295,22 @@ document.addEventListener("keydown", (e) => {
   else if (e.key === "j" || e.key === "J") { at += 1; openItem(); }
   else if (e.key === "k" || e.key === "K") { at -= 1; openItem(); }
 });
+
+// ---- live: calls that arrive by themselves show without reloading --------------------------------
+// Every few seconds: the number waiting to be rung back on the tab's button, the list itself when it is shown,
+// and the batch list (a pushed or watched call is a batch of its own) with the shown batch's table.
+let liveCallbacks = "", liveBatches = "";
+async function liveTick() {
+  const button = document.querySelector('nav [data-tab="callbacks"]');
+  if (!signedIn || button.hidden) return;
+  const found = (await api("v1/callbacks")).callbacks;
+  const waiting = found.filter(c => !c.done).length;
+  button.textContent = waiting ? `Ring back (${waiting})` : "Ring back";
+  if (!$("tab-callbacks").hidden && JSON.stringify(found) !== liveCallbacks) { callbacks = found; renderCallbacks(); }
+  liveCallbacks = JSON.stringify(found);
+  const {batches} = await api("v1/batches");
+  const seen = batches.map(b => b.id).join();
+  if (seen !== liveBatches && liveBatches) refreshBatches($("batches").value === "all" ? "all" : undefined);
+  liveBatches = seen;
+}
+setInterval(() => liveTick().catch(() => {}), 3000);
