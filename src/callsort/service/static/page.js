@@ -17,7 +17,7 @@ async function signIn() {
                                        body: JSON.stringify({key: $("key").value})});
   $("key").value = "";
   if (!r.ok) { $("who").textContent = "wrong key"; return; }
-  await who(); refreshBatches();
+  await who(); refreshBatches(); loadLearn();
   if (location.hash.startsWith("#call=")) showTab("callbacks");
 }
 $("signin-go").addEventListener("click", signIn);
@@ -35,7 +35,8 @@ fetch("healthz").then(r => r.json()).then(async h => {
   $("model").textContent = `model ${h.model} · ${h.labels.length} categories · speech ${h.asr_model}`;
   const signed = await who();
   if (signed && h.review) refreshBatches();
-  if (h.review) document.querySelectorAll("nav [hidden]").forEach(b => b.hidden = false);
+  if (h.review) document.querySelectorAll("nav [hidden]:not(.learning)").forEach(b => b.hidden = false);
+  if (signed && h.review) loadLearn();
   if (signed && h.review && location.hash.startsWith("#call=")) showTab("callbacks");
 });
 document.querySelectorAll("nav button").forEach(b => b.addEventListener("click", () => showTab(b.dataset.tab)));
@@ -45,6 +46,7 @@ function showTab(name) {
   if (name === "queue") loadQueue();
   if (name === "batch" && signedIn) pollBatch();  // corrections made in the queue show at once
   if (name === "callbacks") loadCallbacks();
+  if (name === "learn") loadLearn();
 }
 
 // ---- one call ---------------------------------------------------------------------------------
@@ -190,9 +192,12 @@ async function openItem() {
   $("item-source").textContent = `${at + 1} / ${queue.length} · ${call.source}`;
   const said = queue[at].first_words;  // the caller's words, the company's greeting and menu skipped
   $("item-said").textContent = said ? `Caller: “${said}…”` : "";
-  $("player").src = call.audio;  // the session cookie goes with the <audio> request (same origin)
+  const recording = (call.result || {}).duration_s != null;  // a transcript has no audio to ask for
+  $("player").hidden = !recording;
+  if (recording) $("player").src = call.audio;  // the session cookie goes with the <audio> request (same origin)
+  else $("player").removeAttribute("src");
   $("player").onerror = () => { $("saved").textContent = "no audio (expired, or not a recording)"; };
-  $("item-label").textContent = r.label || "(failed)";
+  $("item-label").textContent = r.label || (r.error ? "(failed)" : "(no model yet)");
   $("item-confidence").textContent = r.confidence == null ? "" : `(${Math.round(r.confidence * 100)}%)`;
   bars($("item-bars"), r.probabilities || {});
   const pct = (p) => p == null ? "–" : `${Math.round(p * 100)}%`;  // the questions behind the label
@@ -219,6 +224,7 @@ async function save() {
       body: JSON.stringify({label: picked, reason: $("reason").value, reviewer: $("reviewer").value})});
     queue.splice(at, 1);
     $("saved").textContent = "saved";
+    if (models) loadLearn();  // a learning service: the count of labels, and a training it may have started
     openItem();
   } catch (e) { $("queue-error").textContent = "Error: " + e.message; }
 }
@@ -314,3 +320,72 @@ async function liveTick() {
   liveBatches = seen;
 }
 setInterval(() => liveTick().catch(() => {}), 3000);
+
+// ---- learning in place (serve without --model): progress, Train now, the versions, the learning curve ----
+let models = null, learnTimer = null;
+function progressLine(m) {
+  const active = m.versions.find(v => v.version === m.active), f = (x) => x == null ? "–" : x.toFixed(2);
+  const model = active ? `model ${active.version} active · macro-F1 ${f(active.macro_f1)}` +
+    (active.macro_f1_interval ? ` (${active.macro_f1_interval.map(f).join("–")})` : "") + " on people's labels"
+    : "no model yet: label calls, then Train now";
+  return `${m.labelled} labelled · ${model}${m.training ? " · training…" : ""}`;
+}
+async function loadLearn() {
+  clearTimeout(learnTimer);
+  try { models = await api("v1/models"); } catch (e) { models = null; return; }  // a service with --model: no tab
+  document.querySelector('nav [data-tab="learn"]').hidden = false;
+  $("learn-progress").textContent = $("queue-progress").textContent = progressLine(models);
+  $("learn-missing").textContent = models.missing.length ?
+    `not labelled yet, so not predicted: ${models.missing.join(", ")}` : "";
+  renderVersions(); drawCurve();
+  if (models.training) learnTimer = setTimeout(loadLearn, 1500);
+}
+function cell(text) { const td = document.createElement("td"); td.textContent = text ?? ""; return td; }
+function renderVersions() {
+  const f = (x) => x == null ? "–" : x.toFixed(2);
+  $("versions").tBodies[0].replaceChildren(...[...models.versions].reverse().map(v => {
+    const tr = document.createElement("tr"); tr.dataset.version = v.version; tr.dataset.state = v.state;
+    const act = document.createElement("button"); act.textContent = "Activate"; act.hidden = v.state === "active";
+    act.addEventListener("click", async () => {
+      try { await api(`v1/models/${v.version}/activate`, {method: "POST"}); loadLearn(); }
+      catch (e) { $("learn-error").textContent = "Error: " + e.message; }
+    });
+    const last = document.createElement("td"); last.append(act);
+    tr.append(cell(v.version), cell(v.state + (v.error ? `: ${v.error}` : "")), cell(v.trained_on), cell(v.labelled_by_people),
+      cell(`${f(v.macro_f1)}` + (v.macro_f1_interval ? ` (${v.macro_f1_interval.map(f).join("–")})` : "")),
+      cell(v.compared_with ? `${v.compared_with.version}: ${f(v.compared_with.macro_f1)}` : ""), cell(v.created), last);
+    return tr;
+  }));
+}
+function svg(name, attributes) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", name);
+  Object.entries(attributes).forEach(([k, v]) => node.setAttribute(k, v)); return node;
+}
+// macro-F1 (with its interval) of each checked version against the people's labels it knew
+function drawCurve() {
+  const points = models.versions.filter(v => v.macro_f1 != null), W = 520, H = 220, pad = 36;
+  const most = Math.max(10, ...points.map(v => v.labelled_by_people));
+  const x = (n) => pad + (W - 2 * pad) * n / most, y = (f) => H - pad - (H - 2 * pad) * f;
+  const parts = [svg("line", {x1: pad, y1: y(0), x2: W - pad, y2: y(0), stroke: "#999"}),
+    svg("line", {x1: pad, y1: y(0), x2: pad, y2: y(1), stroke: "#999"})];
+  [[0, "0"], [1, "1"]].forEach(([f, t]) => { const l = svg("text", {x: 4, y: y(f) + 4, "font-size": 11}); l.textContent = t; parts.push(l); });
+  const axis = svg("text", {x: W / 2 - 60, y: H - 6, "font-size": 11}); axis.textContent = "people's labels → macro-F1 ↑";
+  parts.push(axis);
+  if (points.length > 1) parts.push(svg("polyline", {fill: "none", stroke: "#4a8", "stroke-width": 2,
+    points: points.map(v => `${x(v.labelled_by_people)},${y(v.macro_f1)}`).join(" ")}));
+  points.forEach(v => {
+    if (v.macro_f1_interval) parts.push(svg("line", {x1: x(v.labelled_by_people), x2: x(v.labelled_by_people),
+      y1: y(v.macro_f1_interval[0]), y2: y(v.macro_f1_interval[1]), stroke: "#4a8"}));
+    const dot = svg("circle", {cx: x(v.labelled_by_people), cy: y(v.macro_f1), r: 4,
+      fill: v.state === "active" ? "#2a6" : v.state === "rejected" ? "#b50" : "#999"});
+    const tip = svg("title", {}); tip.textContent = `version ${v.version}: ${v.macro_f1} (${v.state})`;
+    dot.append(tip); parts.push(dot);
+  });
+  $("curve").replaceChildren(...parts);
+}
+$("train-now").addEventListener("click", async () => {
+  $("learn-error").textContent = "";
+  try { await api("v1/models/train", {method: "POST"}); $("learn-status").textContent = "training…"; loadLearn(); }
+  catch (e) { $("learn-error").textContent = "Error: " + e.message; }
+});
+$("learn-label").addEventListener("click", () => showTab("queue"));
