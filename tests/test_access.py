@@ -10,8 +10,9 @@ KEY = "access-admin-key-0123456789"
 
 def test_an_origin_that_is_no_url_is_refused_not_a_500(tfidf_dir, tmp_path):
     """Issue 32 (found by tests/test_fuzz.py): 'Origin: http://[' made urlsplit raise, a 500 on every write."""
-    from callsort.config import AsrConfig, ServeConfig
+    from callsort.config import AsrConfig
     from callsort.service.app import create_app
+    from callsort.service_config import ServeConfig
 
     app = create_app(tfidf_dir, ServeConfig(store=str(tmp_path / "jobs.db"), api_key=KEY), AsrConfig(use_cache=False),
                      recordings=False)

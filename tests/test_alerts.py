@@ -18,11 +18,12 @@ import pytest
 from conftest import LOCAL, finished_batch, start_server
 from fastapi.testclient import TestClient
 
-from callsort.config import AsrConfig, LearningConfig, NotifyConfig, ServeConfig
+from callsort.config import AsrConfig
 from callsort.errors import ConfigError
 from callsort.models.classifier import load_model
 from callsort.service.app import Service, build_app
 from callsort.service.notify import FIRST_MINUTES, GIVE_UP_AFTER, NotSent, retry_delay, send_email
+from callsort.service_config import LearningConfig, NotifyConfig, ServeConfig
 
 KEY = "alerts-test-key-0123456789"
 SECRET = "alerts-test-secret-0123456789"

@@ -4,8 +4,8 @@ import pytest
 from conftest import LOCAL
 from fastapi.testclient import TestClient
 
-from callsort.config import ServeConfig
 from callsort.service.app import create_app
+from callsort.service_config import ServeConfig
 
 
 @pytest.fixture(scope="module")

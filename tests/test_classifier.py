@@ -9,11 +9,11 @@ from conftest import LOCAL
 from fastapi.testclient import TestClient
 
 from callsort import Classifier, TrainConfig, classify_calls, load_model, read_calls, train
-from callsort.config import ServeConfig
 from callsort.demo import sample_path
 from callsort.errors import ModelError
 from callsort.models.classifier import KINDS, Prediction, read_model_info
 from callsort.service.app import create_app
+from callsort.service_config import ServeConfig
 
 
 class KeywordClassifier(Classifier):

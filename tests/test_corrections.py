@@ -84,8 +84,9 @@ def test_corrections_reach_the_report_and_import_from_a_spreadsheet(sample_csv, 
     from fastapi.testclient import TestClient
 
     from callsort import TrainConfig, read_calls, train
-    from callsort.config import AsrConfig, ServeConfig
+    from callsort.config import AsrConfig
     from callsort.service.app import create_app
+    from callsort.service_config import ServeConfig
 
     tfidf_dir = tmp_path / "model"  # with a lost-lead reason model
     train(read_calls(sample_csv, reason_column="reason"), TrainConfig(model="tfidf"), progress=False).model.save(tfidf_dir)

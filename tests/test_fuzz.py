@@ -56,8 +56,8 @@ def app_routes(tfidf_dir: Path, store: Path) -> list[tuple[str, str, list[str]]]
     """Every (method, path, query names) of the app as build_app makes it, hidden routes included."""
     from fastapi.routing import APIRoute
 
-    from callsort.config import ServeConfig
     from callsort.service.app import create_app
+    from callsort.service_config import ServeConfig
 
     def query_names(dependant) -> set[str]:  # the route's own and its dependencies'
         return {p.name for p in dependant.query_params}.union(*map(query_names, dependant.dependencies))

@@ -13,8 +13,9 @@ KEY = "guards-admin-key-0123456789"
 
 @pytest.fixture(scope="module")
 def client(tfidf_dir, tmp_path_factory):
-    from callsort.config import AsrConfig, ServeConfig
+    from callsort.config import AsrConfig
     from callsort.service.app import create_app
+    from callsort.service_config import ServeConfig
 
     root = tmp_path_factory.mktemp("guards")
     config = ServeConfig(store=str(root / "jobs.db"), api_key=KEY, max_texts=5, max_text_chars=200)
@@ -64,9 +65,10 @@ def test_a_refused_upload_leaves_no_temporary_file(client):
 def test_a_reviewers_reason_is_kept_redacted_under_redact(tfidf_dir, tmp_path):
     """Issue 32: under --redact, the reason a reviewer types is stored redacted, like the transcripts."""
     pytest.importorskip("presidio_analyzer")
-    from callsort.config import AsrConfig, ServeConfig
+    from callsort.config import AsrConfig
     from callsort.jobs.corrections import Corrections
     from callsort.service.app import Service, build_app
+    from callsort.service_config import ServeConfig
 
     folder = tmp_path / "calls"
     folder.mkdir()

@@ -9,10 +9,11 @@ import pytest
 from conftest import LOCAL, finished_batch
 from fastapi.testclient import TestClient
 
-from callsort.config import AsrConfig, LearningConfig, ServeConfig
+from callsort.config import AsrConfig
 from callsort.models.candidates import is_check_call
 from callsort.models.classifier import load_model
 from callsort.service.app import Service, build_app
+from callsort.service_config import LearningConfig, ServeConfig
 
 KEY, REVIEWER = "learning-admin-key-0123", "learning-reviewer-key-0123"
 

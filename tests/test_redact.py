@@ -81,8 +81,8 @@ def test_training_data_is_redacted_too(sample_csv, redactor):
 def test_service_returns_redacted_transcripts(tfidf_dir, voicemail_call):
     from fastapi.testclient import TestClient
 
-    from callsort.config import ServeConfig
     from callsort.service.app import create_app
+    from callsort.service_config import ServeConfig
 
     client = TestClient(create_app(tfidf_dir, ServeConfig(no_auth=True), AsrConfig(use_cache=False, redact=True)),
                         base_url=LOCAL)
@@ -129,8 +129,8 @@ def test_review_page_gets_only_redacted_text_and_audio(tfidf_dir, voicemail_call
 
     from fastapi.testclient import TestClient
 
-    from callsort.config import ServeConfig
     from callsort.service.app import create_app
+    from callsort.service_config import ServeConfig
 
     folder = tmp_path / "calls"
     folder.mkdir()

@@ -10,9 +10,10 @@ import pytest
 from conftest import LOCAL, finished_batch, start_server
 from fastapi.testclient import TestClient
 
-from callsort.config import AsrConfig, ServeConfig
+from callsort.config import AsrConfig
 from callsort.service.app import create_app
 from callsort.service.retention import CACHE_FOLDER, Retention
+from callsort.service_config import ServeConfig
 
 KEY, REVIEWER = "retention-admin-key-0123", "retention-reviewer-key-0123"
 DAY = 86400

@@ -17,8 +17,9 @@ def reviewed(tfidf_dir, booked_call, tmp_path_factory):
     named like a recording and a transcript that lead outside the folder (never read)."""
     from fastapi.testclient import TestClient
 
-    from callsort.config import AsrConfig, ServeConfig
+    from callsort.config import AsrConfig
     from callsort.service.app import create_app
+    from callsort.service_config import ServeConfig
 
     root = tmp_path_factory.mktemp("review")
     folder = root / "calls"
@@ -147,8 +148,9 @@ def test_raw_dot_segments_on_a_real_server(tfidf_dir, tmp_path):
 def test_a_route_needs_no_whisper(tfidf_dir, tmp_path):
     """The routes read the service through FastAPI dependencies: an app around a service for transcripts
     only loads no speech model, and its review routes work from a folder batch of .txt calls."""
-    from callsort.config import AsrConfig, ServeConfig
+    from callsort.config import AsrConfig
     from callsort.service.app import Service, build_app
+    from callsort.service_config import ServeConfig
 
     folder = tmp_path / "calls"
     folder.mkdir()

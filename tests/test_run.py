@@ -14,7 +14,7 @@ import pytest
 from conftest import write_wav
 
 from callsort import AsrConfig, RunNeeds, load_model, read_calls
-from callsort.jobs.queue import WorkQueue
+from callsort.jobs.queue import WorkQueue, job_summary
 from callsort.jobs.run import run_stored
 from callsort.speech.audio import load_recording
 
@@ -96,7 +96,7 @@ def test_stored_text_batch_in_process(tfidf_dir, sample_test_csv, store_url):
     first = run_stored(table, model, store)
     assert len(first) == 24 and all(r.label for r in first)
     assert [r.label for r in run_stored(table, model, store)] == [r.label for r in first]
-    assert store.summary()[0]["done"] == 24
+    assert job_summary(store)[0]["done"] == 24
 
 
 def test_runs_of_one_job_on_different_inputs_stay_apart(tfidf_dir, sample_test_csv, sample_csv, tmp_path):
@@ -110,7 +110,7 @@ def test_runs_of_one_job_on_different_inputs_stay_apart(tfidf_dir, sample_test_c
     table = read_calls(sample_test_csv, label_column=None, drop_empty=False)
     rows = run_stored(table, model, store)
     assert len(rows) == 24 and all(r.label for r in rows)
-    assert store.summary()[0]["pending"] == len(other)
+    assert job_summary(store)[0]["pending"] == len(other)
 
 
 @pytest.mark.slow
@@ -172,5 +172,5 @@ def test_ray_gives_the_same_rows_as_local(twelve_calls, tfidf_dir, tmp_path):
     finally:
         ray.shutdown()
     assert [r.to_dict() for r in on_ray] == [r.to_dict() for r in local]
-    summary = store.summary()[0]
+    summary = job_summary(store)[0]
     assert summary["done"] + summary["failed"] == len(table) and summary["failed"] == sum(1 for r in local if r.error)

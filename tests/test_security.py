@@ -281,8 +281,9 @@ def test_uploads_expire_only_when_their_batch_is_finished(tfidf_dir, tmp_path, b
     from conftest import LOCAL
     from fastapi.testclient import TestClient
 
-    from callsort.config import AsrConfig, ServeConfig
+    from callsort.config import AsrConfig
     from callsort.service.app import create_app
+    from callsort.service_config import ServeConfig
 
     config = ServeConfig(store="jobs.db", api_key=KEY, keep_uploads_days=1)
     assert Path(config.store).is_absolute() and Path(config.uploads).is_absolute()  # a restart elsewhere finds them

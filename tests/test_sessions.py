@@ -18,8 +18,9 @@ import pytest
 from conftest import LOCAL, free_port, run_cli, start_server, wait_for
 from fastapi.testclient import TestClient
 
-from callsort.config import AsrConfig, ServeConfig
+from callsort.config import AsrConfig
 from callsort.service.app import create_app
+from callsort.service_config import ServeConfig
 
 KEY, REVIEWER = "sessions-admin-key-0123", "sessions-reviewer-key-0123"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -182,20 +182,6 @@ def read_table_frame(path: Path, encoding: str = "utf-8", data: bytes | None = N
     return frame
 
 
-def table_bytes(frame, suffix: str) -> bytes:
-    """A DataFrame written in the table format of `suffix` (one of TABLE_FORMATS), as bytes."""
-    import io
-
-    fmt = TABLE_FORMATS[suffix.lower()]
-    if fmt == "parquet":
-        out = io.BytesIO()
-        frame.to_parquet(out, index=False)
-        return out.getvalue()
-    if fmt == "jsonl":
-        return frame.to_json(orient="records", lines=True, force_ascii=False).encode()
-    return frame.to_csv(index=False, sep="," if fmt == "csv" else "\t").encode()
-
-
 def _read_table(path: Path, text_column: str, label_column: str | None, encoding: str, audio_column: str | None,
                 reason_column: str | None = None, frame=None):
     frame = read_table_frame(path, encoding) if frame is None else frame

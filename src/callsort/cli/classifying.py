@@ -98,11 +98,11 @@ def jobs(
     output: Output,
 ) -> None:
     """Show the progress and failures of the batches in a results store."""
-    from ..jobs.queue import WorkQueue
+    from ..jobs.queue import WorkQueue, job_summary
     from ..jobs.store import open_database
 
     setup(Output(quiet=True, json=output.json))
-    summary = WorkQueue(open_database(store, must_exist=True)).summary()
+    summary = job_summary(WorkQueue(open_database(store, must_exist=True)))
     lines = []
     for job in summary:
         done = job["done"] / job["total"] if job["total"] else 0

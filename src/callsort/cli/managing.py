@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ..config import AsrConfig, EvidenceConfig, IntakeConfig, LearningConfig, NotifyConfig, ServeConfig
+from ..config import AsrConfig, EvidenceConfig
+from ..service_config import IntakeConfig, LearningConfig, NotifyConfig, ServeConfig
 from .app import EXIT_PARTIAL, MetaPattern, MetaTable, app, emit, setup
 from .options import Output, settings_options
 

@@ -167,29 +167,30 @@ class WorkQueue:
                                    "result": json.loads(r.result) if r.result else None}
         return [found[i] for i in ids if i in found]
 
-    def summary(self) -> list[dict]:
-        """Per job: how many calls are in each state, and the failures with their reasons."""
-        from sqlalchemy import func, select
-
-        c = self.calls_table
-        with self.db.engine.connect() as conn:
-            counts = conn.execute(select(c.c.job, c.c.state, func.count()).group_by(c.c.job, c.c.state)).all()
-            failures = conn.execute(select(c.c.job, c.c.source, c.c.attempts, c.c.error)
-                                    .where(c.c.state == "failed").order_by(c.c.id)).all()
-            updated = dict(conn.execute(select(c.c.job, func.max(c.c.updated_at)).group_by(c.c.job)).all())
-        jobs: dict[str, dict] = {}
-        for job, state, n in counts:
-            entry = jobs.setdefault(job, {"job": job, **{s: 0 for s in STATES}, "failures": [],
-                                          "updated_at": updated.get(job)})
-            entry[state] = n
-        for job, source, attempts, error in failures:
-            jobs[job]["failures"].append({"source": source, "attempts": attempts, "error": error})
-        for entry in jobs.values():
-            entry["total"] = sum(entry[s] for s in STATES)
-        return list(jobs.values())
-
     def close(self) -> None:
         self.db.close()
+
+
+def job_summary(queue: WorkQueue) -> list[dict]:
+    """Per job of a store: how many calls are in each state, and the failures with their reasons."""
+    from sqlalchemy import func, select
+
+    c = queue.calls_table
+    with queue.db.engine.connect() as conn:
+        counts = conn.execute(select(c.c.job, c.c.state, func.count()).group_by(c.c.job, c.c.state)).all()
+        failures = conn.execute(select(c.c.job, c.c.source, c.c.attempts, c.c.error)
+                                .where(c.c.state == "failed").order_by(c.c.id)).all()
+        updated = dict(conn.execute(select(c.c.job, func.max(c.c.updated_at)).group_by(c.c.job)).all())
+    jobs: dict[str, dict] = {}
+    for job, state, n in counts:
+        entry = jobs.setdefault(job, {"job": job, **{s: 0 for s in STATES}, "failures": [],
+                                      "updated_at": updated.get(job)})
+        entry[state] = n
+    for job, source, attempts, error in failures:
+        jobs[job]["failures"].append({"source": source, "attempts": attempts, "error": error})
+    for entry in jobs.values():
+        entry["total"] = sum(entry[s] for s in STATES)
+    return list(jobs.values())
 
 
 def _release_dead_workers(engine, c, job: str) -> None:

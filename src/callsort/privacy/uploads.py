@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..data import TABLE_FORMATS, read_table_frame, table_bytes
+from ..data import TABLE_FORMATS, read_table_frame
 from ..errors import InputError
 from .redact import Redactor, redact_fragment
 
@@ -35,3 +35,17 @@ def redacted_upload(name: str, data: bytes, redactor: Redactor) -> bytes:
 def _redacted_cell(cell: str, redactor: Redactor) -> str:
     """A transcript is redacted as text; a short cell ("Marguerite Quillfeather", a caller's column) as a fragment."""
     return redactor.redact(cell)[0] if len(cell.split()) > FRAGMENT_WORDS else redact_fragment(cell, redactor)
+
+
+def table_bytes(frame, suffix: str) -> bytes:
+    """A DataFrame written in the table format of `suffix` (one of TABLE_FORMATS), as bytes."""
+    import io
+
+    fmt = TABLE_FORMATS[suffix.lower()]
+    if fmt == "parquet":
+        out = io.BytesIO()
+        frame.to_parquet(out, index=False)
+        return out.getvalue()
+    if fmt == "jsonl":
+        return frame.to_json(orient="records", lines=True, force_ascii=False).encode()
+    return frame.to_csv(index=False, sep="," if fmt == "csv" else "\t").encode()

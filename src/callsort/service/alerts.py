@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Collection
 
-from ..config import NotifyConfig, ServeConfig
+from ..service_config import NotifyConfig, ServeConfig
 from .notify import NotSent, alert_body, encoded, iso, retry_delay, senders
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
-from ..config import AsrConfig, EvidenceConfig, IntakeConfig, LearningConfig, NotifyConfig, ServeConfig
+from ..config import AsrConfig, EvidenceConfig
 from ..data import CallTable
 from ..errors import CallsortError, ConfigError, NoModelYet
 from ..insights.agent import read_agent_names
@@ -18,6 +18,7 @@ from ..models.classifier import load_model
 from ..needs import RunNeeds
 from ..pipeline import classify_calls
 from ..privacy.keep import KeepList
+from ..service_config import IntakeConfig, LearningConfig, NotifyConfig, ServeConfig
 from ..version import __version__
 from .access import SESSION_COOKIE, KeyThrottle, SameSiteOnly, Sessions, allowed_hosts, header_key, role_of_key
 from .alerts import Alerts

@@ -90,7 +90,7 @@ def audio(service: ServiceDep, call_id: int = CALL_ID) -> Recording:
     """The call's recording, streamed (range requests), from its batch's folder only (the page's <audio>
     sends the session cookie)."""
     try:
-        path = service.batches.recording(call_id)
+        path = service.batches.records.recording(call_id, service.batches.uploads)
     except KeyError:
         raise HTTPException(404, f"no recording for call {call_id}") from None
     except FileNotFoundError:

@@ -73,6 +73,19 @@ class BatchRecords:
         with self.db.engine.connect() as conn:
             return conn.execute(select(table.c.id).where(table.c.id == batch_id)).first() is not None
 
+    def recording(self, call_id: int, uploads: Path) -> Path:
+        """The recording of a call, only from the folder of a batch that holds it (never another path);
+        FileNotFoundError when its uploads (under `uploads`) have expired."""
+        for batch in self.all():
+            if call_id in batch["call_ids"]:
+                if Path(batch["folder"]).parent == uploads and not Path(batch["folder"]).is_dir():
+                    raise FileNotFoundError(call_id)
+                row = WorkQueue(self.db).calls([call_id])[0]
+                root, path = Path(batch["folder"]).resolve(), Path(row["source"]).resolve()
+                if path.is_relative_to(root) and path.is_file() and is_audio(path):  # resolve() followed symlinks
+                    return path
+        raise KeyError(call_id)
+
     def all(self) -> list[dict]:
         """Every batch, newest first."""
         from sqlalchemy import select
@@ -230,19 +243,6 @@ class BatchRunner:
 
     def _is_upload(self, batch: dict) -> bool:
         return Path(batch["folder"]).parent == self.uploads
-
-    def recording(self, call_id: int) -> Path:
-        """The recording of a call, only from the folder of a batch that holds it (never another path);
-        FileNotFoundError when its uploads have expired."""
-        for batch in self.records.all():
-            if call_id in batch["call_ids"]:
-                if self._is_upload(batch) and not Path(batch["folder"]).is_dir():
-                    raise FileNotFoundError(call_id)
-                row = self.work.calls([call_id])[0]
-                root, path = Path(batch["folder"]).resolve(), Path(row["source"]).resolve()
-                if path.is_relative_to(root) and path.is_file() and is_audio(path):  # resolve() followed symlinks
-                    return path
-        raise KeyError(call_id)
 
 
 def _unused_name(folder: Path, name: str) -> Path:

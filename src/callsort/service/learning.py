@@ -14,13 +14,13 @@ import queue
 import threading
 from collections.abc import Callable
 
-from ..config import LearningConfig
 from ..data import CallTable, known_labels_only, read_calls
 from ..errors import CallsortError, InputError
 from ..jobs.corrections import Corrections, words_of
 from ..jobs.versions import ModelVersions
 from ..models import candidates
 from ..models.classifier import Classifier, load_model
+from ..service_config import LearningConfig
 
 log = logging.getLogger(__name__)
 

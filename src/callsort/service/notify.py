@@ -9,8 +9,8 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from ..config import NotifyConfig
 from ..errors import CallsortError
+from ..service_config import NotifyConfig
 from ..version import __version__
 
 log = logging.getLogger(__name__)
