@@ -16,6 +16,7 @@ AUDIO_EXTENSIONS = frozenset(
 SAMPLE_RATE = 16000  # what Whisper listens at
 MIN_DURATION_S = 0.3  # shorter than a syllable: nothing to transcribe
 SPLIT_CORRELATION = 0.9  # channels correlated above this carry the same signal and are mixed
+WINDOW_S = 600  # decoded and recognised at a time: nearly every call is one window; memory stays flat beyond
 
 
 @dataclass
@@ -50,10 +51,27 @@ def find_recordings(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
+@dataclass
+class Window:
+    """A stretch of a recording as decoded: one float32 array per channel, starting `start` samples in."""
+
+    start: int
+    channels: list[np.ndarray]
+    last: bool  # the recording ends with this window (the file-level checks have passed)
+
+
 def load_recording(path: str | Path, max_minutes: float | None = None) -> Recording:
-    """Decode a recording to 16 kHz float32, one array per channel; raise AudioError naming the problem.
+    """Decode a whole recording to 16 kHz float32, one array per channel; raise AudioError naming the problem.
     `max_minutes`: longer recordings are refused, from the duration the file declares before decoding and
     while decoding (a header that understates the length cannot make callsort decode hours)."""
+    (window,) = stream_recording(path, max_minutes, window_s=None)  # one window: the whole recording
+    return Recording(str(path), window.channels, len(window.channels[0]) / SAMPLE_RATE)
+
+
+def stream_recording(path: str | Path, max_minutes: float | None = None, window_s: float | None = WINDOW_S):
+    """Decode a recording window by window (generator of Window, each at most `window_s` seconds; None: one
+    window), so memory stays flat whatever the length. The same checks and errors as load_recording: those
+    about the whole file (no samples, truncated, too short) are made before the last window is given."""
     import av
 
     path = Path(path)
@@ -66,24 +84,55 @@ def load_recording(path: str | Path, max_minutes: float | None = None) -> Record
             if not container.streams.audio:
                 raise AudioError(f"{path}: holds no audio stream")
             stream = container.streams.audio[0]
-            n_channels = stream.channels
+            stereo = stream.channels >= 2
             declared_s = _declared_duration(path, container, stream)
         if max_minutes and declared_s and declared_s > max_minutes * 60:
             raise AudioError(too_long(path, declared_s, max_minutes))
-        channels = _decode(path, n_channels >= 2, max_minutes)
+        size = int(window_s * SAMPLE_RATE) * (2 if stereo else 1) if window_s else None
+        held, start = np.zeros(0, np.int16), 0
+        for held in _blocks(_decode(path, stereo, max_minutes), size):
+            if size is not None and held.size > size:  # more follows: give a full window, keep the rest
+                yield Window(start, _channels(held[:size], stereo), last=False)
+                start += size // (2 if stereo else 1)
+        _check_length(path, start + held.size // (2 if stereo else 1), declared_s)
+        yield Window(start, _channels(held, stereo), last=True)
     except AudioError:
         raise
     except (av.FFmpegError, OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc).split(":")[0].strip() or type(exc).__name__
         raise AudioError(f"{path}: not a readable audio file ({reason})") from None
-    duration_s = len(channels[0]) / SAMPLE_RATE
+
+
+def _blocks(pieces, size: int | None):
+    """Interleaved int16 pieces gathered into blocks: each time more than `size` samples are held, the block
+    held (whose first `size` the caller takes); at the end, what is left (maybe empty)."""
+    held, count = [], 0
+    for piece in pieces:
+        held.append(piece)
+        count += piece.size
+        if size is not None and count > size:
+            block = np.concatenate(held)
+            while block.size > size:
+                yield block
+                block = block[size:]
+            held, count = [block.copy()], block.size  # a copy: the big block can go
+    yield np.concatenate(held) if held else np.zeros(0, np.int16)
+
+
+def _channels(interleaved: np.ndarray, stereo: bool) -> list[np.ndarray]:
+    audio = interleaved.astype(np.float32) / 32768.0
+    return [audio[0::2], audio[1::2]] if stereo else [audio]
+
+
+def _check_length(path: Path, samples: int, declared_s: float | None) -> None:
+    """The checks of a whole recording, once decoded: samples there, as many as declared, enough for speech."""
+    duration_s = samples / SAMPLE_RATE
     if duration_s == 0:
         raise AudioError(f"{path}: holds no audio samples (a header without data?)")
     if declared_s and duration_s < 0.9 * declared_s and declared_s - duration_s > 0.5:
         raise AudioError(f"{path}: truncated: decoded {duration_s:.1f} s of the {declared_s:.1f} s it declares")
     if duration_s < MIN_DURATION_S:
         raise AudioError(f"{path}: too short to hold speech ({duration_s:.2f} s)")
-    return Recording(str(path), channels, duration_s)
 
 
 TOO_LONG = "(--max-audio-minutes)"  # ends the error of a recording over the limit: such a failure is final
@@ -93,24 +142,24 @@ def too_long(path: Path, seconds: float, max_minutes: float) -> str:
     return f"{path}: {seconds / 60:.1f} minutes of audio or more, over the {max_minutes:g}-minute limit {TOO_LONG}"
 
 
-def _decode(path: Path, stereo: bool, max_minutes: float | None) -> list[np.ndarray]:
-    """The audio as 16 kHz float32 channels (PyAV decodes and resamples, as faster-whisper's decode_audio does),
-    stopping with AudioError once past `max_minutes`."""
+def _decode(path: Path, stereo: bool, max_minutes: float | None):
+    """The audio as 16 kHz int16 pieces, channels interleaved (PyAV decodes and resamples, as faster-whisper's
+    decode_audio does), stopping with AudioError once past `max_minutes`."""
     import av
 
     resampler = av.AudioResampler(format="s16", layout="stereo" if stereo else "mono", rate=SAMPLE_RATE)
     limit = int(max_minutes * 60 * SAMPLE_RATE) if max_minutes else None
-    pieces, samples = [], 0
+    samples = 0
     with av.open(str(path), metadata_errors="ignore") as container:
         for frame in _frames(container):
             for out in resampler.resample(frame):
-                pieces.append(out.to_ndarray().reshape(-1))
-                samples += pieces[-1].size // (2 if stereo else 1)
+                piece = out.to_ndarray().reshape(-1)
+                samples += piece.size // (2 if stereo else 1)
+                yield piece
             if limit and samples > limit:
                 raise AudioError(too_long(path, samples / SAMPLE_RATE, max_minutes))
-        pieces += [out.to_ndarray().reshape(-1) for out in resampler.resample(None)]  # flush
-    audio = np.concatenate(pieces).astype(np.float32) / 32768.0 if pieces else np.zeros(0, np.float32)
-    return [audio[0::2], audio[1::2]] if stereo else [audio]
+        for out in resampler.resample(None):  # flush
+            yield out.to_ndarray().reshape(-1)
 
 
 def _frames(container):
