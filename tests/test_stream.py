@@ -123,3 +123,27 @@ def test_silence_of_many_windows(tmp_path):
     path = write_wav(tmp_path / "quiet.wav", np.zeros(int(50.5 * SAMPLE_RATE)))
     t = Recogniser(AsrConfig(use_cache=False), window_s=20).transcribe(path)
     assert not t.error and t.text == "" and t.duration_s == pytest.approx(50.5, abs=0.01)
+
+
+def test_voice_detection_in_small_batches_scores_as_faster_whisper(booked_call):
+    from faster_whisper.vad import SileroVADModel, get_assets_path
+
+    from callsort.speech import vad
+
+    caller = load_recording(booked_call).channels[1]
+    audio = np.concatenate([caller] * 4)[: 512 * 3 * vad.BATCH_WINDOWS + 512 * 7]  # batches of 1000, then 7
+    theirs = SileroVADModel(f"{get_assets_path()}/silero_vad_v6.onnx")(audio.copy())
+    assert np.array_equal(vad.small_batch_model()(audio.copy()), theirs) and theirs.max() > 0.9
+
+
+def test_audio_sent_back_starts_the_next_window(booked_call):
+    whole = load_recording(booked_call)
+    windows = stream_recording(booked_call, window_s=10)
+    first = next(windows)
+    carried = [c[-3 * SAMPLE_RATE:].copy() for c in first.channels]  # its last 3 s, carried over
+    second = windows.send(carried)
+    assert second.start == 7 * SAMPLE_RATE and len(second.channels[0]) == 13 * SAMPLE_RATE
+    for side in (0, 1):
+        assert np.array_equal(second.channels[side], whole.channels[side][7 * SAMPLE_RATE:20 * SAMPLE_RATE])
+    rest = list(windows)
+    assert rest[-1].last and rest[-1].start + len(rest[-1].channels[0]) == len(whole.channels[0])

@@ -88,14 +88,23 @@ def stream_recording(path: str | Path, max_minutes: float | None = None, window_
             declared_s = _declared_duration(path, container, stream)
         if max_minutes and declared_s and declared_s > max_minutes * 60:
             raise AudioError(too_long(path, declared_s, max_minutes))
-        size = int(window_s * SAMPLE_RATE) * (2 if stereo else 1) if window_s else None
-        held, start = np.zeros(0, np.int16), 0
-        for held in _blocks(_decode(path, stereo, max_minutes), size):
-            if size is not None and held.size > size:  # more follows: give a full window, keep the rest
-                yield Window(start, _channels(held[:size], stereo), last=False)
-                start += size // (2 if stereo else 1)
-        _check_length(path, start + held.size // (2 if stereo else 1), declared_s)
-        yield Window(start, _channels(held, stereo), last=True)
+        width = 2 if stereo else 1
+        size = int(window_s * SAMPLE_RATE) * width if window_s else None
+        blocks, start, carry = _blocks(_decode(path, stereo, max_minutes), size), 0, None
+        while True:
+            block, last = blocks.send(carry)
+            if last:
+                _check_length(path, start + block.size // width, declared_s)
+            channels = [block[0::2], block[1::2]] if stereo else [block]
+            start += block.size // width
+            del block  # held by the caller only: it goes when the caller is done with it
+            carry = yield Window(start - len(channels[0]), channels, last)
+            if last:
+                return
+            channels = None
+            if carry is not None:  # the end of this window, to start the next (the caller sends it)
+                carry = np.stack(carry, 1).reshape(-1) if stereo else carry[0]
+                start -= carry.size // width
     except AudioError:
         raise
     except (av.FFmpegError, OSError, ValueError) as exc:
@@ -104,24 +113,27 @@ def stream_recording(path: str | Path, max_minutes: float | None = None, window_
 
 
 def _blocks(pieces, size: int | None):
-    """Interleaved int16 pieces gathered into blocks: each time more than `size` samples are held, the block
-    held (whose first `size` the caller takes); at the end, what is left (maybe empty)."""
-    held, count = [], 0
+    """Interleaved int16 pieces as float32 blocks of `size` samples (None: one block), with whether each is the
+    last. A full block is given only once more samples follow; each is filled in place (no second copy). Samples
+    sent back (the end of a block, carried over) start the next block, before its `size` new ones."""
+    if size is None:
+        held = list(pieces)
+        yield (np.concatenate(held).astype(np.float32) / 32768.0 if held else np.zeros(0, np.float32)), True
+        return
+    block, filled = np.empty(size, np.float32), 0
     for piece in pieces:
-        held.append(piece)
-        count += piece.size
-        if size is not None and count > size:
-            block = np.concatenate(held)
-            while block.size > size:
-                yield block
-                block = block[size:]
-            held, count = [block.copy()], block.size  # a copy: the big block can go
-    yield np.concatenate(held) if held else np.zeros(0, np.int16)
-
-
-def _channels(interleaved: np.ndarray, stereo: bool) -> list[np.ndarray]:
-    audio = interleaved.astype(np.float32) / 32768.0
-    return [audio[0::2], audio[1::2]] if stereo else [audio]
+        while piece.size:
+            if filled == len(block):
+                carry = yield block, False
+                block = None  # before the next one is made: one window in memory, not two
+                block = np.empty(size + (len(carry) if carry is not None else 0), np.float32)
+                filled = 0 if carry is None else len(carry)
+                block[:filled] = carry
+            n = min(len(block) - filled, piece.size)
+            block[filled:filled + n] = piece[:n]
+            block[filled:filled + n] /= 32768.0  # exact: the same values as dividing the whole recording
+            filled, piece = filled + n, piece[n:]
+    yield block[:filled], True
 
 
 def _check_length(path: Path, samples: int, declared_s: float | None) -> None:
@@ -207,12 +219,23 @@ def choose_channels(recording: Recording, mode: str) -> str:
         return "mix"
     if mode != "auto":
         return mode
-    left, right = recording.channels
-    loudness = np.sqrt([np.mean(left**2), np.mean(right**2)])
+    loudness, correlation = _compare(*recording.channels)
     if loudness.min() < 1e-4 or loudness.min() < 0.02 * loudness.max():
         return "mix"
-    correlation = float(np.corrcoef(left, right)[0, 1])
     return "mix" if correlation > SPLIT_CORRELATION else "split"
+
+
+def _compare(left: np.ndarray, right: np.ndarray, block: int = 60 * SAMPLE_RATE) -> tuple[np.ndarray, float]:
+    """Each channel's RMS loudness and their (Pearson) correlation, summed a minute at a time in float64 (whole-
+    array arithmetic would hold several copies of a long recording: np.corrcoef ~4)."""
+    sums = np.zeros(5)
+    for i in range(0, len(left), block):
+        a, b = left[i:i + block].astype(np.float64), right[i:i + block].astype(np.float64)
+        sums += [a.sum(), b.sum(), a @ a, b @ b, a @ b]
+    mean_a, mean_b, power_a, power_b, product = sums / max(len(left), 1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a constant channel: no correlation (nan), as numpy
+        correlation = (product - mean_a * mean_b) / np.sqrt((power_a - mean_a**2) * (power_b - mean_b**2))
+    return np.sqrt([power_a, power_b]), float(correlation)
 
 
 def file_sha256(path: str | Path) -> str:

@@ -16,9 +16,10 @@ from ..config import AsrConfig
 from ..errors import AudioError, ModelError
 from ..registry import ASR_MODELS, resolve_asr_model
 from .audio import SAMPLE_RATE, WINDOW_S, Recording, choose_channels, stream_recording
-from .chunks import CHUNK_S, decode_share, pack_chunks, place_segments
+from .chunks import decode_share, pack_chunks, place_segments
 from .patterns import AGENT, CALLER
 from .transcript import Transcript, agent_greets_first, speaker_turns
+from .vad import speech_regions
 from .windows import Prepared, parts_of, recognise_windows
 
 
@@ -116,11 +117,7 @@ class Recogniser:
         return (self.config.vad_min_silence_ms + self.config.vad_speech_pad_ms) * SAMPLE_RATE // 1000
 
     def _speech(self, audio) -> list[dict]:
-        from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-        options = VadOptions(min_silence_duration_ms=self.config.vad_min_silence_ms,
-                             speech_pad_ms=self.config.vad_speech_pad_ms, max_speech_duration_s=CHUNK_S)
-        return get_speech_timestamps(audio, options)
+        return speech_regions(audio, self.config)
 
     def _finish(self, path: str, prepared) -> Transcript:
         if isinstance(prepared, str):

@@ -20,7 +20,7 @@ class Prepared:
     """A recording up to its first window voice-detected: what the helper thread hands to recognition."""
 
     path: str
-    windows: object  # the rest of audio.stream_recording's windows
+    windows: object  # the rest of audio.stream_recording's windows (it is sent the audio to carry)
     mode: str  # mix or split
     window: Window | None
     parts: list | None  # (speaker, audio, speech regions, channel) of the first window
@@ -34,7 +34,10 @@ def parts_of(channels: list[np.ndarray], mode: str, agent_channel: str) -> list[
     if mode == "split":
         agent = 1 if agent_channel == "right" else 0  # auto: left until the words say otherwise
         return [(AGENT, channels[agent], agent), (CALLER, channels[1 - agent], 1 - agent)]
-    mixed = channels[0] if len(channels) == 1 else (channels[0] + channels[1]) / 2
+    if len(channels) == 1:
+        return [("", channels[0], None)]
+    mixed = channels[0] + channels[1]
+    mixed /= 2  # in place: the same values as (left + right) / 2, one array fewer
     return [("", mixed, None)]  # channel None: every channel
 
 
@@ -57,13 +60,12 @@ def recognise_windows(recogniser, prepared: Prepared) -> int:
                                 for who, _, regions, _ in done for r in regions]
         if window.last:
             return offset + length
-        carried = [channel[cut:] for channel in window.channels]
+        carried = [channel[cut:].copy() for channel in window.channels]  # copies: the window itself can go
         del window, parts, done  # only the carried audio stays while the next window is decoded
-        following = next(prepared.windows)
-        channels = [np.concatenate([old, new]) for old, new in zip(carried, following.channels, strict=True)]
-        window, offset = Window(following.start - len(carried[0]), channels, following.last), offset + cut
-        prepared.decoded = following.start + len(following.channels[0])
-        parts = recogniser.voice(parts_of(channels, prepared.mode, config.agent_channel))
+        window = prepared.windows.send(carried if cut < length else None)  # decoded after the carried audio
+        offset, prepared.decoded = window.start, window.start + len(window.channels[0])  # start: old offset + cut
+        del carried
+        parts = recogniser.voice(parts_of(window.channels, prepared.mode, config.agent_channel))
 
 
 def carry_from(parts: list, length: int, margin: int) -> int:
