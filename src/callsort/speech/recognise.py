@@ -20,7 +20,7 @@ from .chunks import decode_share, pack_chunks, place_segments
 from .patterns import AGENT, CALLER
 from .transcript import Transcript, agent_greets_first, speaker_turns
 from .vad import speech_regions
-from .windows import Prepared, parts_of, recognise_windows
+from .windows import Prepared, give_back_memory, parts_of, recognise_windows
 
 
 class Recogniser:
@@ -98,6 +98,7 @@ class Recogniser:
     def _prepare(self, path: str | Path):
         """Everything before Whisper for the recording's first window (may run in the helper thread): the
         error (a string), or the windows with the first one's channel mode and speech regions per part."""
+        give_back_memory()  # from the file before, and large arrays mapped alone from now on
         windows = stream_recording(path, self.config.max_audio_minutes, self.window_s)
         try:
             first = next(windows)

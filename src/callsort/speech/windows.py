@@ -7,6 +7,7 @@ the next window, so no word is cut at a boundary. A recording of one window is r
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,6 +63,7 @@ def recognise_windows(recogniser, prepared: Prepared) -> int:
             return offset + length
         carried = [channel[cut:].copy() for channel in window.channels]  # copies: the window itself can go
         del window, parts, done  # only the carried audio stays while the next window is decoded
+        give_back_memory()
         window = prepared.windows.send(carried if cut < length else None)  # decoded after the carried audio
         offset, prepared.decoded = window.start, window.start + len(window.channels[0])  # start: old offset + cut
         del carried
@@ -92,3 +94,25 @@ def shifted(segments: list[dict], seconds: float) -> list[dict]:
         for item in [segment, *segment.get("words", [])]:
             item["start"], item["end"] = round(item["start"] + seconds, 3), round(item["end"] + seconds, 3)
     return segments
+
+
+def give_back_memory() -> None:
+    """Return the memory freed with a window to the system. glibc otherwise keeps much of it: arrays it serves
+    from its heaps once its adaptive threshold has grown (up to 32 MB), and free space in per-thread heaps; a
+    long recording's peak then grows by ~100 MB (benchmarks/long_audio.py). Fixing the threshold at 1 MB has
+    every large array mapped and unmapped alone; nothing to do off glibc (macOS, musl)."""
+    libc = _glibc()
+    if libc is not None:
+        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+        libc.malloc_trim(0)
+
+
+@functools.cache
+def _glibc():
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+    except OSError:
+        return None
