@@ -23,6 +23,7 @@ RUNS: list[tuple[str, list[str]]] = [
     ("accuracy.py", ["report"]),
     ("asr_speed.py", []),
     ("predict_memory.py", []),
+    ("long_audio.py", []),
     ("review_loop.py", []),
     ("reasons.py", []),
     ("redaction.py", []),

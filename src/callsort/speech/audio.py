@@ -16,6 +16,7 @@ AUDIO_EXTENSIONS = frozenset(
 SAMPLE_RATE = 16000  # what Whisper listens at
 MIN_DURATION_S = 0.3  # shorter than a syllable: nothing to transcribe
 SPLIT_CORRELATION = 0.9  # channels correlated above this carry the same signal and are mixed
+WINDOW_S = 600  # decoded and recognised at a time: nearly every call is one window; memory stays flat beyond
 
 
 @dataclass
@@ -50,10 +51,27 @@ def find_recordings(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
+@dataclass
+class Window:
+    """A stretch of a recording as decoded: one float32 array per channel, starting `start` samples in."""
+
+    start: int
+    channels: list[np.ndarray]
+    last: bool  # the recording ends with this window (the file-level checks have passed)
+
+
 def load_recording(path: str | Path, max_minutes: float | None = None) -> Recording:
-    """Decode a recording to 16 kHz float32, one array per channel; raise AudioError naming the problem.
+    """Decode a whole recording to 16 kHz float32, one array per channel; raise AudioError naming the problem.
     `max_minutes`: longer recordings are refused, from the duration the file declares before decoding and
     while decoding (a header that understates the length cannot make callsort decode hours)."""
+    (window,) = stream_recording(path, max_minutes, window_s=None)  # one window: the whole recording
+    return Recording(str(path), window.channels, len(window.channels[0]) / SAMPLE_RATE)
+
+
+def stream_recording(path: str | Path, max_minutes: float | None = None, window_s: float | None = WINDOW_S):
+    """Decode a recording window by window (generator of Window, each at most `window_s` seconds; None: one
+    window), so memory stays flat whatever the length. The same checks and errors as load_recording: those
+    about the whole file (no samples, truncated, too short) are made before the last window is given."""
     import av
 
     path = Path(path)
@@ -66,24 +84,67 @@ def load_recording(path: str | Path, max_minutes: float | None = None) -> Record
             if not container.streams.audio:
                 raise AudioError(f"{path}: holds no audio stream")
             stream = container.streams.audio[0]
-            n_channels = stream.channels
+            stereo = stream.channels >= 2
             declared_s = _declared_duration(path, container, stream)
         if max_minutes and declared_s and declared_s > max_minutes * 60:
             raise AudioError(too_long(path, declared_s, max_minutes))
-        channels = _decode(path, n_channels >= 2, max_minutes)
+        width = 2 if stereo else 1
+        size = int(window_s * SAMPLE_RATE) * width if window_s else None
+        blocks, start, carry = _blocks(_decode(path, stereo, max_minutes), size), 0, None
+        while True:
+            block, last = blocks.send(carry)
+            if last:
+                _check_length(path, start + block.size // width, declared_s)
+            channels = [block[0::2], block[1::2]] if stereo else [block]
+            start += block.size // width
+            del block  # held by the caller only: it goes when the caller is done with it
+            carry = yield Window(start - len(channels[0]), channels, last)
+            if last:
+                return
+            channels = None
+            if carry is not None:  # the end of this window, to start the next (the caller sends it)
+                carry = np.stack(carry, 1).reshape(-1) if stereo else carry[0]
+                start -= carry.size // width
     except AudioError:
         raise
     except (av.FFmpegError, OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc).split(":")[0].strip() or type(exc).__name__
         raise AudioError(f"{path}: not a readable audio file ({reason})") from None
-    duration_s = len(channels[0]) / SAMPLE_RATE
+
+
+def _blocks(pieces, size: int | None):
+    """Interleaved int16 pieces as float32 blocks of `size` samples (None: one block), with whether each is the
+    last. A full block is given only once more samples follow; each is filled in place (no second copy). Samples
+    sent back (the end of a block, carried over) start the next block, before its `size` new ones."""
+    if size is None:
+        held = list(pieces)
+        yield (np.concatenate(held).astype(np.float32) / 32768.0 if held else np.zeros(0, np.float32)), True
+        return
+    block, filled = np.empty(size, np.float32), 0
+    for piece in pieces:
+        while piece.size:
+            if filled == len(block):
+                carry = yield block, False
+                block = None  # before the next one is made: one window in memory, not two
+                block = np.empty(size + (len(carry) if carry is not None else 0), np.float32)
+                filled = 0 if carry is None else len(carry)
+                block[:filled] = carry
+            n = min(len(block) - filled, piece.size)
+            block[filled:filled + n] = piece[:n]
+            block[filled:filled + n] /= 32768.0  # exact: the same values as dividing the whole recording
+            filled, piece = filled + n, piece[n:]
+    yield block[:filled], True
+
+
+def _check_length(path: Path, samples: int, declared_s: float | None) -> None:
+    """The checks of a whole recording, once decoded: samples there, as many as declared, enough for speech."""
+    duration_s = samples / SAMPLE_RATE
     if duration_s == 0:
         raise AudioError(f"{path}: holds no audio samples (a header without data?)")
     if declared_s and duration_s < 0.9 * declared_s and declared_s - duration_s > 0.5:
         raise AudioError(f"{path}: truncated: decoded {duration_s:.1f} s of the {declared_s:.1f} s it declares")
     if duration_s < MIN_DURATION_S:
         raise AudioError(f"{path}: too short to hold speech ({duration_s:.2f} s)")
-    return Recording(str(path), channels, duration_s)
 
 
 TOO_LONG = "(--max-audio-minutes)"  # ends the error of a recording over the limit: such a failure is final
@@ -93,24 +154,24 @@ def too_long(path: Path, seconds: float, max_minutes: float) -> str:
     return f"{path}: {seconds / 60:.1f} minutes of audio or more, over the {max_minutes:g}-minute limit {TOO_LONG}"
 
 
-def _decode(path: Path, stereo: bool, max_minutes: float | None) -> list[np.ndarray]:
-    """The audio as 16 kHz float32 channels (PyAV decodes and resamples, as faster-whisper's decode_audio does),
-    stopping with AudioError once past `max_minutes`."""
+def _decode(path: Path, stereo: bool, max_minutes: float | None):
+    """The audio as 16 kHz int16 pieces, channels interleaved (PyAV decodes and resamples, as faster-whisper's
+    decode_audio does), stopping with AudioError once past `max_minutes`."""
     import av
 
     resampler = av.AudioResampler(format="s16", layout="stereo" if stereo else "mono", rate=SAMPLE_RATE)
     limit = int(max_minutes * 60 * SAMPLE_RATE) if max_minutes else None
-    pieces, samples = [], 0
+    samples = 0
     with av.open(str(path), metadata_errors="ignore") as container:
         for frame in _frames(container):
             for out in resampler.resample(frame):
-                pieces.append(out.to_ndarray().reshape(-1))
-                samples += pieces[-1].size // (2 if stereo else 1)
+                piece = out.to_ndarray().reshape(-1)
+                samples += piece.size // (2 if stereo else 1)
+                yield piece
             if limit and samples > limit:
                 raise AudioError(too_long(path, samples / SAMPLE_RATE, max_minutes))
-        pieces += [out.to_ndarray().reshape(-1) for out in resampler.resample(None)]  # flush
-    audio = np.concatenate(pieces).astype(np.float32) / 32768.0 if pieces else np.zeros(0, np.float32)
-    return [audio[0::2], audio[1::2]] if stereo else [audio]
+        for out in resampler.resample(None):  # flush
+            yield out.to_ndarray().reshape(-1)
 
 
 def _frames(container):
@@ -158,12 +219,23 @@ def choose_channels(recording: Recording, mode: str) -> str:
         return "mix"
     if mode != "auto":
         return mode
-    left, right = recording.channels
-    loudness = np.sqrt([np.mean(left**2), np.mean(right**2)])
+    loudness, correlation = _compare(*recording.channels)
     if loudness.min() < 1e-4 or loudness.min() < 0.02 * loudness.max():
         return "mix"
-    correlation = float(np.corrcoef(left, right)[0, 1])
     return "mix" if correlation > SPLIT_CORRELATION else "split"
+
+
+def _compare(left: np.ndarray, right: np.ndarray, block: int = 60 * SAMPLE_RATE) -> tuple[np.ndarray, float]:
+    """Each channel's RMS loudness and their (Pearson) correlation, summed a minute at a time in float64 (whole-
+    array arithmetic would hold several copies of a long recording: np.corrcoef ~4)."""
+    sums = np.zeros(5)
+    for i in range(0, len(left), block):
+        a, b = left[i:i + block].astype(np.float64), right[i:i + block].astype(np.float64)
+        sums += [a.sum(), b.sum(), a @ a, b @ b, a @ b]
+    mean_a, mean_b, power_a, power_b, product = sums / max(len(left), 1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a constant channel: no correlation (nan), as numpy
+        correlation = (product - mean_a * mean_b) / np.sqrt((power_a - mean_a**2) * (power_b - mean_b**2))
+    return np.sqrt([power_a, power_b]), float(correlation)
 
 
 def file_sha256(path: str | Path) -> str:

@@ -15,19 +15,22 @@ from pathlib import Path
 from ..config import AsrConfig
 from ..errors import AudioError, ModelError
 from ..registry import ASR_MODELS, resolve_asr_model
-from .audio import SAMPLE_RATE, choose_channels, load_recording
-from .chunks import CHUNK_S, decode_share, pack_chunks, place_segments
+from .audio import SAMPLE_RATE, WINDOW_S, Recording, choose_channels, stream_recording
+from .chunks import decode_share, pack_chunks, place_segments
 from .patterns import AGENT, CALLER
 from .transcript import Transcript, agent_greets_first, speaker_turns
+from .vad import speech_regions
+from .windows import Prepared, give_back_memory, parts_of, recognise_windows
 
 
 class Recogniser:
     """Turns recordings into transcripts. Whisper loads on first use (or `load()`); `word_times` asks it for
     each word's time too (silenced audio copies need them)."""
 
-    def __init__(self, config: AsrConfig | None = None, word_times: bool = False):
+    def __init__(self, config: AsrConfig | None = None, word_times: bool = False, window_s: float | None = WINDOW_S):
         self.config = config or AsrConfig()
         self.word_times = word_times
+        self.window_s = window_s  # seconds decoded and recognised at a time (windows.py); None: the whole file
         self.model_dir = resolve_asr_model(self.config.model)
         self.model_name = self.config.model if self.config.model in ASR_MODELS else self.model_dir.name
         threads = self.config.threads or len(os.sched_getaffinity(0))
@@ -93,48 +96,52 @@ class Recogniser:
     # --- steps -------------------------------------------------------------------------------------------
 
     def _prepare(self, path: str | Path):
-        """Everything before Whisper (may run in the helper thread): the error (a string), or the recording with
-        its speech regions per channel."""
+        """Everything before Whisper for the recording's first window (may run in the helper thread): the
+        error (a string), or the windows with the first one's channel mode and speech regions per part."""
+        give_back_memory()  # from the file before, and large arrays mapped alone from now on
+        windows = stream_recording(path, self.config.max_audio_minutes, self.window_s)
         try:
-            recording = load_recording(path, self.config.max_audio_minutes)
+            first = next(windows)
         except AudioError as exc:
             return str(exc)
-        mode = choose_channels(recording, self.config.channels)
-        if mode == "split":
-            agent = 1 if self.config.agent_channel == "right" else 0  # auto: left until the words say otherwise
-            parts = [(AGENT, recording.channels[agent], agent), (CALLER, recording.channels[1 - agent], 1 - agent)]
-        else:
-            parts = [("", recording.mixed(), None)]  # channel None: every channel
-        return recording, mode, [(who, audio, self._speech(audio), channel) for who, audio, channel in parts]
+        start = Recording(str(path), first.channels, len(first.channels[0]) / SAMPLE_RATE)
+        mode = choose_channels(start, self.config.channels)  # the first window tells, as a whole call did
+        parts = self.voice(parts_of(first.channels, mode, self.config.agent_channel))
+        return Prepared(str(path), windows, mode, first, parts, decoded=len(first.channels[0]))
+
+    def voice(self, parts: list[tuple]) -> list[tuple]:
+        """(speaker, audio, channel) parts with their speech regions (VAD): (speaker, audio, regions, channel)."""
+        return [(who, audio, self._speech(audio), channel) for who, audio, channel in parts]
+
+    def margin_samples(self) -> int:
+        """Silence after speech within which the voice detector may still join more speech to it."""
+        return (self.config.vad_min_silence_ms + self.config.vad_speech_pad_ms) * SAMPLE_RATE // 1000
 
     def _speech(self, audio) -> list[dict]:
-        from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-        options = VadOptions(min_silence_duration_ms=self.config.vad_min_silence_ms,
-                             speech_pad_ms=self.config.vad_speech_pad_ms, max_speech_duration_s=CHUNK_S)
-        return get_speech_timestamps(audio, options)
+        return speech_regions(audio, self.config)
 
     def _finish(self, path: str, prepared) -> Transcript:
         if isinstance(prepared, str):
             return Transcript(source=path, asr_model=self.model_name, error=prepared)
-        recording, mode, parts = prepared
         try:
-            segments = self._recognise(parts, timestamps=mode == "split", words=self.word_times)
-            speech = [{"speaker": who, "start": round(r["start"] / SAMPLE_RATE, 3),
-                       "end": round(r["end"] / SAMPLE_RATE, 3)} for who, _, regions, _ in parts for r in regions
-                      ] if mode == "split" else []
-            if mode == "split" and self.config.agent_channel == "auto":
-                segments, swapped = agent_greets_first(segments), segments
-                if segments is not swapped:  # the right channel was the agent: so is its speech
-                    speech = [{**r, "speaker": CALLER if r["speaker"] == AGENT else AGENT} for r in speech]
+            samples = recognise_windows(self, prepared)
+        except AudioError as exc:  # a later window: too long, truncated, unreadable
+            return Transcript(source=path, asr_model=self.model_name, error=str(exc))
         except RuntimeError as exc:  # a decoder failure on one file must not stop the batch
-            return Transcript(source=path, asr_model=self.model_name, duration_s=recording.duration_s,
+            return Transcript(source=path, asr_model=self.model_name, duration_s=prepared.decoded / SAMPLE_RATE,
                               error=f"{path}: speech recognition failed ({str(exc).splitlines()[0]})")
+        finally:
+            prepared.windows.close()  # the decoder's file, when recognition stopped early
+        mode, segments, speech = prepared.mode, prepared.segments, prepared.speech
+        if mode == "split" and self.config.agent_channel == "auto":
+            segments, swapped = agent_greets_first(segments), segments
+            if segments is not swapped:  # the right channel was the agent: so is its speech
+                speech = [{**r, "speaker": CALLER if r["speaker"] == AGENT else AGENT} for r in speech]
         text = " ".join(s["text"] for s in segments)
         return Transcript(
-            source=recording.path, text=text, transcript=speaker_turns(segments) if mode == "split" else text,
-            duration_s=round(recording.duration_s, 2), asr_model=self.model_name, channels=mode, segments=segments,
-            speech=speech)
+            source=prepared.path, text=text, transcript=speaker_turns(segments) if mode == "split" else text,
+            duration_s=round(samples / SAMPLE_RATE, 2), asr_model=self.model_name, channels=mode,
+            segments=segments, speech=speech)
 
     def _recognise(self, parts: list, timestamps: bool, words: bool = False) -> list[dict]:
         """Whisper over the speech of every part (channel) at once; segments in time order with speakers.
