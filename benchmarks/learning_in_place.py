@@ -195,7 +195,12 @@ def replay(tune: CallTable, test: CallTable, choose: CallTable, order: str, per_
     return found
 
 
-def replays(table: CallTable, tune_idx: list[int], test_idx: list[int], seeds: int, weeks: int) -> dict:
+ALL_PLANS = ["queue/40/zero", "random/40/zero", "least_confident/40/zero", "queue/40/sample", "random/40/sample",
+             "queue/20/zero", "random/20/zero", "queue/20/sample", "random/20/sample"]
+
+
+def replays(table: CallTable, tune_idx: list[int], test_idx: list[int], seeds: int, weeks: int,
+            plans: list[str] = ALL_PLANS) -> dict:
     """Every order x labels a week x start, the mean of `seeds` seeds; and the model of all tuning labels."""
     from sklearn.model_selection import train_test_split
 
@@ -213,9 +218,7 @@ def replays(table: CallTable, tune_idx: list[int], test_idx: list[int], seeds: i
                                                   sorted(set(part.labels)))["macro_f1"], 4)
                for name, part in (("test_f1", test), ("choose_f1", choose))}
     results = {"all_labels": {"labels": len(tune), **ceiling}, "runs": {}}
-    plan = [(o, k, s) for k in (40, 20) for s in ("zero", "sample") for o in ("queue", "random")]
-    plan += [("least_confident", 40, "zero")]
-    for order, per_week, start in plan:
+    for order, per_week, start in ((o, int(k), s) for o, k, s in (plan.split("/") for plan in plans)):
         runs = [replay(tune, test, choose, order, per_week, sample if start == "sample" else None, seed, weeks)
                 for seed in range(seeds)]
         key = f"{order}/{per_week}/{start}"
@@ -249,12 +252,13 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=5)
     parser.add_argument("--skip-replay", action="store_true")
     parser.add_argument("--skip-serve", action="store_true")
+    parser.add_argument("--plans", nargs="+", default=ALL_PLANS, help="order/labels a week/start, e.g. queue/40/zero")
     args = parser.parse_args()
     table = real_calls()
     tune_idx, test_idx = split(table)
     report: dict = {"cores": CORES}
     if not args.skip_replay:
-        report["replay"] = replays(table, tune_idx, test_idx, args.seeds, args.weeks)
+        report["replay"] = replays(table, tune_idx, test_idx, args.seeds, args.weeks, args.plans)
     if not args.skip_serve:
         report["retraining"] = retraining(table.subset(tune_idx))
         print(report["retraining"], flush=True)
