@@ -18,6 +18,7 @@ Writes results/learning_in_place.{json,md}.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -30,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import split  # noqa: E402
-from common import CALLSORT, CORES, real_calls, write_results  # noqa: E402
+from common import CALLSORT, CORES, RESULTS, real_calls, write_results  # noqa: E402
 
 from callsort.data import CallTable  # noqa: E402
 
@@ -259,6 +260,9 @@ def main() -> None:
     report: dict = {"cores": CORES}
     if not args.skip_replay:
         report["replay"] = replays(table, tune_idx, test_idx, args.seeds, args.weeks, args.plans)
+    earlier = RESULTS / "learning_in_place.json"  # a part skipped keeps its figures from the last run
+    if earlier.is_file():
+        report.update({k: v for k, v in json.loads(earlier.read_text()).items() if k in ("retraining", "replay")})
     if not args.skip_serve:
         report["retraining"] = retraining(table.subset(tune_idx))
         print(report["retraining"], flush=True)
