@@ -8,7 +8,7 @@ import time
 import pytest
 
 from callsort.errors import InputError
-from callsort.jobs.queue import WorkQueue
+from callsort.jobs.queue import WorkQueue, job_summary
 
 
 def test_claim_finish_fail_and_retry(store_url):
@@ -27,7 +27,7 @@ def test_claim_finish_fail_and_retry(store_url):
     assert store.claim("job1", limit=10, max_attempts=2) == []  # out of attempts
     results = store.states("job1")
     assert results[("a", "h1")]["result"] == {"label": "x"} and results[("b", "h2")]["state"] == "failed"
-    summary = store.summary()[0]
+    summary = job_summary(store)[0]
     assert summary["total"] == 4 and summary["done"] == 1 and summary["failures"][0]["attempts"] == 2
     assert store.db.integrity_ok()
 
@@ -78,7 +78,7 @@ def test_two_processes_never_take_the_same_call(store_url, tmp_path):
     taken = [set(map(int, (tmp_path / f"{n}.txt").read_text().split())) for n in range(2)]
     assert not taken[0] & taken[1] and len(taken[0] | taken[1]) == 300
     assert taken[0] and taken[1]  # both really worked: neither did it all while the other waited
-    assert store.summary()[0]["done"] == 300 and store.db.integrity_ok()
+    assert job_summary(store)[0]["done"] == 300 and store.db.integrity_ok()
 
 
 def test_bad_store_path(tmp_path):

@@ -13,6 +13,7 @@ they are.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,10 +69,13 @@ def score(model: Classifier | None, check: CallTable, seed: int = 0) -> Check:
 
 
 def learnable(table: CallTable) -> str:
-    """'' when the labels can train a first model, else why not (e.g. one category labelled so far)."""
-    categories = set(table.labels or [])
-    if len(categories) < MIN_LABELLED:
-        return f"labels of at least {MIN_LABELLED} categories are needed ({len(categories)} so far)"
+    """'' when the labels can train a model, else why not: two categories at least, and two calls of one of
+    them (a model calibrates on calls it did not learn from: with one call of each, there are none)."""
+    counts = Counter(table.labels or [])
+    if len(counts) < MIN_LABELLED:
+        return f"labels of at least {MIN_LABELLED} categories are needed ({len(counts)} so far, less the check share)"
+    if max(counts.values()) < 2:
+        return "two calls of one category at least are needed to learn from (less the check share)"
     return ""
 
 

@@ -21,7 +21,8 @@ def healthz(service: ServiceDep) -> dict:
     """Liveness, and what the service classifies with (no call content, so no API key needed)."""
     recogniser = service.needs.recogniser
     return {"status": "ok", "model": service.model_name, "labels": service.labels,
-            "asr_model": recogniser.model_name if recogniser else None, "review": service.batches is not None}
+            "asr_model": recogniser.model_name if recogniser else None, "review": service.batches is not None,
+            "learning": service.learning is not None}
 
 
 @router.post("/v1/classify", dependencies=[Depends(role)])

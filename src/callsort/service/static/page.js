@@ -4,7 +4,7 @@ const $ = (id) => document.getElementById(id);
 // kept in the page, in storage or in a URL. Older pages kept it in localStorage and a cookie: both removed.
 localStorage.removeItem("callsort-key");
 document.cookie = "callsort_key=; path=/; max-age=0";
-let signedIn = null;
+let signedIn = null, learns = false;  // learns: a service with no --model (healthz says)
 async function who() {
   const s = await (await fetch("v1/session")).json();
   signedIn = s.role;
@@ -17,7 +17,7 @@ async function signIn() {
                                        body: JSON.stringify({key: $("key").value})});
   $("key").value = "";
   if (!r.ok) { $("who").textContent = "wrong key"; return; }
-  await who(); refreshBatches(); loadLearn();
+  await who(); refreshBatches(); if (learns) loadLearn();
   if (location.hash.startsWith("#call=")) showTab("callbacks");
 }
 $("signin-go").addEventListener("click", signIn);
@@ -36,7 +36,8 @@ fetch("healthz").then(r => r.json()).then(async h => {
   const signed = await who();
   if (signed && h.review) refreshBatches();
   if (h.review) document.querySelectorAll("nav [hidden]:not(.learning)").forEach(b => b.hidden = false);
-  if (signed && h.review) loadLearn();
+  learns = h.learning;
+  if (signed && learns) loadLearn();
   if (signed && h.review && location.hash.startsWith("#call=")) showTab("callbacks");
 });
 document.querySelectorAll("nav button").forEach(b => b.addEventListener("click", () => showTab(b.dataset.tab)));
