@@ -125,3 +125,20 @@ def test_the_page_shows_a_pushed_call_on_the_ring_back_list_without_reloading(tf
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_under_redact_the_callers_number_is_used_but_never_stored(tfidf_dir, tmp_path):
+    pytest.importorskip("presidio_analyzer")
+    proc, url = start_server("--model", str(tfidf_dir), "--store", str(tmp_path / "jobs.db"), "--api-key", KEY,
+                             "--redact")
+    try:
+        admin = httpx.Client(base_url=url, headers={"x-api-key": KEY}, timeout=60)
+        pushed = admin.post("/v1/calls", files={"file": ("a.txt", ASKED.encode())},
+                            data={"caller": "330-555-0177", "agent": "Dana"}).json()
+        done = wait_until(lambda: admin.get(f"/v1/calls/{pushed['id']}").json()["state"] == "done"
+                          and admin.get(f"/v1/calls/{pushed['id']}").json())
+        assert done["result"]["meta"] == {"agent": "Dana"}
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert b"555-0177" not in (tmp_path / "jobs.db").read_bytes() + (tmp_path / "jobs.db-wal").read_bytes()

@@ -122,7 +122,7 @@ def classify_calls(calls: CallTable, model: Classifier | str | Path, needs: RunN
     calls = needs.redact_texts(calls)
     if to_transcribe and isinstance(model, Classifier):
         for i, (one, heard) in enumerate(_one_by_one(calls, needs, progress)):
-            yield from _classify(one, model, identity, review_below, [evidence[i] or heard])
+            yield from _kept(_classify(one, model, identity, review_below, [evidence[i] or heard]), needs)
         return
     if to_transcribe:
         had_whisper = needs.recogniser is not None and needs.recogniser.loaded
@@ -130,7 +130,18 @@ def classify_calls(calls: CallTable, model: Classifier | str | Path, needs: RunN
         calls, evidence = _joined(calls, [one for one, _ in ones]), [e or h for e, (_, h) in zip(evidence, ones, strict=True)]
         if not had_whisper:
             needs.unload()  # recognition is over: free Whisper before the text model loads
-    yield from _classify(calls, model, identity, review_below, evidence, progress)
+    yield from _kept(_classify(calls, model, identity, review_below, evidence, progress), needs)
+
+
+PERSONAL_FACTS = ("caller",)  # the phone system's facts that are personal data: used, never written under --redact
+
+
+def _kept(rows: Iterator[ResultRow], needs: RunNeeds) -> Iterator[ResultRow]:
+    """Rows as written: under --redact without the caller's number (it served the evidence, and stops here)."""
+    for row in rows:
+        if needs.redactor is not None and row.meta:
+            row.meta = {k: v for k, v in row.meta.items() if k not in PERSONAL_FACTS}
+        yield row
 
 
 def _classify(calls: CallTable, model, identity: tuple, review_below: float | None,
