@@ -65,7 +65,7 @@ class Learner:
     def labelled(self) -> None:
         """Called after each label: queue a training once --retrain-after new labels have come."""
         every = self.config.retrain_after
-        if not every or not self.todo.empty() or self.busy.locked():
+        if not every or self.training():
             return
         last = max((v["labelled_by_people"] or 0 for v in self.versions.all()), default=0)
         people = len(self.corrections.all())
@@ -73,7 +73,9 @@ class Learner:
             self.todo.put("labels")
 
     def training(self) -> bool:
-        return self.busy.locked() or not self.todo.empty()
+        """Whether a training is asked for or running (a request counts until its training is over: no gap
+        between taking it off the queue and starting, where a page polling would stop)."""
+        return self.todo.unfinished_tasks > 0
 
     def activate(self, version: int) -> Classifier:
         """Make a version active (rolling back or forward) and hand its model to the service."""
@@ -91,6 +93,8 @@ class Learner:
                     self.train_once()
             except Exception:  # noqa: BLE001 - the thread trains the next request; the version says why
                 log.exception("training failed")
+            finally:
+                self.todo.task_done()
 
     def _data(self) -> tuple[CallTable, CallTable, int]:
         """(calls to learn from, check calls, people's labels): the --train-data table and people's labels."""
