@@ -232,3 +232,21 @@ def finished_batch(client, batch_id: str, headers: dict | None = None, seconds: 
         if body["finished"] or time.time() > deadline:
             return body
         time.sleep(0.25)
+
+
+def signed_in_page(playwright, url: str, key: str):
+    """Chromium (Debian's, headless) on the service's page, signed in with `key`: (browser, page, console errors)."""
+    import shutil
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"])
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(url)
+    page.fill("#key", key)
+    page.click("#signin-go")
+    page.wait_for_selector("#signout:not([hidden])")
+    return browser, page, errors

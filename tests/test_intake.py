@@ -7,7 +7,7 @@ import time
 
 import httpx
 import pytest
-from conftest import start_server
+from conftest import signed_in_page, start_server
 
 KEY, INTAKE = "intake-admin-key-0123456", "intake-phone-system-key-01"
 BOOKED = "Hi, my furnace stopped working, can someone come out today? Sure, we have a technician at 2 pm. Great, book it."
@@ -94,23 +94,11 @@ def test_a_watched_folder_is_taken_once_by_content_across_restarts(tfidf_dir, tm
 
 def test_the_page_shows_a_pushed_call_on_the_ring_back_list_without_reloading(tfidf_dir, tmp_path):
     """Issue 34 part 4: a call pushed while the page is open reaches the Ring back tab and its count by itself."""
-    from pathlib import Path
-
     playwright = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
     proc, url = start_server("--model", str(tfidf_dir), "--store", str(tmp_path / "jobs.db"), "--api-key", KEY)
     try:
         with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page()
-            errors = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.goto(url)
-            page.fill("#key", KEY)
-            page.click("#signin-go")
-            page.wait_for_selector("#signout:not([hidden])")
+            browser, page, errors = signed_in_page(p, url, KEY)
             page.click("nav [data-tab=callbacks]")
             admin = httpx.Client(base_url=url, headers={"x-api-key": KEY}, timeout=60)
             missed = "Hello? Hello? Is anyone there? I need someone to fix my furnace, please call me back."

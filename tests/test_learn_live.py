@@ -1,15 +1,12 @@
 """Learning in place on the page (issue 33), in Chromium: label calls with the number keys, train, and see
 version 1 become active, through a real `callsort serve` with no model."""
 
-import shutil
-from pathlib import Path
 
 import httpx
 import pytest
-from conftest import finished_batch, start_server, wait_for
+from conftest import finished_batch, signed_in_page, start_server, wait_for
 
 KEY = "learn-live-admin-key-0123"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LABELLED = 16  # of 8 categories: whichever fifth is kept back for checking, two calls of one category remain to learn from
 
 pytestmark = pytest.mark.slow
@@ -17,8 +14,6 @@ pytestmark = pytest.mark.slow
 
 def test_label_ten_calls_train_and_see_the_version_activate(tmp_path, sample_table):
     playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
     folder, truth = tmp_path / "calls", {}
     folder.mkdir()
     for i, (text, label) in enumerate(zip(sample_table.texts, sample_table.labels, strict=True)):
@@ -33,13 +28,7 @@ def test_label_ten_calls_train_and_see_the_version_activate(tmp_path, sample_tab
             batch = client.post("/v1/batches", json={"folder": str(folder)}).json()
             assert finished_batch(client, batch["id"], seconds=120)["done"] == len(truth)
         with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page()
-            errors = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.goto(url)
-            page.fill("#key", KEY)
-            page.click("#signin-go")
+            browser, page, errors = signed_in_page(p, url, KEY)
             page.wait_for_selector("nav [data-tab=learn]:not([hidden])")
             page.click("nav [data-tab=learn]")
             wait_for(page, "document.querySelector('#learn-progress').textContent.includes('no model yet')")

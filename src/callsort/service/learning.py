@@ -68,8 +68,8 @@ class Learner:
         if not every or self.training():
             return
         last = max((v["labelled_by_people"] or 0 for v in self.versions.all()), default=0)
-        people = len(self.corrections.all())
-        if people - last >= every and not candidates.learnable(self._data()[0]):
+        table, _, people = self._data()  # one read of the labels, counted as a version counts them
+        if people - last >= every and not candidates.learnable(table):
             self.todo.put("labels")
 
     def training(self) -> bool:
