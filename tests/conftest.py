@@ -157,8 +157,8 @@ def store_url(request, tmp_path):
     from sqlalchemy import create_engine, text
 
     with create_engine(url).begin() as conn:  # each test starts from an empty store
-        for table in ("calls", "corrections", "batches"):
-            conn.execute(text(f"drop table if exists {table}"))
+        conn.execute(text("drop schema public cascade"))
+        conn.execute(text("create schema public"))
     return url
 
 

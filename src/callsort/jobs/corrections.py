@@ -13,6 +13,7 @@ from ..data import CallTable, normalise_label, normalise_reason
 from ..errors import InputError
 from ..output import check_output_path, csv_text, write_rows
 from ..speech.patterns import untagged
+from .fulltext import SearchIndex
 from .queue import WorkQueue
 from .store import Database, open_database
 
@@ -35,8 +36,9 @@ class Corrections:
         values = {"call_id": call_id, "source": found[0]["source"], "content_hash": found[0]["content_hash"],
                   "text": result.get("transcript") or result.get("text"), "predicted": result.get("label"),
                   "label": label, "reason": reason or None, "reviewer": reviewer or None, "created_at": time.time()}
-        with self.db.engine.begin() as conn:
+        with self.db.engine.begin() as conn:  # the search index's category and review filters change with it
             values["id"] = conn.execute(self.table.insert().values(**values)).inserted_primary_key[0]
+            SearchIndex(self.db).refresh(conn, call_id)
         return values
 
     def all(self, history: bool = False) -> list[dict]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..speech.audio import TOO_LONG
+from .fulltext import SearchIndex
 from .store import Database, open_database
 
 STATES = ("pending", "running", "done", "failed")
@@ -37,6 +38,7 @@ class WorkQueue:
     def __init__(self, store: Database | str | Path, lease_seconds: float = 3600):
         self.db = open_database(store)
         self.calls_table = self.db.table("calls")
+        self.index = SearchIndex(self.db)  # kept in step with every result written here
         self.lease_seconds = lease_seconds  # a claim older than this is taken back (its worker is presumed gone)
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -101,10 +103,10 @@ class WorkQueue:
         return sorted((WorkItem(*row) for row in rows), key=lambda item: item.id)
 
     def finish(self, item: WorkItem, result: dict) -> None:
-        self._settle(item, state="done", result=json.dumps(result), error=None)
+        self._settle(item, result, state="done", result=json.dumps(result), error=None)
 
     def fail(self, item: WorkItem, error: str, result: dict | None = None) -> None:
-        self._settle(item, state="failed", result=json.dumps(result) if result else None, error=error,
+        self._settle(item, result, state="failed", result=json.dumps(result) if result else None, error=error,
                      attempts=item.attempts + 1)
 
     def replace_result(self, call_id: int, result: dict) -> None:
@@ -112,16 +114,19 @@ class WorkQueue:
         c = self.calls_table
         with self.db.engine.begin() as conn:
             conn.execute(c.update().where(c.c.id == call_id).values(result=json.dumps(result), updated_at=time.time()))
+            self.index.write(conn, call_id, result)
 
     def release(self, item: WorkItem) -> None:
         """Give a claimed call back (pending, attempts unchanged): this worker did a first step of it only."""
-        self._settle(item, state="pending", worker=None, claimed_at=None)
+        self._settle(item, None, state="pending", worker=None, claimed_at=None)
 
-    def _settle(self, item: WorkItem, **values) -> None:
+    def _settle(self, item: WorkItem, row: dict | None, **values) -> None:
         c = self.calls_table
         with self.db.engine.begin() as conn:  # one commit per result: a crash loses at most the call in hand
-            conn.execute(c.update().where(c.c.id == item.id, c.c.worker == self.worker)
-                         .values(**{"updated_at": time.time(), **values}))  # worker stays: who did it
+            settled = conn.execute(c.update().where(c.c.id == item.id, c.c.worker == self.worker)
+                                   .values(**{"updated_at": time.time(), **values})).rowcount  # worker stays
+            if settled and "result" in values:  # the search index changes with the row, in the same commit
+                self.index.write(conn, item.id, row)
 
     def states(self, job: str) -> dict[tuple[str, str], dict]:
         """(source, content_hash) -> {state, attempts, error, result} for every call of a job."""

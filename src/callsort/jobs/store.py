@@ -7,6 +7,7 @@ their results), jobs.corrections.Corrections (people's labels), service.batches.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from ..errors import InputError
@@ -158,7 +159,7 @@ def _alert_tables(metadata) -> None:
 class Database:
     """An open results store. `url` is a SQLAlchemy URL or a plain path to a SQLite file."""
 
-    def __init__(self, url: str | Path):
+    def __init__(self, url: str | Path, progress: bool = True):
         from sqlalchemy import create_engine, event
         from sqlalchemy.exc import SQLAlchemyError
 
@@ -176,8 +177,25 @@ class Database:
             self.metadata.create_all(self.engine)
             for index in self.metadata.tables["calls"].indexes:  # stores made before an index was declared
                 index.create(self.engine, checkfirst=True)
+            self._search_index(progress)
         except (SQLAlchemyError, ImportError) as exc:
             raise InputError(f"{_safe(url)}: cannot open the results store ({str(exc).splitlines()[0]})") from None
+
+    def _search_index(self, progress: bool) -> None:
+        """Create the search index, and fill it once for a store made before it (jobs/fulltext.py)."""
+        from sqlalchemy import select
+
+        from .fulltext import BUILT_MARK, SearchIndex
+
+        index, marks = SearchIndex(self), self.table("alert_marks")
+        with self.engine.begin() as conn:
+            index.create(conn)
+            built = conn.execute(select(marks.c.value).where(marks.c.name == BUILT_MARK)).scalar()
+        if built is None:
+            index.build(progress)
+            with self.engine.begin() as conn:
+                if conn.execute(select(marks.c.value).where(marks.c.name == BUILT_MARK)).scalar() is None:
+                    conn.execute(marks.insert().values(name=BUILT_MARK, value=time.time()))
 
     def table(self, name: str):
         return self.metadata.tables[name]

@@ -1,0 +1,212 @@
+"""Full-text search over a store's transcripts, in the store itself: SQLite FTS5 for a SQLite store, a
+tsvector with a GIN index for a PostgreSQL one. Kept in step in the transaction that writes a result or a
+person's label (jobs/queue.py, jobs/corrections.py); an older store is indexed on first open, with progress.
+
+Each call is one entry: the words of each side of the call (search/query.py's words(), so every engine and
+the Python matcher see the same words) and tags for the filters that must stay fast at a million calls
+(category, needs review, topic, agent), stored as words of their own column (FTS5) or weight D (PostgreSQL).
+Under --redact rows hold redacted transcripts only, so only redacted words are ever indexed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from ..errors import InputError
+from ..evidence.metadata import call_datetime
+from ..search.query import SIDES, WEIGHTS, Query, sides
+
+TABLE = "call_search"
+BUILT_MARK = "search_index_built"
+EVERY = "every"  # the tag every entry has: a search by filters alone
+MAX_POSITION, MAX_PER_WORD = 16383, 255  # PostgreSQL's limits for tsvector positions
+SIDE_GAP = 100  # positions between sides in a tsvector: a phrase or NEAR never spans two sides
+
+
+@dataclass
+class SearchFilters:
+    """What a search is limited to besides its words (None: no limit)."""
+
+    category: str | None = None
+    agent: str | None = None
+    since: str | None = None  # YYYY-MM-DD, the first day included (calls without a time are left out)
+    until: str | None = None  # YYYY-MM-DD, the last day included
+    needs_review: bool | None = None
+    batch: str | None = None  # a batch's id: its calls only
+    topic: str | None = None
+    side: str | None = None  # agent or caller: only what that side said
+
+    def tags(self) -> list[str]:
+        found = [EVERY]
+        found += [tag("category", self.category)] if self.category else []
+        found += [tag("agent", self.agent)] if self.agent else []
+        found += [tag("topic", self.topic)] if self.topic else []
+        found += [tag("review", "yes" if self.needs_review else "no")] if self.needs_review is not None else []
+        return found
+
+
+def tag(kind: str, value: str) -> str:
+    """A filter value as one indexed word (never matched by a query's words: they look at other columns)."""
+    return kind + re.sub(r"[^0-9a-z]", "", str(value).lower())
+
+
+def entry_of(row: dict) -> dict:
+    """The index entry of one result row (people's label already applied): words by side, tags, time."""
+    found = sides(row.get("transcript") or row.get("text") or "")
+    agent = (row.get("meta") or {}).get("agent") or row.get("agent_name") or ""
+    when = call_datetime(row.get("meta") or {})
+    tags = [EVERY, tag("review", "yes" if row.get("needs_review") else "no")]
+    tags += [tag("category", row["label"])] if row.get("label") else []
+    tags += [tag("agent", agent)] if agent else []
+    tags += [tag("topic", t) for t in row.get("topics") or []]
+    return {**{side: [w for w, _, _ in found[side]] for side in SIDES}, "tags": tags,
+            "called_at": when.strftime("%Y-%m-%d %H:%M:%S") if when else None}
+
+
+def tsvector_text(entry: dict) -> str:
+    """An entry as a PostgreSQL tsvector literal: each side's positions apart, weighted A/B/C; tags weight D."""
+    positions: dict[str, list[str]] = {}
+    start = 1
+    for side in SIDES:
+        for i, word in enumerate(entry[side]):
+            positions.setdefault(word, []).append(f"{min(start + i, MAX_POSITION)}{WEIGHTS[side]}")
+        start += len(entry[side]) + SIDE_GAP
+    for word in entry["tags"]:
+        positions.setdefault(word, []).append(f"{min(start, MAX_POSITION)}D")
+    return " ".join(f"'{word}':{','.join(at[:MAX_PER_WORD])}" for word, at in positions.items())
+
+
+class SearchIndex:
+    """The search index of an open store (jobs/store.Database)."""
+
+    def __init__(self, db):
+        self.db = db
+        self.dialect = db.engine.dialect.name
+
+    def create(self, conn) -> None:
+        if self.dialect == "sqlite":
+            conn.exec_driver_sql(f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(agent, caller, other, tags, "
+                                 "called_at UNINDEXED, tokenize='unicode61 remove_diacritics 2')")
+        else:
+            conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {TABLE} (call_id integer PRIMARY KEY, "
+                                 "words tsvector NOT NULL, called_at varchar(19))")
+            conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_words ON {TABLE} USING gin (words)")
+
+    def write(self, conn, call_id: int, row: dict | None) -> None:
+        """Index one call's row (None: it has none), with the latest of people's labels applied."""
+        from sqlalchemy import text
+
+        if self.dialect == "sqlite":
+            conn.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :id"), {"id": call_id})
+        if row is None:
+            if self.dialect != "sqlite":
+                conn.execute(text(f"DELETE FROM {TABLE} WHERE call_id = :id"), {"id": call_id})
+            return
+        entry = entry_of(_corrected(conn, call_id, row))
+        if self.dialect == "sqlite":
+            conn.execute(text(f"INSERT INTO {TABLE} (rowid, agent, caller, other, tags, called_at) "
+                              "VALUES (:id, :agent, :caller, :other, :tags, :called_at)"),
+                         {"id": call_id, **{s: " ".join(entry[s]) for s in (*SIDES, "tags")},
+                          "called_at": entry["called_at"]})
+        else:
+            conn.execute(text(f"INSERT INTO {TABLE} (call_id, words, called_at) VALUES "
+                              "(:id, CAST(:words AS tsvector), :called_at) ON CONFLICT (call_id) DO UPDATE "
+                              "SET words = EXCLUDED.words, called_at = EXCLUDED.called_at"),
+                         {"id": call_id, "words": tsvector_text(entry), "called_at": entry["called_at"]})
+
+    def refresh(self, conn, call_id: int) -> None:
+        """Index a call again from its stored row (a person labelled it)."""
+        from sqlalchemy import text
+
+        result = conn.execute(text("SELECT result FROM calls WHERE id = :id"), {"id": call_id}).scalar()
+        self.write(conn, call_id, json.loads(result) if result else None)
+
+    def build(self, progress: bool = True) -> int:
+        """Index every stored row (a store made before search, or after a rebuild); returns how many."""
+        from sqlalchemy import select
+        from tqdm.auto import tqdm
+
+        calls = self.db.table("calls")
+        with self.db.engine.connect() as conn:
+            ids = conn.execute(select(calls.c.id).where(calls.c.result.is_not(None)).order_by(calls.c.id)).scalars().all()
+        bar = tqdm(total=len(ids), desc="indexing stored calls for search", unit="call", disable=not progress or not ids)
+        for start in range(0, len(ids), 1000):
+            with self.db.engine.begin() as conn:
+                rows = conn.execute(select(calls.c.id, calls.c.result).where(calls.c.id.in_(ids[start:start + 1000])))
+                for call_id, result in rows.all():
+                    self.write(conn, call_id, json.loads(result))
+            bar.update(min(1000, len(ids) - start))
+        bar.close()
+        return len(ids)
+
+    def search(self, query: Query | list[Query] | None, filters: SearchFilters, limit: int = 20, offset: int = 0,
+               count_only: bool = False) -> tuple[int, list[int]]:
+        """(how many calls match every query and the filters, the ids of the page asked for, best first)."""
+        queries = [q for q in (query if isinstance(query, list) else [query]) if q is not None]
+        where, params = self._where(queries, filters)
+        with self.db.engine.connect() as conn:
+            count = conn.exec_driver_sql(f"SELECT count(*) FROM {TABLE} WHERE {where}", params).scalar()
+            if count_only or not count:
+                return count, []
+            order = ("bm25(call_search, 1.0, 1.0, 1.0, 0.0), rowid" if self.dialect == "sqlite"
+                     else "ts_rank(words, CAST(%(q)s AS tsquery)) DESC, call_id")
+            key = "rowid" if self.dialect == "sqlite" else "call_id"
+            ids = conn.exec_driver_sql(f"SELECT {key} FROM {TABLE} WHERE {where} ORDER BY {order} "
+                                       f"LIMIT {int(limit)} OFFSET {int(offset)}", params).scalars().all()
+        return count, list(ids)
+
+    def _where(self, queries: list[Query], filters: SearchFilters) -> tuple[str, dict]:
+        sqlite = self.dialect == "sqlite"
+        tags = filters.tags()
+        if sqlite:
+            match = " AND ".join([f"({q.fts5()})" for q in queries] + [f'tags : "{t}"' for t in tags])
+            where, params = f"{TABLE} MATCH ?", [match]
+        else:
+            words = " & ".join([f"({q.tsquery()})" for q in queries] + [f"'{t}':D" for t in tags])
+            where, params = "words @@ CAST(%(q)s AS tsquery)", {"q": words}
+        for name, op, value in (("since", ">=", filters.since), ("until", "<=", _day_end(filters.until))):
+            if value:
+                where += f" AND called_at {op} " + ("?" if sqlite else f"%({name})s")
+                params.append(value) if sqlite else params.update({name: value})
+        if filters.batch is not None:
+            ids = ",".join(str(int(i)) for i in self._batch_calls(filters.batch)) or "NULL"
+            where += f" AND {'rowid' if sqlite else 'call_id'} IN ({ids})"
+        return where, tuple(params) if sqlite else params
+
+
+    def _batch_calls(self, batch: str) -> list[int]:
+        from sqlalchemy import select
+
+        batches = self.db.table("batches")
+        with self.db.engine.connect() as conn:
+            found = conn.execute(select(batches.c.call_ids).where(batches.c.id == batch)).scalar()
+        if found is None:
+            raise InputError(f"batch {batch!r}: no such batch in the store")
+        return json.loads(found)
+
+
+def _day_end(day: str | None) -> str | None:
+    return f"{day} 23:59:59" if day else None
+
+
+def check_day(value: str | None, name: str) -> str | None:
+    """A YYYY-MM-DD date as given, or a one-line error."""
+    from datetime import date
+
+    if value:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise InputError(f"{name} {value!r}: expected a date, YYYY-MM-DD") from None
+    return value
+
+
+def _corrected(conn, call_id: int, row: dict) -> dict:
+    """The row as the filters see it: a person's latest label counts, and a labelled call needs no review."""
+    from sqlalchemy import text
+
+    label = conn.execute(text("SELECT label FROM corrections WHERE call_id = :id ORDER BY id DESC LIMIT 1"),
+                         {"id": call_id}).scalar()
+    return {**row, "label": label, "needs_review": False} if label else row

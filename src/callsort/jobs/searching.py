@@ -1,0 +1,50 @@
+"""Searching a store: the one function behind `callsort search`, GET /v1/search and the page's search box."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..search.query import parse
+from ..search.snippets import snippet
+from ..search.topics import Topics
+from .corrections import with_corrections
+from .fulltext import SearchFilters, SearchIndex, check_day
+from .queue import WorkQueue
+from .store import Database, open_database
+
+MOST_PER_PAGE = 200
+
+
+def search_store(store: Database | str | Path, text: str | None, filters: SearchFilters | None = None,
+                 limit: int = 20, offset: int = 0, count_only: bool = False, topics: Topics | None = None) -> dict:
+    """Calls whose transcripts match `text` (callsort's query language) and the filters, best first:
+    {"count": every match, "results": [one entry per call of the page asked for]}. A topic is looked up in
+    `topics` when given (its phrases are searched), else in the topics the stored rows carry."""
+    from ..errors import InputError
+
+    filters = filters or SearchFilters()
+    check_day(filters.since, "since")
+    check_day(filters.until, "until")
+    if not 1 <= limit <= MOST_PER_PAGE or offset < 0:
+        raise InputError(f"limit must be 1 to {MOST_PER_PAGE} and offset 0 or more")
+    query = parse(text, side=filters.side) if text and text.strip() else None
+    queries = [query]
+    if filters.topic and topics is not None:  # the file's phrases, so rows stored before it was given count too
+        queries.append(topics.query(filters.topic))
+        filters = SearchFilters(**{**vars(filters), "topic": None})
+    if not any(queries) and filters == SearchFilters(side=filters.side):
+        raise InputError("nothing to search for: give words or a filter")
+    db = open_database(store, must_exist=True)
+    count, ids = SearchIndex(db).search(queries, filters, limit, offset, count_only)
+    queue = WorkQueue(db)
+    found = queue.calls(ids)
+    rows = with_corrections([(c["id"], c["result"] or {}) for c in found], db)
+    return {"count": count, "results": [_entry(c, row, query) for c, row in zip(found, rows, strict=True)]}
+
+
+def _entry(call: dict, row: dict, query) -> dict:
+    meta = row.get("meta") or {}
+    return {"id": call["id"], "source": call["source"], "label": row.get("label", ""),
+            "confidence": row.get("confidence"), "needs_review": row.get("needs_review"),
+            "agent": meta.get("agent") or row.get("agent_name") or "", "called_at": meta.get("datetime"),
+            "topics": row.get("topics") or [], "snippet": snippet(row.get("transcript") or "", query)}

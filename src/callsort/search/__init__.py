@@ -1,0 +1,1 @@
+"""Finding calls by what was said: callsort's query language (query.py), snippets, and topics (topics.py)."""
