@@ -116,12 +116,16 @@ class EvidenceConfig(Settings):
     customers_complete: bool = setting(False, "The customer list holds every customer: a caller who gives a name "
                                               "or number that matches no one is New.",
                                        option=("--customers-complete",))
+    topics: str | None = setting(None, "Topics a manager names (a YAML file: topic -> phrases, optionally the "
+                                       "speaker side); each row carries the topics its transcript mentions. "
+                                       "A starter file ships with callsort: `callsort topics --starter`.")
 
     def check(self) -> None:
-        for name, path in (("--meta", self.meta), ("--customers", self.customers)):
+        for name, path in (("--meta", self.meta), ("--customers", self.customers), ("--topics", self.topics)):
             if path is not None and not Path(path).is_file():
                 raise ConfigError(f"{path}: no such file ({name})")
-        self.meta, self.customers = (str(p) if p is not None else None for p in (self.meta, self.customers))
+        self.meta, self.customers, self.topics = (str(p) if p is not None else None
+                                                  for p in (self.meta, self.customers, self.topics))
 
 
 @dataclass

@@ -56,6 +56,7 @@ class ResultRow:
     model: str = ""  # the classifier's identity (models.classifier.Classifier.identity)
     model_dir: str = ""  # its folder, so `callsort report` finds its quantifier (left out of the service's answers)
     model_version: int | None = None  # the service's model version that made it (learning in place), else None
+    topics: list[str] = field(default_factory=list)  # with --topics: the topics its transcript mentions
 
     @classmethod
     def failed(cls, source: str, error: str, model: str = "", attempts: int = 1, **audio) -> ResultRow:
@@ -137,8 +138,12 @@ PERSONAL_FACTS = ("caller",)  # the phone system's facts that are personal data:
 
 
 def _kept(rows: Iterator[ResultRow], needs: RunNeeds) -> Iterator[ResultRow]:
-    """Rows as written: under --redact without the caller's number (it served the evidence, and stops here)."""
+    """Rows as written: under --redact without the caller's number (it served the evidence, and stops here);
+    with --topics, the topics of the transcript as written (redacted under --redact, as the search index)."""
+    topics = needs.evidence.topics
     for row in rows:
+        if topics is not None:
+            row.topics = topics.of(row.transcript)
         if needs.redactor is not None and row.meta:
             row.meta = {k: v for k, v in row.meta.items() if k not in PERSONAL_FACTS}
         yield row

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..config import EvidenceConfig
 from ..labels import is_lost_lead
+from ..search.topics import load_topics
 from .answered import answered_fact, with_answered
 from .customers import CustomerList, CustomerMatcher, with_customer
 from .metadata import joiner, sidecar_facts
@@ -38,6 +39,7 @@ class EvidenceSources:
         self.config = config or EvidenceConfig()
         self.join_meta = joiner(self.config.meta, self.config.meta_pattern)
         self.matcher = None
+        self.topics = load_topics(self.config.topics) if self.config.topics else None  # rows' `topics`
         if self.config.customers:
             if finder is None:
                 from ..privacy.redact import Redactor
