@@ -211,13 +211,14 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(store: str | Path | Database, must_exist: bool = False) -> Database:
-    """A Database from a path, URL or an open Database; `must_exist` refuses a SQLite file not there yet."""
+def open_database(store: str | Path | Database, must_exist: bool = False, progress: bool = True) -> Database:
+    """A Database from a path, URL or an open Database; `must_exist` refuses a SQLite file not there yet;
+    `progress`: a bar while an older store gets its search index."""
     if isinstance(store, Database):
         return store
     if must_exist and "://" not in str(store) and not Path(str(store)).is_file():
         raise InputError(f"{store}: no such results store")
-    return Database(store)
+    return Database(store, progress)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -13,7 +13,7 @@ from .deps import ServiceDep, role
 from .requests import read_calls_from
 
 router = APIRouter()
-STATIC = {"page.js": "text/javascript", "page.css": "text/css"}  # service/static/, by name only
+STATIC = {"page.js": "text/javascript", "search.js": "text/javascript", "page.css": "text/css"}  # service/static/, by name only
 
 
 @router.get("/healthz")

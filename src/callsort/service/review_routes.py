@@ -17,14 +17,17 @@ router = APIRouter(dependencies=[Depends(store_role)])
 
 
 @router.get("/v1/review")
-def queue(service: ServiceDep, batch: str | None = None) -> dict:
+def queue(service: ServiceDep, batch: str | None = None, limit: int | None = Query(None, ge=1, le=100_000),
+          offset: int = Query(0, ge=0, le=2**62)) -> dict:
     """Calls to check (needs_review, not corrected yet), least confident first; of one batch or of every
-    call in the store (batches, and runs of `predict --store` into the same store)."""
-    ids = batch_or_404(service, batch)["call_ids"] if batch else [i for i, _ in service.work.results_of(None)]
+    call in the store (batches, and runs of `predict --store` into the same store); `limit`/`offset` page
+    through them (`count`: how many there are in all)."""
+    ids = batch_or_404(service, batch)["call_ids"] if batch else service.work.listed_ids()
     rows = review_queue(service.work, ids, service.company_says)
     if service.learning and len(rows) > 1:  # cover the calls first, then mix uncertainty with diversity
         rows = labelling_order(service.work, rows)
-    return {"labels": service.labels, "calls": rows}
+    page = rows[offset:offset + limit if limit else None]
+    return {"labels": service.labels, "count": len(rows), "offset": offset, "calls": page}
 
 
 @router.get("/v1/calls")

@@ -41,9 +41,10 @@ fetch("healthz").then(r => r.json()).then(async h => {
   if (signed && h.review && location.hash.startsWith("#call=")) showTab("callbacks");
 });
 document.querySelectorAll("nav button").forEach(b => b.addEventListener("click", () => showTab(b.dataset.tab)));
-function showTab(name) {
+function showTab(name, load = true) {  // load: fetch the tab's contents (not when a call is opened in it)
   document.querySelectorAll("nav button").forEach(b => b.classList.toggle("on", b.dataset.tab === name));
   document.querySelectorAll("section").forEach(s => s.hidden = s.id !== `tab-${name}`);
+  if (!load) return;
   if (name === "queue") loadQueue();
   if (name === "batch" && signedIn) pollBatch();  // corrections made in the queue show at once
   if (name === "callbacks") loadCallbacks();
@@ -172,24 +173,25 @@ $("export").addEventListener("click", async () => {
 });
 
 // ---- review queue -----------------------------------------------------------------------------
-let queue = [], at = 0, labels = [], picked = null;
+let queue = [], at = 0, labels = [], picked = null, queueOf = "to review";  // queueOf: the queue's calls, or found ones
 $("reviewer").value = localStorage.getItem("callsort-reviewer") || "";
 $("reviewer").addEventListener("change", () => localStorage.setItem("callsort-reviewer", $("reviewer").value));
 async function loadQueue() {
   $("queue-error").textContent = "";
   try {
     const q = await api("v1/review");
-    queue = q.calls; labels = q.labels; at = 0; openItem();
+    queue = q.calls; labels = q.labels; at = 0; queueOf = "to review"; openItem();
   } catch (e) { $("queue-error").textContent = "Error: " + e.message; }
 }
 async function openItem() {
-  $("queue-count").textContent = `${queue.length} call${queue.length === 1 ? "" : "s"} to review`;
+  $("queue-count").textContent = `${queue.length} call${queue.length === 1 ? "" : "s"} ${queueOf}`;
   if (!queue.length) { $("item").hidden = true; return; }
   at = Math.max(0, Math.min(at, queue.length - 1));
   const asked = queue[at].id;
   const call = await api(`v1/calls/${asked}`);
   if (!queue.length || queue[at].id !== asked) return;  // J/K moved on while this call was loading
   const r = call.result || {};
+  labels = call.labels || labels;
   $("item-source").textContent = `${at + 1} / ${queue.length} · ${call.source}`;
   const said = queue[at].first_words;  // the caller's words, the company's greeting and menu skipped
   $("item-said").textContent = said ? `Caller: “${said}…”` : "";
@@ -230,6 +232,10 @@ async function save() {
   } catch (e) { $("queue-error").textContent = "Error: " + e.message; }
 }
 $("save").addEventListener("click", save);
+// Calls found by the search (search.js) shown in this call view: J/K step through them, a label saves as here.
+function openCalls(ids, index) {
+  queue = ids.map(id => ({id})); at = index; queueOf = "found"; showTab("queue", false); openItem();
+}
 // ---- ring back (the speed-to-lead list) -------------------------------------------------------------
 let callbacks = [];
 async function loadCallbacks() {
