@@ -18,6 +18,7 @@ from ..errors import CallsortError
 from . import (
     classifying,  # noqa: F401
     managing,  # noqa: F401
+    topics,  # noqa: F401
     training,  # noqa: F401, I001
 )
 from .app import app
