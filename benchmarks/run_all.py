@@ -40,6 +40,7 @@ RUNS: list[tuple[str, list[str]]] = [
     ("serve_load.py", []),
     ("learning_in_place.py", []),
     ("live.py", []),
+    ("topics_starter.py", []),
 ]
 MAINTAINED = list(dict.fromkeys(script for script, _ in RUNS))
 HELPERS = ("common.py", "run_all.py")  # top-level modules that are not benchmarks

@@ -40,11 +40,17 @@ def csv_text(rows: list[dict], columns: list[str] | None = None) -> str:
     writer = csv.DictWriter(out, fieldnames=columns or list(dict.fromkeys(k for row in rows for k in row)))
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+        writer.writerow({k: _csv_cell(v, k) for k, v in row.items()})
     return out.getvalue()
 
 
-def _csv_cell(value):
+NAME_LISTS = ("topics",)  # columns of names a person reads in a spreadsheet: "price; warranty", not JSON
+NAME_SEPARATOR = "; "
+
+
+def _csv_cell(value, column: str = ""):
+    if column in NAME_LISTS and isinstance(value, list):
+        return safe_cell(NAME_SEPARATOR.join(map(str, value)))
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -56,6 +62,13 @@ def _csv_cell(value):
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BLANKS = " \t\r\n\u00a0"  # spreadsheets skip these before a formula
+
+
+def name_list(cell) -> list[str]:
+    """A NAME_LISTS cell read back: "price; warranty" -> ["price", "warranty"] (a list stays a list)."""
+    if isinstance(cell, list):
+        return cell
+    return [name.strip() for name in str(cell or "").split(NAME_SEPARATOR.strip()) if name.strip()]
 
 
 def safe_cell(text: str) -> str:

@@ -19,6 +19,7 @@ from . import (
     classifying,  # noqa: F401
     managing,  # noqa: F401
     searching,  # noqa: F401
+    topics,  # noqa: F401
     training,  # noqa: F401, I001
 )
 from .app import app

@@ -36,6 +36,10 @@ MetaPattern = Annotated[str | None, typer.Option(
 CustomersTable = Annotated[Path | None, typer.Option(
     "--customers", help="The customer list (CSV/TSV/JSONL/Parquet; columns name, phone, address, email): a lead "
                         "whose caller matches a customer is an Existing customer's (read in memory only).")]
+TopicsFile = Annotated[Path | None, typer.Option(
+    "--topics", help="Topics a manager names (a YAML file: topic -> phrases, optionally the speaker side); each "
+                     "row carries the topics its transcript mentions. `callsort topics --starter FILE` writes a "
+                     "starter file to edit.")]
 CustomersComplete = Annotated[bool, typer.Option(
     "--customers-complete", help="The list holds every customer: a caller who gives a name or number that "
                                  "matches no one is a New customer.")]

@@ -20,6 +20,7 @@ from .app import (
     MetaTable,
     ModelDir,
     TextColumn,
+    TopicsFile,
     app,
     emit,
     setup,
@@ -46,8 +47,10 @@ def predict(
     customers_complete: CustomersComplete = False,
     audio_column: AudioColumn = None,
     encoding: Encoding = "utf-8",
+    topics: TopicsFile = None,
 ) -> None:
-    """Classify calls; one output row per input with label, confidence, probabilities and needs_review."""
+    """Classify calls; one output row per input with label, confidence, probabilities and needs_review
+    (and, with --topics, the topics each call mentions)."""
     from ..data import read_calls
     from ..evidence.metadata import attach_meta
     from ..models.classifier import read_model_info
@@ -62,7 +65,9 @@ def predict(
         raise CallsortError("--engine ray needs --store: the workers' results land in the results store")
     calls = read_calls(data, text_column, None, encoding, drop_empty=False, audio_column=audio_column)
     needs = RunNeeds.for_calls(calls, asr, model)  # under --redact: the words the model learned to keep
-    needs.with_evidence(EvidenceConfig(meta, meta_pattern, customers, customers_complete), model)  # answered? on file?
+    evidence = EvidenceConfig(meta, meta_pattern, customers, customers_complete,
+                              str(topics.resolve()) if topics else None)  # absolute: Ray workers read it too
+    needs.with_evidence(evidence, model)  # answered? on file? which topics?
     if store:
         from ..jobs.queue import WorkQueue
         from ..jobs.run import run_stored
@@ -70,6 +75,8 @@ def predict(
         work = WorkQueue(store)
         rows = run_stored(calls, model, work, needs, jobs, review_below, progress)
         work.close()
+        for row in rows if needs.evidence.topics is not None else []:  # calls done by an earlier run, too
+            row.topics = needs.evidence.topics.of(row.transcript)
     else:
         rows = list(classify_calls(calls, model, needs, review_below, progress))
     rows = [needs.names.shown_row(row) for row in attach_meta(rows, meta, meta_pattern)]  # joined on the real names first

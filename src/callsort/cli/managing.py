@@ -39,6 +39,9 @@ def report(
     period: Annotated[str, typer.Option(
         help="week, month or day: the booking rate per period, and the change from the previous period to the "
              "last (with dated calls, from --meta).")] = "week",
+    topics: Annotated[Path | None, typer.Option(
+        "--topics", help="Topics file (YAML): each call's transcript is matched against it for the report's "
+                         "topics, instead of counting the topics the rows carry.")] = None,
 ) -> None:
     """Write the manager's report: booking rate by agent, day, hour and source, staffing, lost-lead reasons,
     the callback list — one self-contained HTML page."""
@@ -47,8 +50,10 @@ def report(
     from ..insights.report_page import change_text, percent_with_interval
     from ..jobs.corrections import stored_rows
     from ..privacy.keep import KeepList
+    from ..search.topics import load_topics
 
     setup(output)
+    chosen = load_topics(topics) if topics else None  # a bad topics file fails before any rows are read
     rows = [r for source in inputs for r in (read_predictions(source) if source.lower().endswith((".csv", ".jsonl"))
                                              else stored_rows(source, job))]
     rows = add_meta(rows, meta, meta_pattern)
@@ -57,7 +62,8 @@ def report(
     quantifier, identity, counted, folder = _quantifier(model, rows)
     names = read_agent_names(agent_names) if agent_names else None
     company = KeepList.load(folder).company_says if folder else ()  # skipped in the ring-back list's first words
-    summary = summarise(rows, rules, quantifier, min_quantifier_calls, identity, period, names, company)
+    summary = summarise(rows, rules, quantifier, min_quantifier_calls, identity, period, names, company,
+                        chosen)
     if counted:
         summary["estimated_by"] = f"counting each call's top label: {counted}"
     page = write_report(summary, out)
@@ -68,6 +74,8 @@ def report(
              f"{len(summary['callbacks'])} to ring back → {page}", f"  rates: {summary['estimated_by']}"]
     if summary["change"]:
         lines.insert(1, f"  {change_text(summary['change'])}")
+    lines += [f"  topic {t['name']}: {t['calls']} calls ({t['share'] or 0:.0%}), booking rate of its leads "
+              f"{percent_with_interval(t['booking']['rate'], t['booking'].get('interval'))}" for t in summary["topics"]]
     emit({"report": str(page), **summary}, output, lines)
 
 

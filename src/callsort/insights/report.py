@@ -16,10 +16,12 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..evidence.metadata import call_datetime
+from ..search.topics import Topics
 from .agent import merged_names
 from .callbacks import callback_list
 from .quantify import wilson
 from .rules import LeadRules  # noqa: F401 - the report's definitions, importable from here too
+from .topics import estimated_rates, mentions_of, topic_figures, topic_groups, topic_names
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -48,12 +50,14 @@ def _read_predictions(path: Path) -> list[dict]:
     if path.suffix == ".jsonl":
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     from ..data import read_table_frame
-    from ..output import unsafe_cell
+    from ..output import NAME_LISTS, name_list, unsafe_cell
 
     rows = read_table_frame(path).to_dict("records")
     for row in rows:  # CSV cells hold JSON for nested values, true/false for booleans, '' for None
         for key, value in row.items():
-            if key in ("probabilities", "meta") and isinstance(value, str):
+            if key in NAME_LISTS:
+                row[key] = name_list(unsafe_cell(value) if isinstance(value, str) else None)
+            elif key in ("probabilities", "meta") and isinstance(value, str):
                 row[key] = json.loads(value) if value.strip() else {}
             elif value in ("true", "false"):
                 row[key] = value == "true"
@@ -96,7 +100,8 @@ PERIODS = ("week", "month", "day")
 
 def summarise(rows: list[dict], rules: LeadRules | None = None, quantifier=None,
               min_quantifier_calls: int = MIN_QUANTIFIER_CALLS, model: str | None = None,
-              period: str = "week", agent_names: dict[str, str] | None = None, company: Collection[str] = ()) -> dict:
+              period: str = "week", agent_names: dict[str, str] | None = None, company: Collection[str] = (),
+              topics: Topics | None = None) -> dict:
     """Every figure of the report, each with its count. With the model's `quantifier` (insights/quantify.py),
     fitted on at least `min_quantifier_calls` calls, the booking rates and category shares are estimates with
     90 % intervals; otherwise counts of top labels, and the summary says why. Calls a person checked count at
@@ -104,7 +109,8 @@ def summarise(rows: list[dict], rules: LeadRules | None = None, quantifier=None,
     `period` (week, month, day): the unit of `booking_by_period` and of `change` (last period vs the one before).
     `agent_names` (heard -> agent) maps names heard in greetings; ASR spellings of one name are merged anyway.
     `company`: what the company says (KeepList.company_says of the model folder), skipped in the ring-back
-    list's first words."""
+    list's first words. `topics`: match each row's transcript against these (report --topics) instead of
+    counting the topics the rows carry (insights/topics.py)."""
     if period not in PERIODS:
         raise InputError(f"period {period!r}: choose one of {', '.join(PERIODS)}")
     rules = rules or LeadRules()
@@ -115,6 +121,11 @@ def summarise(rows: list[dict], rules: LeadRules | None = None, quantifier=None,
                "callbacks": callback_list(ok, facts, rules, rules.callback_threshold, company),
                "checked": sum(1 for r in ok if r.get("checked")),  # calls whose label a person set
                "missing_metadata": missing_metadata(facts)}
+    mentions = mentions_of(ok, topics)
+    names = topic_names(mentions, topics)
+    booked = [rules.is_booked(f["label"]) if rules.is_lead(f["label"]) else None for f in facts]  # None: no lead
+    rates = _rate([(name, b) for b, found in zip(booked, mentions, strict=True) for name in found])
+    rates = {name: rates.get(name) or _counted_group(0, 0, 0) for name in names}  # a topic no call mentions
     versions = Counter(r["model_version"] for r in ok if r.get("model_version") is not None)
     if versions:  # a learning service's rows: the model versions its figures come from, with their calls
         figures["model_versions"] = {str(v): n for v, n in sorted(versions.items())}
@@ -128,11 +139,15 @@ def summarise(rows: list[dict], rules: LeadRules | None = None, quantifier=None,
     elif quantifier is not None and ok:
         from .estimates import estimated_figures
 
-        figures.update(estimated_figures(ok, {name: [key(f) for f in facts] for name, key in BREAKDOWNS.items()},
-                                         quantifier, rules))
+        groups = {name: [key(f) for f in facts] for name, key in BREAKDOWNS.items()}
+        estimated = estimated_figures(ok, {**groups, **topic_groups(mentions, names)}, quantifier, rules)
+        rates = estimated_rates(estimated, names)
+        figures.update(estimated)
         figures["estimated_by"] = (f"probabilistic adjusted counting (PACC) from the calibrated probabilities, "
                                    f"90 % bootstrap intervals; its confusion measured on {len(quantifier.truth)} "
                                    "calls the model did not learn from")
+    figures["topics"] = topic_figures(names, mentions, facts, rates)
+    figures["topics_from"] = topics.source if topics is not None else "the topics the rows carry"
     return figures
 
 

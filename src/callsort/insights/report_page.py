@@ -36,6 +36,7 @@ def render_page(summary: dict) -> str:
             _cards(summary), "<h2>Bookings</h2>", _bars("Calls by category", summary["by_category"], horizontal=True),
             *_charts(summary, rates), "<h2>Staffing: calls nobody answered</h2>", *_charts(summary, staffing),
             "<h2>Lost leads</h2>", _bars("Why leads were not booked", summary["lost_reasons"], horizontal=True),
+            *(["<h2>Topics</h2>", _topics_table(summary)] if summary.get("topics") else []),
             "<h2>Ring back today</h2>", _callback_table(summary)]
     return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>callsort report</title>"
             f"<meta name=viewport content='width=device-width, initial-scale=1'>"
@@ -95,6 +96,25 @@ def _callback_table(s: dict) -> str:
     return (f"<p class=small>Lost leads, voicemail leads and missed calls, likeliest first, then newest; a caller "
             f"who booked on a later call is left out.</p><table class=callbacks><thead>{head}</thead>"
             f"<tbody>{''.join(rows)}</tbody></table>{more}")
+
+
+TREND_WEEKS = 6  # the page shows the last few weeks; summary.json has every one
+
+
+def _topics_table(s: dict) -> str:
+    """Each topic: calls that mention it (share), the booking rate of its leads with its interval, the last weeks."""
+    rows = []
+    for topic in s["topics"]:
+        booking = topic["booking"]
+        rate = "no leads" if booking.get("rate") is None else (
+            percent_with_interval(booking["rate"], booking.get("interval")) + (" · too few to read" if booking.get("thin") else ""))
+        weeks = " · ".join(f"{w['week']}: {w['calls']} ({w['share']:.0%})" for w in (topic["weekly"] or [])[-TREND_WEEKS:])
+        share = f" ({topic['share']:.0%})" if topic["share"] is not None else ""
+        rows.append(f"<tr><td>{escape(topic['name'])}</td><td>{topic['calls']}{share}</td><td>{escape(rate)}</td>"
+                    f"<td>{escape(weeks or 'no call times')}</td></tr>")
+    return (f"<p class=small>Calls that mention each topic ({escape(s.get('topics_from', ''))}), and the booking rate "
+            f"of the leads among them.</p><table class=topics><thead><tr><th>topic</th><th>calls</th>"
+            f"<th>booking rate of its leads</th><th>by week</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
 def _tel(entry: dict) -> str:

@@ -199,8 +199,7 @@ _PIECE = re.compile(r'\s*(NEAR\(|"[^"]*"?|[()]|,|-(?=\S)|[^\s()",]+)')
 
 def parse(text: str, side: str | None = None) -> Query:
     """Parse a query; an InputError (one line) says what is wrong with it."""
-    if side is not None and side not in SIDES[:2]:
-        raise InputError(f"side {side!r}: expected agent or caller")
+    _check_side(side)
     pieces = [m.group(1) for m in _PIECE.finditer(text or "")]
     parser = _Parser(pieces, text)
     root = parser.any_of()
@@ -209,8 +208,14 @@ def parse(text: str, side: str | None = None) -> Query:
     return Query(text, root, side)
 
 
+def _check_side(side: str | None) -> None:
+    if side is not None and side not in SIDES[:2]:
+        raise InputError(f"side {side!r}: expected agent or caller")
+
+
 def one_of(phrases: list[str], side: str | None = None) -> Query:
     """A query matching any of `phrases` (each its words in order; `word*` a prefix): a topic's rule."""
+    _check_side(side)
     atoms = [_word_or_phrase(p.strip(), p) for p in phrases if words(p)]
     if not atoms:
         raise InputError(f"phrases {phrases!r}: no words to look for")

@@ -13,7 +13,7 @@ A starter file for home services ships with callsort (STARTER); copy it and make
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
@@ -28,10 +28,16 @@ class Topics:
 
     queries: dict[str, Query]
     source: str = ""  # the file they came from
+    phrases: dict[str, list[str]] = field(default_factory=dict)  # each topic's phrases, as the file gives them
 
     @property
     def names(self) -> list[str]:
         return list(self.queries)
+
+    def described(self) -> list[dict]:
+        """[{"name", "phrases", "side"}] in the file's order: what a page or a person is shown of the topics."""
+        return [{"name": name, "phrases": self.phrases.get(name, []), "side": query.side}
+                for name, query in self.queries.items()]
 
     def of(self, transcript: str | None) -> list[str]:
         """The names of the topics a transcript mentions, in the file's order."""
@@ -56,10 +62,25 @@ def load_topics(path: str | Path) -> Topics:
         raise InputError(f"{path}: not YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(found, dict) or not found:
         raise InputError(f"{path}: expected topics, each a name with its phrases (see {STARTER.name})")
-    return Topics({str(name): _topic(path, str(name), value) for name, value in found.items()}, str(path))
+    topics = Topics({}, str(path))
+    for name, value in found.items():
+        topics.queries[str(name)], topics.phrases[str(name)] = _topic(path, str(name), value)
+    return topics
 
 
-def _topic(path: Path, name: str, value) -> Query:
+def copy_starter(path: str | Path) -> Path:
+    """Write a copy of the shipped starter file to `path` (never over an existing file), for a manager to edit."""
+    path = Path(path)
+    if path.exists():
+        raise InputError(f"{path}: already exists; choose another name or remove it")
+    try:
+        path.write_text(STARTER.read_text(encoding="utf-8"), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the starter topics ({exc.strerror or exc})") from None
+    return path
+
+
+def _topic(path: Path, name: str, value) -> tuple[Query, list[str]]:
     side = None
     if isinstance(value, dict):
         unknown = set(value) - {"phrases", "side"}
@@ -70,7 +91,8 @@ def _topic(path: Path, name: str, value) -> Query:
         value = [value]
     if not isinstance(value, list) or not value or not all(isinstance(p, str | int | float) for p in value):
         raise InputError(f"{path}: topic {name!r}: expected a list of phrases")
+    phrases = [str(p) for p in value]
     try:
-        return one_of([str(p) for p in value], side=side)
+        return one_of(phrases, side=side), phrases
     except InputError as exc:
         raise InputError(f"{path}: topic {name!r}: {exc}") from None

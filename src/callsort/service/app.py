@@ -2,7 +2,8 @@
 
 The routes are thin: read the request, build the calls, classify them on the one path, answer ResultRows.
 Who may ask is service/access.py; the routes are APIRouter modules (classify_routes, session_routes,
-batch_routes, review_routes, report_routes, search_routes, …) whose dependencies (deps.py) read this module's Service.
+batch_routes, review_routes, report_routes, search_routes, topics_routes, …) whose dependencies (deps.py) read
+this module's Service.
 """
 
 import math
@@ -174,6 +175,7 @@ def build_app(service: Service):
         review_routes,
         search_routes,
         session_routes,
+        topics_routes,
     )
     from .deps import role
 
@@ -182,7 +184,7 @@ def build_app(service: Service):
                   openapi_url=None, description="Classify call transcripts and recordings into business categories.")
     app.state.service = service
     for module in (classify_routes, session_routes, batch_routes, review_routes, report_routes, models_routes,
-                   intake_routes, search_routes):
+                   intake_routes, search_routes, topics_routes):
         app.include_router(module.router)
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(role)])
