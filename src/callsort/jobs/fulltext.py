@@ -99,23 +99,26 @@ class SearchIndex:
         """Index one call's row (None: it has none), with the latest of people's labels applied."""
         from sqlalchemy import text
 
-        if self.dialect == "sqlite":
-            conn.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :id"), {"id": call_id})
         if row is None:
-            if self.dialect != "sqlite":
-                conn.execute(text(f"DELETE FROM {TABLE} WHERE call_id = :id"), {"id": call_id})
+            conn.execute(text(f"DELETE FROM {TABLE} WHERE {'rowid' if self.dialect == 'sqlite' else 'call_id'} = :id"),
+                         {"id": call_id})
             return
-        entry = entry_of(_corrected(conn, call_id, row))
+        self._put(conn, [(call_id, _corrected(conn, call_id, row))])
+
+    def _put(self, conn, rows: list[tuple[int, dict]]) -> None:
+        """Index (call id, row with people's label applied) pairs, replacing what the calls had (one statement each)."""
+        entries = [(call_id, entry_of(row)) for call_id, row in rows]
         if self.dialect == "sqlite":
-            conn.execute(text(f"INSERT INTO {TABLE} (rowid, agent, caller, other, tags, called_at) "
-                              "VALUES (:id, :agent, :caller, :other, :tags, :called_at)"),
-                         {"id": call_id, **{s: " ".join(entry[s]) for s in (*SIDES, "tags")},
-                          "called_at": entry["called_at"]})
+            conn.exec_driver_sql(f"DELETE FROM {TABLE} WHERE rowid = ?", [(call_id,) for call_id, _ in entries])
+            conn.exec_driver_sql(f"INSERT INTO {TABLE} (rowid, agent, caller, other, tags, called_at) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)",
+                                 [(call_id, *(" ".join(e[s]) for s in (*SIDES, "tags")), e["called_at"])
+                                  for call_id, e in entries])
         else:
-            conn.execute(text(f"INSERT INTO {TABLE} (call_id, words, called_at) VALUES "
-                              "(:id, CAST(:words AS tsvector), :called_at) ON CONFLICT (call_id) DO UPDATE "
-                              "SET words = EXCLUDED.words, called_at = EXCLUDED.called_at"),
-                         {"id": call_id, "words": tsvector_text(entry), "called_at": entry["called_at"]})
+            conn.exec_driver_sql(f"INSERT INTO {TABLE} (call_id, words, called_at) VALUES "
+                                 "(%s, CAST(%s AS tsvector), %s) ON CONFLICT (call_id) DO UPDATE "
+                                 "SET words = EXCLUDED.words, called_at = EXCLUDED.called_at",
+                                 [(call_id, tsvector_text(e), e["called_at"]) for call_id, e in entries])
 
     def refresh(self, conn, call_id: int) -> None:
         """Index a call again from its stored row (a person labelled it)."""
@@ -136,8 +139,7 @@ class SearchIndex:
         for start in range(0, len(ids), 1000):
             with self.db.engine.begin() as conn:
                 rows = conn.execute(select(calls.c.id, calls.c.result).where(calls.c.id.in_(ids[start:start + 1000])))
-                for call_id, result in rows.all():
-                    self.write(conn, call_id, json.loads(result))
+                self._put(conn, _all_corrected(conn, [(call_id, json.loads(result)) for call_id, result in rows.all()]))
             bar.update(min(1000, len(ids) - start))
         bar.close()
         return len(ids)
@@ -225,6 +227,16 @@ def check_day(value: str | None, name: str) -> str | None:
         except ValueError:
             raise InputError(f"{name} {value!r}: expected a date, YYYY-MM-DD") from None
     return value
+
+
+def _all_corrected(conn, rows: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+    """Rows as `_corrected` makes them, people's labels read in one query."""
+    from sqlalchemy import text
+
+    ids = ",".join(str(int(call_id)) for call_id, _ in rows) or "NULL"
+    labels = dict(conn.execute(text(f"SELECT call_id, label FROM corrections WHERE call_id IN ({ids}) "
+                                    "ORDER BY id")).all())  # the latest label of a call last: it wins
+    return [(i, {**row, "label": labels[i], "needs_review": False} if labels.get(i) else row) for i, row in rows]
 
 
 def _corrected(conn, call_id: int, row: dict) -> dict:
