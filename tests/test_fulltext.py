@@ -80,3 +80,17 @@ def test_results_are_ranked(tmp_path, engine):
     count, ids = index.search(parse("furnace"), SearchFilters(), limit=2)
     assert count == 3 and ids[0] == 2 and len(ids) == 2
     assert index.search(parse("furnace"), SearchFilters(), limit=2, offset=2)[1] == [3]
+
+
+def test_date_ranges_count_whole_months_and_edge_days(store_url):
+    times = ["2026-10-31 23:59:59", "2026-11-01 00:00:00", "2026-11-30 12:00:00", "2026-12-01 00:00:00", None]
+    rows = [{"label": "Other", "transcript": "the furnace again", "meta": {"datetime": t} if t else {}} for t in times]
+    index, furnace = SearchIndex(stored(store_url, rows).db), parse("furnace")
+    for since, until, expected in [("2026-10-31", "2026-11-30", {1, 2, 3}), ("2026-11-01", "2026-11-30", {2, 3}),
+                                   ("2026-11-02", "2026-12-01", {3, 4}), ("2026-11-01", None, {2, 3, 4}),
+                                   (None, "2026-11-01", {1, 2}), ("2026-01-01", "2026-12-31", {1, 2, 3, 4}),
+                                   ("2000-01-01", "2040-12-31", {1, 2, 3, 4}),  # too many months: by the column
+                                   ("2026-11-05", "2026-11-04", set())]:
+        count, ids = index.search(furnace, SearchFilters(since=since, until=until))
+        assert (count, set(ids)) == (len(expected), expected), (since, until)
+    assert index.search(None, SearchFilters(since="2026-11-01", until="2026-11-30"))[1] == [2, 3]  # in id order

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 from ..evidence.metadata import call_datetime
-from ..search.query import SIDES, WEIGHTS, Query, sides
+from ..search.query import SIDES, WEIGHTS, Query, side_words
 
 TABLE = "call_search"
-BUILT_MARK = "search_index_built"
+BUILT_MARK = "search_index_built_2"  # a new mark when entries change: stores index again on open
 EVERY = "every"  # the tag every entry has: a search by filters alone
 MAX_POSITION, MAX_PER_WORD = 16383, 255  # PostgreSQL's limits for tsvector positions
 SIDE_GAP = 100  # positions between sides in a tsvector: a phrase or NEAR never spans two sides
@@ -54,14 +54,15 @@ def tag(kind: str, value: str) -> str:
 
 def entry_of(row: dict) -> dict:
     """The index entry of one result row (people's label already applied): words by side, tags, time."""
-    found = sides(row.get("transcript") or row.get("text") or "")
+    found = side_words(row.get("transcript") or row.get("text") or "")
     agent = (row.get("meta") or {}).get("agent") or row.get("agent_name") or ""
     when = call_datetime(row.get("meta") or {})
     tags = [EVERY, tag("review", "yes" if row.get("needs_review") else "no")]
     tags += [tag("category", row["label"])] if row.get("label") else []
     tags += [tag("agent", agent)] if agent else []
     tags += [tag("topic", t) for t in row.get("topics") or []]
-    return {**{side: [w for w, _, _ in found[side]] for side in SIDES}, "tags": tags,
+    tags += [f"month{when:%Y%m}", f"day{when:%Y%m%d}"] if when else []  # date ranges as words (_days)
+    return {**found, "tags": tags,
             "called_at": when.strftime("%Y-%m-%d %H:%M:%S") if when else None}
 
 
@@ -98,23 +99,26 @@ class SearchIndex:
         """Index one call's row (None: it has none), with the latest of people's labels applied."""
         from sqlalchemy import text
 
-        if self.dialect == "sqlite":
-            conn.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :id"), {"id": call_id})
         if row is None:
-            if self.dialect != "sqlite":
-                conn.execute(text(f"DELETE FROM {TABLE} WHERE call_id = :id"), {"id": call_id})
+            conn.execute(text(f"DELETE FROM {TABLE} WHERE {'rowid' if self.dialect == 'sqlite' else 'call_id'} = :id"),
+                         {"id": call_id})
             return
-        entry = entry_of(_corrected(conn, call_id, row))
+        self._put(conn, [(call_id, _corrected(conn, call_id, row))])
+
+    def _put(self, conn, rows: list[tuple[int, dict]]) -> None:
+        """Index (call id, row with people's label applied) pairs, replacing what the calls had (one statement each)."""
+        entries = [(call_id, entry_of(row)) for call_id, row in rows]
         if self.dialect == "sqlite":
-            conn.execute(text(f"INSERT INTO {TABLE} (rowid, agent, caller, other, tags, called_at) "
-                              "VALUES (:id, :agent, :caller, :other, :tags, :called_at)"),
-                         {"id": call_id, **{s: " ".join(entry[s]) for s in (*SIDES, "tags")},
-                          "called_at": entry["called_at"]})
+            conn.exec_driver_sql(f"DELETE FROM {TABLE} WHERE rowid = ?", [(call_id,) for call_id, _ in entries])
+            conn.exec_driver_sql(f"INSERT INTO {TABLE} (rowid, agent, caller, other, tags, called_at) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)",
+                                 [(call_id, *(" ".join(e[s]) for s in (*SIDES, "tags")), e["called_at"])
+                                  for call_id, e in entries])
         else:
-            conn.execute(text(f"INSERT INTO {TABLE} (call_id, words, called_at) VALUES "
-                              "(:id, CAST(:words AS tsvector), :called_at) ON CONFLICT (call_id) DO UPDATE "
-                              "SET words = EXCLUDED.words, called_at = EXCLUDED.called_at"),
-                         {"id": call_id, "words": tsvector_text(entry), "called_at": entry["called_at"]})
+            conn.exec_driver_sql(f"INSERT INTO {TABLE} (call_id, words, called_at) VALUES "
+                                 "(%s, CAST(%s AS tsvector), %s) ON CONFLICT (call_id) DO UPDATE "
+                                 "SET words = EXCLUDED.words, called_at = EXCLUDED.called_at",
+                                 [(call_id, tsvector_text(e), e["called_at"]) for call_id, e in entries])
 
     def refresh(self, conn, call_id: int) -> None:
         """Index a call again from its stored row (a person labelled it)."""
@@ -135,8 +139,7 @@ class SearchIndex:
         for start in range(0, len(ids), 1000):
             with self.db.engine.begin() as conn:
                 rows = conn.execute(select(calls.c.id, calls.c.result).where(calls.c.id.in_(ids[start:start + 1000])))
-                for call_id, result in rows.all():
-                    self.write(conn, call_id, json.loads(result))
+                self._put(conn, _all_corrected(conn, [(call_id, json.loads(result)) for call_id, result in rows.all()]))
             bar.update(min(1000, len(ids) - start))
         bar.close()
         return len(ids)
@@ -150,31 +153,35 @@ class SearchIndex:
             count = conn.exec_driver_sql(f"SELECT count(*) FROM {TABLE} WHERE {where}", params).scalar()
             if count_only or not count:
                 return count, []
-            order = ("bm25(call_search, 1.0, 1.0, 1.0, 0.0), rowid" if self.dialect == "sqlite"
-                     else "ts_rank(words, CAST(%(q)s AS tsquery)) DESC, call_id")
             key = "rowid" if self.dialect == "sqlite" else "call_id"
+            order = ("bm25(call_search, 1.0, 1.0, 1.0, 0.0), rowid" if self.dialect == "sqlite"
+                     else "ts_rank(words, CAST(%(q)s AS tsquery)) DESC, call_id") if queries else key
+            # no words, filters alone: every rank is the same, so the order is the key's, read in index order
             ids = conn.exec_driver_sql(f"SELECT {key} FROM {TABLE} WHERE {where} ORDER BY {order} "
                                        f"LIMIT {int(limit)} OFFSET {int(offset)}", params).scalars().all()
         return count, list(ids)
 
     def _where(self, queries: list[Query], filters: SearchFilters) -> tuple[str, dict]:
         sqlite = self.dialect == "sqlite"
-        tags = filters.tags()
+        tags = [[t] for t in filters.tags()]  # every one of these, each one of its words
+        days = _days(filters.since, filters.until)  # a closed range as words: no row read per match
+        tags += [days] if days else []
         if sqlite:
-            match = " AND ".join([f"({q.fts5()})" for q in queries] + [f'tags : "{t}"' for t in tags])
+            match = " AND ".join([f"({q.fts5()})" for q in queries]
+                                 + ["tags : (" + " OR ".join(f'"{t}"' for t in any_of) + ")" for any_of in tags])
             where, params = f"{TABLE} MATCH ?", [match]
         else:
-            words = " & ".join([f"({q.tsquery()})" for q in queries] + [f"'{t}':D" for t in tags])
+            words = " & ".join([f"({q.tsquery()})" for q in queries]
+                               + ["(" + " | ".join(f"'{t}':D" for t in any_of) + ")" for any_of in tags])
             where, params = "words @@ CAST(%(q)s AS tsquery)", {"q": words}
         for name, op, value in (("since", ">=", filters.since), ("until", "<=", _day_end(filters.until))):
-            if value:
+            if value and not days:
                 where += f" AND called_at {op} " + ("?" if sqlite else f"%({name})s")
                 params.append(value) if sqlite else params.update({name: value})
         if filters.batch is not None:
             ids = ",".join(str(int(i)) for i in self._batch_calls(filters.batch)) or "NULL"
             where += f" AND {'rowid' if sqlite else 'call_id'} IN ({ids})"
         return where, tuple(params) if sqlite else params
-
 
     def _batch_calls(self, batch: str) -> list[int]:
         from sqlalchemy import select
@@ -185,6 +192,25 @@ class SearchIndex:
         if found is None:
             raise InputError(f"batch {batch!r}: no such batch in the store")
         return json.loads(found)
+
+
+def _days(since: str | None, until: str | None, most: int = 200) -> list[str]:
+    """The words (entry_of's month and day tags) of every call from `since` to `until`: whole months as one
+    word, the days at either end one word each; [] for an open range or more words than `most`."""
+    from datetime import date, timedelta
+
+    if not since or not until:
+        return []
+    day, last, found = date.fromisoformat(since), date.fromisoformat(until), []
+    while day <= last and len(found) <= most:
+        month_end = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        if day.day == 1 and month_end <= last:
+            found.append(f"month{day:%Y%m}")
+            day = month_end + timedelta(days=1)
+        else:
+            found.append(f"day{day:%Y%m%d}")
+            day += timedelta(days=1)
+    return found if len(found) <= most else []
 
 
 def _day_end(day: str | None) -> str | None:
@@ -201,6 +227,16 @@ def check_day(value: str | None, name: str) -> str | None:
         except ValueError:
             raise InputError(f"{name} {value!r}: expected a date, YYYY-MM-DD") from None
     return value
+
+
+def _all_corrected(conn, rows: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+    """Rows as `_corrected` makes them, people's labels read in one query."""
+    from sqlalchemy import text
+
+    ids = ",".join(str(int(call_id)) for call_id, _ in rows) or "NULL"
+    labels = dict(conn.execute(text(f"SELECT call_id, label FROM corrections WHERE call_id IN ({ids}) "
+                                    "ORDER BY id")).all())  # the latest label of a call last: it wins
+    return [(i, {**row, "label": labels[i], "needs_review": False} if labels.get(i) else row) for i, row in rows]
 
 
 def _corrected(conn, call_id: int, row: dict) -> dict:

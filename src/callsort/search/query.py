@@ -26,17 +26,32 @@ _TURN = re.compile(r"^(Agent|Caller):[ \t]?", re.MULTILINE)
 
 def fold(token: str) -> str:
     """A token as it is indexed: lower case, accents removed (as SQLite's unicode61 remove_diacritics 2)."""
-    return "".join(c for c in unicodedata.normalize("NFKD", token.lower()) if not unicodedata.combining(c))
+    token = token.lower()
+    if token.isascii():  # most words: nothing to remove (and the build of a million calls is 3x faster)
+        return token
+    return "".join(c for c in unicodedata.normalize("NFKD", token) if not unicodedata.combining(c))
 
 
 def words(text: str) -> list[str]:
     """The whole words of a text as every engine indexes them."""
-    return [fold(m.group()) for m in _TOKEN.finditer(text or "")]
+    text = text or ""
+    if text.isascii():  # lower case keeps ASCII's word characters: the same words as folding each one
+        return _TOKEN.findall(text.lower())
+    return [fold(m.group()) for m in _TOKEN.finditer(text)]
 
 
 def spans(text: str) -> list[tuple[str, int, int]]:
     """(word, start, end) of each whole word, offsets into `text`."""
     return [(fold(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(text or "")]
+
+
+def side_words(transcript: str) -> dict[str, list[str]]:
+    """Each side's words, as `sides` finds them without their offsets (faster: what the index and matcher need)."""
+    found: dict[str, list] = {side: [] for side in SIDES}
+    for line in re.finditer(r"[^\n]+", transcript or ""):
+        turn = _TURN.match(line.group())
+        found[turn.group(1).lower() if turn else "other"] += words(line.group()[turn.end():] if turn else line.group())
+    return found
 
 
 def sides(transcript: str) -> dict[str, list[tuple[str, int, int]]]:
@@ -139,8 +154,7 @@ class Query:
 
     def matches(self, transcript: str) -> bool:
         """Whether the transcript matches, by the rules every engine follows."""
-        tokens = {side: [w for w, _, _ in found] for side, found in sides(transcript).items()}
-        return _matches(self.root, tokens, self._sides())
+        return _matches(self.root, side_words(transcript), self._sides())
 
     def hits(self, transcript: str) -> list[tuple[int, int]]:
         """Character spans (start, end) of the words that made the transcript match, in order."""
