@@ -130,3 +130,33 @@ def test_under_redact_the_callers_number_is_used_but_never_stored(tfidf_dir, tmp
         proc.terminate()
         proc.wait(10)
     assert b"555-0177" not in (tmp_path / "jobs.db").read_bytes() + (tmp_path / "jobs.db-wal").read_bytes()
+
+
+def test_a_kill_9_in_the_middle_of_a_backlog_loses_no_call_and_takes_none_twice(tfidf_dir, tmp_path):
+    import os
+    import signal
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    files = 120
+    for n in range(files):  # a phone system's export already in the folder: taken in the background
+        (inbox / f"call-{n:03d}.txt").write_text(f"{BOOKED} Ticket {n}.")
+    args = ("--model", str(tfidf_dir), "--store", str(tmp_path / "jobs.db"), "--api-key", KEY, "--watch", str(inbox),
+            "--settle-seconds", "1")
+    proc, url = start_server(*args)
+    admin = httpx.Client(base_url=url, headers={"x-api-key": KEY}, timeout=60)
+    taken = wait_until(lambda: (n := admin.get("/v1/intake").json()["backlog"]["taken"]) >= 10 and n)
+    os.kill(proc.pid, signal.SIGKILL)  # no goodbye: whatever was in hand is in hand
+    proc.wait(10)
+    assert taken < files, "the backlog finished before the kill: nothing was tested"
+    proc, url = start_server(*args)
+    try:
+        admin = httpx.Client(base_url=url, headers={"x-api-key": KEY}, timeout=60)
+        everything = "/v1/calls?limit=1000"
+        wait_until(lambda: [c["state"] for c in admin.get(everything).json()["results"]] == ["done"] * files, 240)
+        stored = admin.get(everything).json()["results"]
+        assert sorted(c["source"].rsplit("/", 1)[-1] for c in stored) == [f"call-{n:03d}.txt" for n in range(files)]
+        assert admin.get("/v1/intake").json()["backlog"]["done"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
