@@ -160,3 +160,36 @@ def test_a_kill_9_in_the_middle_of_a_backlog_loses_no_call_and_takes_none_twice(
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_calls_being_taken_when_the_service_died_are_finished_or_taken_again(tfidf_dir, tmp_path):
+    """What a kill -9 between the steps of taking a call leaves (an intake record without its call id, with or
+    without its batch stored) is put right at the next start: nothing is lost, nothing taken twice."""
+    import hashlib
+
+    from sqlalchemy import create_engine, text
+
+    store, inbox = tmp_path / "jobs.db", tmp_path / "inbox"
+    inbox.mkdir()
+    args = ("--model", str(tfidf_dir), "--store", str(store), "--api-key", KEY, "--watch", str(inbox))
+    proc, url = start_server(*args)
+    try:
+        pushed = httpx.post(f"{url}/v1/calls", files={"file": ("a.txt", BOOKED.encode())}, headers={"x-api-key": KEY})
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    (inbox / "b.txt").write_text(ASKED)
+    with create_engine(f"sqlite:///{store}").begin() as conn:  # as a kill -9 leaves them
+        conn.execute(text("UPDATE intake SET call_id = NULL"))  # a's batch was stored, its call id not yet
+        conn.execute(text("INSERT INTO intake (content_hash, origin, batch_id, created_at) VALUES (:h, :o, :b, 0)"),
+                     {"h": hashlib.sha256(ASKED.encode()).hexdigest(), "o": str(inbox / "b.txt"), "b": "f00dfeedbeef"})
+    proc, url = start_server(*args)
+    try:
+        admin = httpx.Client(base_url=url, headers={"x-api-key": KEY}, timeout=60)
+        again = admin.post("/v1/calls", files={"file": ("a.txt", BOOKED.encode())})
+        assert again.status_code == 200 and again.json()["id"] == pushed.json()["id"]  # the same call, once
+        listed = wait_until(lambda: len(found := calls(admin)) == 2 and found)  # b's batch never was: taken now
+        assert sorted(c["source"] for c in listed) == ["a.txt", "b.txt"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
