@@ -181,15 +181,20 @@ def test_calls_being_taken_when_the_service_died_are_finished_or_taken_again(tfi
     (inbox / "b.txt").write_text(ASKED)
     with create_engine(f"sqlite:///{store}").begin() as conn:  # as a kill -9 leaves them
         conn.execute(text("UPDATE intake SET call_id = NULL"))  # a's batch was stored, its call id not yet
+        b_hash = hashlib.sha256(ASKED.encode()).hexdigest()  # b's call registered, its batch never stored
         conn.execute(text("INSERT INTO intake (content_hash, origin, batch_id, created_at) VALUES (:h, :o, :b, 0)"),
-                     {"h": hashlib.sha256(ASKED.encode()).hexdigest(), "o": str(inbox / "b.txt"), "b": "f00dfeedbeef"})
+                     {"h": b_hash, "o": str(inbox / "b.txt"), "b": "f00dfeedbeef"})
+        conn.execute(text("INSERT INTO calls (job, source, content_hash, state, attempts, updated_at) "
+                          "SELECT job, :source, :h, 'pending', 0, 0 FROM calls LIMIT 1"),
+                     {"source": f"{store}.uploads/f00dfeedbeef/b.txt", "h": b_hash})
     proc, url = start_server(*args)
     try:
         admin = httpx.Client(base_url=url, headers={"x-api-key": KEY}, timeout=60)
         again = admin.post("/v1/calls", files={"file": ("a.txt", BOOKED.encode())})
         assert again.status_code == 200 and again.json()["id"] == pushed.json()["id"]  # the same call, once
-        listed = wait_until(lambda: len(found := calls(admin)) == 2 and found)  # b's batch never was: taken now
-        assert sorted(c["source"] for c in listed) == ["a.txt", "b.txt"]
+        wait_until(lambda: [c["state"] for c in calls(admin)] == ["done", "done"])
+        listed = calls(admin)
+        assert sorted(c["source"] for c in listed) == ["a.txt", "b.txt"]  # b's batch never was: taken now, once
     finally:
         proc.terminate()
         proc.wait(10)

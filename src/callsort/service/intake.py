@@ -114,9 +114,11 @@ class Intake:
             if batch and batch["call_ids"]:
                 self.records.settle(record["content_hash"], batch["call_ids"][0])
             else:
+                if record["batch_id"]:  # its calls may have been registered, never to be run
+                    folder = self.batches.uploads / record["batch_id"]
+                    self.batches.work.drop_pending_under(folder)
+                    shutil.rmtree(folder, ignore_errors=True)
                 self.records.forget(record["content_hash"])
-                if record["batch_id"]:
-                    shutil.rmtree(self.batches.uploads / record["batch_id"], ignore_errors=True)
 
     def take(self, name: str, data, facts: dict, origin: str = "push") -> dict:
         """Store one call (`data`: a binary file object) with its facts; answer {"id", "batch", "duplicate"}.
