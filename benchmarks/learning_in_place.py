@@ -262,7 +262,8 @@ def main() -> None:
         report["replay"] = replays(table, tune_idx, test_idx, args.seeds, args.weeks, args.plans)
     earlier = RESULTS / "learning_in_place.json"  # a part skipped keeps its figures from the last run
     if earlier.is_file():
-        report.update({k: v for k, v in json.loads(earlier.read_text()).items() if k in ("retraining", "replay")})
+        skipped = {"replay": args.skip_replay, "retraining": args.skip_serve}
+        report.update({k: v for k, v in json.loads(earlier.read_text()).items() if skipped.get(k)})
     if not args.skip_serve:
         report["retraining"] = retraining(table.subset(tune_idx))
         print(report["retraining"], flush=True)

@@ -51,12 +51,16 @@ class Receiver:
 
     def __init__(self, status: int = 500):
         self.status, self.requests = status, []
+        self.hold = threading.Event()  # cleared: a request is kept waiting (status "held") until it is set
+        self.hold.set()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers["content-length"]))
-                receiver.requests.append((receiver.status, dict(self.headers), body))
+                held = not receiver.hold.is_set()
+                receiver.requests.append(("held" if held else receiver.status, dict(self.headers), body))
+                receiver.hold.wait(120)
                 self.send_response(receiver.status)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -203,6 +207,43 @@ def test_webhook_retried_signed_once_per_call_withdrawn_when_corrected_and_never
         receiver.close()
     assert [json.loads(body)["call_id"] for _, _, body in receiver.requests[before:]] == [new_id]
     assert {i: a["state"] for i, a in final.items() if i != new_id} == {i: a["state"] for i, a in done.items()}
+
+
+@pytest.mark.slow
+def test_a_kill_9_while_an_alert_is_on_its_way_loses_no_alert(tfidf_dir, tmp_path, calls_folder):
+    """The service dies (kill -9) while the receiver holds its first alert unanswered: after a restart every
+    alert arrives, the one in flight again with the same event_id (at least once; the receiver deduplicates)."""
+    import os
+    import signal
+
+    from callsort.service.alerts import LEASE
+
+    folder, meta = calls_folder
+    receiver = Receiver(status=200)
+    receiver.hold.clear()
+    notify = ("--notify-url", receiver.url, "--notify-secret", SECRET)
+    proc, url = serve(tfidf_dir, tmp_path, meta, *notify)
+    try:
+        run_batch(url, folder)
+        on_list = listed(url)
+        when(lambda: receiver.requests, bool)  # the first alert is on its way, unanswered
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    in_flight = json.loads(receiver.requests[0][2])
+    receiver.hold.set()
+    proc, url = serve(tfidf_dir, tmp_path, meta, *notify)
+    try:  # the killed sender's lease runs out, then the alert is sent again
+        done = alerts_when(url, lambda a: set(a) == set(on_list.values()) and all(x["state"] == "delivered"
+                                                                                  for x in a.values()), LEASE + 60)
+    finally:
+        stop(proc)
+        receiver.close()
+    assert set(done) == set(on_list.values()) and len(on_list) >= 2
+    accepted = receiver.accepted()
+    assert sorted({a["call_id"] for a in accepted}) == sorted(on_list.values())  # every alert, once accepted
+    again = [a for a in accepted if a["call_id"] == in_flight["call_id"]]
+    assert len(again) == 1 and again[0]["event_id"] == in_flight["event_id"]
 
 
 def test_email_one_message_per_alert_through_a_real_smtp_server(tfidf_dir, tmp_path, calls_folder):

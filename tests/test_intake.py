@@ -130,3 +130,71 @@ def test_under_redact_the_callers_number_is_used_but_never_stored(tfidf_dir, tmp
         proc.terminate()
         proc.wait(10)
     assert b"555-0177" not in (tmp_path / "jobs.db").read_bytes() + (tmp_path / "jobs.db-wal").read_bytes()
+
+
+def test_a_kill_9_in_the_middle_of_a_backlog_loses_no_call_and_takes_none_twice(tfidf_dir, tmp_path):
+    import os
+    import signal
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    files = 120
+    for n in range(files):  # a phone system's export already in the folder: taken in the background
+        (inbox / f"call-{n:03d}.txt").write_text(f"{BOOKED} Ticket {n}.")
+    args = ("--model", str(tfidf_dir), "--store", str(tmp_path / "jobs.db"), "--api-key", KEY, "--watch", str(inbox),
+            "--settle-seconds", "1")
+    proc, url = start_server(*args)
+    admin = httpx.Client(base_url=url, headers={"x-api-key": KEY}, timeout=60)
+    taken = wait_until(lambda: (n := admin.get("/v1/intake").json()["backlog"]["taken"]) >= 10 and n)
+    os.kill(proc.pid, signal.SIGKILL)  # no goodbye: whatever was in hand is in hand
+    proc.wait(10)
+    assert taken < files, "the backlog finished before the kill: nothing was tested"
+    proc, url = start_server(*args)
+    try:
+        admin = httpx.Client(base_url=url, headers={"x-api-key": KEY}, timeout=60)
+        everything = "/v1/calls?limit=1000"
+        wait_until(lambda: [c["state"] for c in admin.get(everything).json()["results"]] == ["done"] * files, 240)
+        stored = admin.get(everything).json()["results"]
+        assert sorted(c["source"].rsplit("/", 1)[-1] for c in stored) == [f"call-{n:03d}.txt" for n in range(files)]
+        assert admin.get("/v1/intake").json()["backlog"]["done"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_calls_being_taken_when_the_service_died_are_finished_or_taken_again(tfidf_dir, tmp_path):
+    """What a kill -9 between the steps of taking a call leaves (an intake record without its call id, with or
+    without its batch stored) is put right at the next start: nothing is lost, nothing taken twice."""
+    import hashlib
+
+    from sqlalchemy import create_engine, text
+
+    store, inbox = tmp_path / "jobs.db", tmp_path / "inbox"
+    inbox.mkdir()
+    args = ("--model", str(tfidf_dir), "--store", str(store), "--api-key", KEY, "--watch", str(inbox))
+    proc, url = start_server(*args)
+    try:
+        pushed = httpx.post(f"{url}/v1/calls", files={"file": ("a.txt", BOOKED.encode())}, headers={"x-api-key": KEY})
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    (inbox / "b.txt").write_text(ASKED)
+    with create_engine(f"sqlite:///{store}").begin() as conn:  # as a kill -9 leaves them
+        conn.execute(text("UPDATE intake SET call_id = NULL"))  # a's batch was stored, its call id not yet
+        b_hash = hashlib.sha256(ASKED.encode()).hexdigest()  # b's call registered, its batch never stored
+        conn.execute(text("INSERT INTO intake (content_hash, origin, batch_id, created_at) VALUES (:h, :o, :b, 0)"),
+                     {"h": b_hash, "o": str(inbox / "b.txt"), "b": "f00dfeedbeef"})
+        conn.execute(text("INSERT INTO calls (job, source, content_hash, state, attempts, updated_at) "
+                          "SELECT job, :source, :h, 'pending', 0, 0 FROM calls LIMIT 1"),
+                     {"source": f"{store}.uploads/f00dfeedbeef/b.txt", "h": b_hash})
+    proc, url = start_server(*args)
+    try:
+        admin = httpx.Client(base_url=url, headers={"x-api-key": KEY}, timeout=60)
+        again = admin.post("/v1/calls", files={"file": ("a.txt", BOOKED.encode())})
+        assert again.status_code == 200 and again.json()["id"] == pushed.json()["id"]  # the same call, once
+        wait_until(lambda: [c["state"] for c in calls(admin)] == ["done", "done"])
+        listed = calls(admin)
+        assert sorted(c["source"] for c in listed) == ["a.txt", "b.txt"]  # b's batch never was: taken now, once
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -116,6 +116,14 @@ class WorkQueue:
             conn.execute(c.update().where(c.c.id == call_id).values(result=json.dumps(result), updated_at=time.time()))
             self.index.write(conn, call_id, result)
 
+    def drop_pending_under(self, folder: str | Path) -> int:
+        """Delete the pending calls read from a folder whose batch was never stored (a kill -9 between
+        registering its calls and recording the batch); returns how many."""
+        c = self.calls_table
+        prefix = str(folder).rstrip("/") + "/"
+        with self.db.engine.begin() as conn:
+            return conn.execute(c.delete().where(c.c.state == "pending", c.c.source.startswith(prefix, autoescape=True))).rowcount
+
     def release(self, item: WorkItem) -> None:
         """Give a claimed call back (pending, attempts unchanged): this worker did a first step of it only."""
         self._settle(item, None, state="pending", worker=None, claimed_at=None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from pathlib import Path
 
@@ -63,6 +64,18 @@ class IntakeRecords:
         with self.db.engine.begin() as conn:
             conn.execute(self.table.update().where(self.table.c.content_hash == content_hash).values(call_id=call_id))
 
+    def unsettled(self) -> list[dict]:
+        """Records of calls being taken when the service last stopped (no call id and no error yet)."""
+        from sqlalchemy import select
+
+        c = self.table.c
+        with self.db.engine.connect() as conn:
+            return [r._asdict() for r in conn.execute(select(self.table).where(c.call_id.is_(None), c.error.is_(None)))]
+
+    def forget(self, content_hash: str) -> None:
+        with self.db.engine.begin() as conn:
+            conn.execute(self.table.delete().where(self.table.c.content_hash == content_hash))
+
     def origins(self) -> set[str]:
         from sqlalchemy import select
 
@@ -90,6 +103,22 @@ class Intake:
 
     def __init__(self, batches: BatchRunner, db: Database):
         self.batches, self.records = batches, IntakeRecords(db)
+        self._finish_interrupted()
+
+    def _finish_interrupted(self) -> None:
+        """Calls a stopped (or killed) service was taking: one whose batch was stored gets its call id; one
+        whose batch never was is forgotten, so its file is taken again (a pushed call: the phone system's
+        retry, which never got an answer)."""
+        for record in self.records.unsettled():
+            batch = self.batches.records.get(record["batch_id"]) if record["batch_id"] else None
+            if batch and batch["call_ids"]:
+                self.records.settle(record["content_hash"], batch["call_ids"][0])
+            else:
+                if record["batch_id"]:  # its calls may have been registered, never to be run
+                    folder = self.batches.uploads / record["batch_id"]
+                    self.batches.work.drop_pending_under(folder)
+                    shutil.rmtree(folder, ignore_errors=True)
+                self.records.forget(record["content_hash"])
 
     def take(self, name: str, data, facts: dict, origin: str = "push") -> dict:
         """Store one call (`data`: a binary file object) with its facts; answer {"id", "batch", "duplicate"}.

@@ -1,5 +1,5 @@
 """A watched folder (`callsort serve --watch DIR`): every recording or .txt transcript written into it (sub-folders
-included) is taken once it is complete: unchanged for --settle-seconds, or sooner when its writer closed it.
+included) is taken once it is complete: unchanged for --settle-seconds, or sooner when its writer closed it or renamed it into place.
 watchdog tells of changes (inotify, else polling: network shares give no events); the files already there at
 start are taken in the background. Each file is taken once by its content, across restarts (intake.py)."""
 
@@ -44,7 +44,10 @@ class FolderWatch:
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event):
                 if not event.is_directory:
-                    watch.seen(Path(getattr(event, "dest_path", "") or event.src_path), event.event_type == "closed")
+                    # closed after writing, or renamed into place (written aside first, as rsync and most
+                    # SFTP clients do): complete now; anything else waits to settle
+                    watch.seen(Path(getattr(event, "dest_path", "") or event.src_path),
+                               event.event_type in ("closed", "moved"))
 
         try:
             self.observer = Observer()
