@@ -22,6 +22,7 @@ from collections import Counter
 
 from accuracy import split
 from common import RESULTS, real_calls
+
 from callsort.insights.callbacks import FIRST_WORDS, first_words, recoverable
 from callsort.insights.rules import LeadRules
 from callsort.privacy.keep import learn_keep_list

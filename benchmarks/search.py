@@ -35,13 +35,15 @@ from pathlib import Path
 from common import CALLSORT, CORES, ROOT, run_measured, write_results
 
 from callsort.jobs.fulltext import SearchFilters, SearchIndex
+from callsort.jobs.queue import WorkQueue
 from callsort.jobs.searching import search_store
 from callsort.jobs.store import Database
 from callsort.search.query import words
 from callsort.search.topics import STARTER, load_topics
+from callsort.service.review import results_table, review_queue
 
 SAMPLES = ROOT / "src" / "callsort" / "samples"
-NOINDEX_SRC = Path("/work/wt/s-noindex/src")  # a worktree of 5aad9e0, the commit before search
+BEFORE_SEARCH = "5aad9e0"  # the commit before search: predict --store without the index
 FIRST_DAY = datetime(2026, 8, 1)
 DAYS = 120
 RUNS = 30  # timed runs per query kind
@@ -179,7 +181,35 @@ def bench_store(url: str, size: int, corpus: Corpus, found: dict, runs: int) -> 
         print(f"  {kind:28s} count p50 {q['count']['p50_ms']:7.1f} p95 {q['count']['p95_ms']:7.1f} | "
               f"page p50 {q['page']['p50_ms']:7.1f} p95 {q['page']['p95_ms']:7.1f} ms "
               f"({q['count']['median_matches']:,} matches)", flush=True)
+    out["lists"] = list_pages(db, size, runs)
     db.close()
+    return out
+
+
+def list_pages(db: Database, size: int, runs: int) -> dict:
+    """p50/p95 ms of a page of 50 of GET /v1/calls and GET /v1/review (what their routes call), at the start
+    and in the middle of the store."""
+    queue, waiting = WorkQueue(db), SearchFilters(needs_review=True, state="done")
+
+    def calls_page(offset):
+        return results_table(queue, queue.listed_ids(limit=50, offset=offset)[1])
+
+    def review_page(offset):
+        return review_queue(queue, SearchIndex(db).search(None, waiting, 50, offset, least_confident=True)[1])
+
+    cases = {"/v1/calls, first page": lambda: calls_page(0), "/v1/calls, middle page": lambda: calls_page(size // 2),
+             "/v1/review, first page": lambda: review_page(0),
+             "/v1/review, middle page": lambda: review_page(size // 15)}  # ~15 % of calls need review
+    out = {}
+    for name, call in cases.items():
+        call()
+        ms = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            assert len(call()) == 50
+            ms.append((time.perf_counter() - started) * 1000)
+        out[name] = {"p50_ms": round(statistics.median(ms), 1), "p95_ms": round(statistics.quantiles(ms, n=20)[18], 1)}
+        print(f"  {name:28s} p50 {out[name]['p50_ms']:7.1f} p95 {out[name]['p95_ms']:7.1f} ms", flush=True)
     return out
 
 
@@ -211,8 +241,11 @@ class Postgres:
 
 
 def predict_cost(corpus: Corpus, calls: int, repeats: int) -> dict:
-    """`callsort predict --store` over recombined transcripts, with the index and without, alternating."""
+    """`callsort predict --store` over recombined transcripts, with the index and without (the source of the
+    commit before search, taken from git), alternating."""
     with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(["git", "-C", ROOT, "archive", BEFORE_SEARCH, "src"], check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
         rng, data = random.Random(36), Path(tmp) / "calls.csv"
         with data.open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
@@ -221,7 +254,7 @@ def predict_cost(corpus: Corpus, calls: int, repeats: int) -> dict:
         model = Path(tmp) / "model"
         subprocess.run([CALLSORT, "train", SAMPLES / "sample_calls.csv", "--out", model, "--quiet"],
                        check=True, capture_output=True)
-        trees = {"with the index": os.environ["PYTHONPATH"], "without (5aad9e0)": str(NOINDEX_SRC)}
+        trees = {"with the index": str(ROOT / "src"), f"without ({BEFORE_SEARCH})": f"{tmp}/src"}
         seconds: dict[str, list[float]] = {name: [] for name in trees}
         for run in range(repeats):
             for name, src in trees.items():
@@ -235,7 +268,7 @@ def predict_cost(corpus: Corpus, calls: int, repeats: int) -> dict:
                 print(f"  predict --store, {name}: {s:.1f} s", flush=True)
     medians = {name: statistics.median(v) for name, v in seconds.items()}
     return {"calls": calls, "runs": seconds, "median_s": medians,
-            "ratio": round(medians["with the index"] / medians["without (5aad9e0)"], 3)}
+            "ratio": round(medians["with the index"] / medians[f"without ({BEFORE_SEARCH})"], 3)}
 
 
 TARGETS = {"count": {1_000_000: 100}, "page": {100_000: 100, 1_000_000: 500}}  # p95 ms, on 2 cores
@@ -273,6 +306,9 @@ def markdown(report: dict) -> list[str]:
         for kind, q in s["queries"].items():
             lines.append(f"| {key} | {kind} | {q['count']['median_matches']:,} | {q['count']['p50_ms']} | "
                          f"{q['count']['p95_ms']} | {q['page']['p50_ms']} | {q['page']['p95_ms']} |")
+    lines += ["", "List routes, a page of 50, ms:", "", "| store | page | p50 | p95 |", "|---|---|---:|---:|"]
+    lines += [f"| {key} | {name} | {t['p50_ms']} | {t['p95_ms']} |" for key, s in report["stores"].items()
+              for name, t in s.get("lists", {}).items()]
     if report.get("predict"):
         p = report["predict"]
         lines += ["", f"`callsort predict --store` over {p['calls']:,} transcripts (tf-idf model), alternating runs:", "",

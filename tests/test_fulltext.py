@@ -94,3 +94,24 @@ def test_date_ranges_count_whole_months_and_edge_days(store_url):
         count, ids = index.search(furnace, SearchFilters(since=since, until=until))
         assert (count, set(ids)) == (len(expected), expected), (since, until)
     assert index.search(None, SearchFilters(since="2026-11-01", until="2026-11-30"))[1] == [2, 3]  # in id order
+
+
+def test_the_review_queue_order_and_failed_calls(store_url):
+    rows = [{**row, "needs_review": True, "confidence": c} for row, c in zip(rows_of(TEXTS), (0.7, None, 0.2, 0.9, 0.2))]
+    rows[3] = {"error": "call3: not a recording", "needs_review": True, "transcript": ""}  # a failed call
+    queue = stored(store_url, rows)
+    index, waiting = SearchIndex(queue.db), SearchFilters(needs_review=True, state="done")
+    assert index.search(None, waiting, least_confident=True) == (4, [2, 3, 5, 1])  # no confidence, then lowest
+    assert index.search(None, SearchFilters(state="failed"))[1] == [4]
+    assert index.search(None, waiting, limit=2, offset=1, least_confident=True) == (4, [3, 5])
+    Corrections(queue.db).add(3, "Other")  # labelled: off the queue
+    assert index.search(None, waiting, least_confident=True) == (3, [2, 5, 1])
+
+
+def test_an_index_of_an_earlier_layout_is_made_again(store_url):
+    queue = stored(store_url, rows_of(TEXTS))
+    with queue.db.engine.begin() as conn:  # the layout before confidence was kept, and no mark of this one
+        conn.exec_driver_sql(f"DROP TABLE {TABLE}")
+        conn.exec_driver_sql(f"CREATE TABLE {TABLE} (call_id integer PRIMARY KEY, words text)")
+        conn.exec_driver_sql("DELETE FROM alert_marks")
+    assert SearchIndex(Database(store_url, progress=False)).search(parse("furnace"), SearchFilters())[0] == 3

@@ -19,7 +19,7 @@ from ..evidence.metadata import call_datetime
 from ..search.query import SIDES, WEIGHTS, Query, side_words
 
 TABLE = "call_search"
-BUILT_MARK = "search_index_built_2"  # a new mark when entries change: stores index again on open
+BUILT_MARK = "search_index_built_3"  # a new mark when entries change: stores index again on open
 EVERY = "every"  # the tag every entry has: a search by filters alone
 MAX_POSITION, MAX_PER_WORD = 16383, 255  # PostgreSQL's limits for tsvector positions
 SIDE_GAP = 100  # positions between sides in a tsvector: a phrase or NEAR never spans two sides
@@ -37,12 +37,15 @@ class SearchFilters:
     batch: str | None = None  # a batch's id: its calls only
     topic: str | None = None
     side: str | None = None  # agent or caller: only what that side said
+    state: str | None = None  # done or failed
+
 
     def tags(self) -> list[str]:
         found = [EVERY]
         found += [tag("category", self.category)] if self.category else []
         found += [tag("agent", self.agent)] if self.agent else []
         found += [tag("topic", self.topic)] if self.topic else []
+        found += [tag("state", self.state)] if self.state else []
         found += [tag("review", "yes" if self.needs_review else "no")] if self.needs_review is not None else []
         return found
 
@@ -57,12 +60,13 @@ def entry_of(row: dict) -> dict:
     found = side_words(row.get("transcript") or row.get("text") or "")
     agent = (row.get("meta") or {}).get("agent") or row.get("agent_name") or ""
     when = call_datetime(row.get("meta") or {})
-    tags = [EVERY, tag("review", "yes" if row.get("needs_review") else "no")]
+    tags = [EVERY, tag("review", "yes" if row.get("needs_review") else "no"),
+            tag("state", "failed" if row.get("error") else "done")]
     tags += [tag("category", row["label"])] if row.get("label") else []
     tags += [tag("agent", agent)] if agent else []
     tags += [tag("topic", t) for t in row.get("topics") or []]
     tags += [f"month{when:%Y%m}", f"day{when:%Y%m%d}"] if when else []  # date ranges as words (_days)
-    return {**found, "tags": tags,
+    return {**found, "tags": tags, "confidence": row.get("confidence"),
             "called_at": when.strftime("%Y-%m-%d %H:%M:%S") if when else None}
 
 
@@ -87,12 +91,16 @@ class SearchIndex:
         self.dialect = db.engine.dialect.name
 
     def create(self, conn) -> None:
+        from sqlalchemy import inspect
+
+        if inspect(conn).has_table(TABLE) and "confidence" not in conn.exec_driver_sql(f"SELECT * FROM {TABLE} LIMIT 0").keys():
+            conn.exec_driver_sql(f"DROP TABLE {TABLE}")  # an index of an earlier layout: made again (BUILT_MARK)
         if self.dialect == "sqlite":
             conn.exec_driver_sql(f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(agent, caller, other, tags, "
-                                 "called_at UNINDEXED, tokenize='unicode61 remove_diacritics 2')")
+                                 "called_at UNINDEXED, confidence UNINDEXED, tokenize='unicode61 remove_diacritics 2')")
         else:
             conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {TABLE} (call_id integer PRIMARY KEY, "
-                                 "words tsvector NOT NULL, called_at varchar(19))")
+                                 "words tsvector NOT NULL, called_at varchar(19), confidence double precision)")
             conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_words ON {TABLE} USING gin (words)")
 
     def write(self, conn, call_id: int, row: dict | None) -> None:
@@ -110,15 +118,15 @@ class SearchIndex:
         entries = [(call_id, entry_of(row)) for call_id, row in rows]
         if self.dialect == "sqlite":
             conn.exec_driver_sql(f"DELETE FROM {TABLE} WHERE rowid = ?", [(call_id,) for call_id, _ in entries])
-            conn.exec_driver_sql(f"INSERT INTO {TABLE} (rowid, agent, caller, other, tags, called_at) "
-                                 "VALUES (?, ?, ?, ?, ?, ?)",
-                                 [(call_id, *(" ".join(e[s]) for s in (*SIDES, "tags")), e["called_at"])
-                                  for call_id, e in entries])
+            conn.exec_driver_sql(f"INSERT INTO {TABLE} (rowid, agent, caller, other, tags, called_at, confidence) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 [(call_id, *(" ".join(e[s]) for s in (*SIDES, "tags")), e["called_at"],
+                                   e["confidence"]) for call_id, e in entries])
         else:
-            conn.exec_driver_sql(f"INSERT INTO {TABLE} (call_id, words, called_at) VALUES "
-                                 "(%s, CAST(%s AS tsvector), %s) ON CONFLICT (call_id) DO UPDATE "
-                                 "SET words = EXCLUDED.words, called_at = EXCLUDED.called_at",
-                                 [(call_id, tsvector_text(e), e["called_at"]) for call_id, e in entries])
+            conn.exec_driver_sql(f"INSERT INTO {TABLE} (call_id, words, called_at, confidence) VALUES "
+                                 "(%s, CAST(%s AS tsvector), %s, %s) ON CONFLICT (call_id) DO UPDATE SET "
+                                 "words = EXCLUDED.words, called_at = EXCLUDED.called_at, confidence = EXCLUDED.confidence",
+                                 [(call_id, tsvector_text(e), e["called_at"], e["confidence"]) for call_id, e in entries])
 
     def refresh(self, conn, call_id: int) -> None:
         """Index a call again from its stored row (a person labelled it)."""
@@ -145,8 +153,9 @@ class SearchIndex:
         return len(ids)
 
     def search(self, query: Query | list[Query] | None, filters: SearchFilters, limit: int = 20, offset: int = 0,
-               count_only: bool = False) -> tuple[int, list[int]]:
-        """(how many calls match every query and the filters, the ids of the page asked for, best first)."""
+               count_only: bool = False, least_confident: bool = False) -> tuple[int, list[int]]:
+        """(how many calls match every query and the filters, the ids of the page asked for, best first; or
+        `least_confident` first, as the review queue orders them: calls without a confidence, then the lowest)."""
         queries = [q for q in (query if isinstance(query, list) else [query]) if q is not None]
         where, params = self._where(queries, filters)
         with self.db.engine.connect() as conn:
@@ -157,6 +166,7 @@ class SearchIndex:
             order = ("bm25(call_search, 1.0, 1.0, 1.0, 0.0), rowid" if self.dialect == "sqlite"
                      else "ts_rank(words, CAST(%(q)s AS tsquery)) DESC, call_id") if queries else key
             # no words, filters alone: every rank is the same, so the order is the key's, read in index order
+            order = f"confidence IS NOT NULL, confidence, {key}" if least_confident else order
             ids = conn.exec_driver_sql(f"SELECT {key} FROM {TABLE} WHERE {where} ORDER BY {order} "
                                        f"LIMIT {int(limit)} OFFSET {int(offset)}", params).scalars().all()
         return count, list(ids)

@@ -157,14 +157,17 @@ class WorkQueue:
             found = conn.execute(query.where(c.c.job == job) if job else query).all()
         return [(r.id, json.loads(r.result)) for r in found]
 
-    def listed_ids(self, jobs: set[str] = frozenset()) -> list[int]:
-        """Ids of every call with a result, and of every call of `jobs` in any state (e.g. just pushed), in order."""
-        from sqlalchemy import or_, select
+    def listed_ids(self, jobs: set[str] = frozenset(), limit: int | None = None, offset: int = 0) -> tuple[int, list[int]]:
+        """(how many calls have a result or belong to `jobs` in any state (e.g. just pushed), the ids of the page
+        asked for, oldest first): counted and paged by the database, so a million calls answer quickly."""
+        from sqlalchemy import func, or_, select
 
         c = self.calls_table
+        listed = or_(c.c.result.is_not(None), c.c.job.in_(jobs))
         with self.db.engine.connect() as conn:
-            return [r.id for r in conn.execute(select(c.c.id).where(or_(c.c.result.is_not(None), c.c.job.in_(jobs)))
-                                               .order_by(c.c.id)).all()]
+            count = conn.execute(select(func.count()).select_from(c).where(listed)).scalar()
+            page = select(c.c.id).where(listed).order_by(c.c.id).offset(offset)
+            return count, list(conn.execute(page.limit(limit) if limit else page).scalars().all())
 
     def calls(self, ids: list[int]) -> list[dict]:
         """Calls by id, in the order given: id, source, content_hash, state, attempts, error, result."""

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 from ..errors import CallsortError
 from ..jobs.corrections import CORRECTION_COLUMNS, Corrections
+from ..jobs.fulltext import SearchFilters, SearchIndex
 from ..privacy.redact import redact_fragment
 from .deps import CALL_ID, ServiceDep, batch_or_404, csv_response, named, store_role, text_field
 from .requests import read_json
@@ -22,12 +23,18 @@ def queue(service: ServiceDep, batch: str | None = None, limit: int | None = Que
     """Calls to check (needs_review, not corrected yet), least confident first; of one batch or of every
     call in the store (batches, and runs of `predict --store` into the same store); `limit`/`offset` page
     through them (`count`: how many there are in all)."""
-    ids = batch_or_404(service, batch)["call_ids"] if batch else service.work.listed_ids()
-    rows = review_queue(service.work, ids, service.company_says)
-    if service.learning and len(rows) > 1:  # cover the calls first, then mix uncertainty with diversity
-        rows = labelling_order(service.work, rows)
-    page = rows[offset:offset + limit if limit else None]
-    return {"labels": service.labels, "count": len(rows), "offset": offset, "calls": page}
+    if service.learning:  # cover the calls first, then mix uncertainty with diversity: every candidate is read
+        ids = batch_or_404(service, batch)["call_ids"] if batch else service.work.listed_ids()[1]
+        rows = review_queue(service.work, ids, service.company_says)
+        rows = labelling_order(service.work, rows) if len(rows) > 1 else rows
+        return {"labels": service.labels, "count": len(rows), "offset": offset,
+                "calls": rows[offset:offset + limit if limit else None]}
+    if batch:
+        batch_or_404(service, batch)
+    filters = SearchFilters(needs_review=True, state="done", batch=batch)  # the search index knows both
+    count, ids = SearchIndex(service.work.db).search(None, filters, limit or 2**62, offset, least_confident=True)
+    return {"labels": service.labels, "count": count, "offset": offset,
+            "calls": review_queue(service.work, ids, service.company_says)}
 
 
 @router.get("/v1/calls")
@@ -35,9 +42,8 @@ def every_call(service: ServiceDep, limit: int | None = Query(None, ge=1, le=100
                offset: int = Query(0, ge=0, le=2**62)) -> dict:
     """The table of every call in the store (with a result, or the service's own still to run), batches, pushed
     calls and `predict --store` runs alike, labelled or not, oldest first; `limit`/`offset` page through a large store (`calls`: how many there are in all)."""
-    ids = service.work.listed_ids(service.batches.jobs)  # the service's calls as soon as they are stored
-    table = results_table(service.work, ids[offset:offset + limit if limit else None])
-    return {"calls": len(ids), "offset": offset, "results": table}
+    count, ids = service.work.listed_ids(service.batches.jobs, limit, offset)  # the service's calls once stored
+    return {"calls": count, "offset": offset, "results": results_table(service.work, ids)}
 
 
 @router.get("/v1/calls/{call_id}")
