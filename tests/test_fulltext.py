@@ -97,7 +97,8 @@ def test_date_ranges_count_whole_months_and_edge_days(store_url):
 
 
 def test_the_review_queue_order_and_failed_calls(store_url):
-    rows = [{**row, "needs_review": True, "confidence": c} for row, c in zip(rows_of(TEXTS), (0.7, None, 0.2, 0.9, 0.2))]
+    confidences = (0.7, None, 0.2, 0.9, 0.2)
+    rows = [{**row, "needs_review": True, "confidence": c} for row, c in zip(rows_of(TEXTS), confidences, strict=True)]
     rows[3] = {"error": "call3: not a recording", "needs_review": True, "transcript": ""}  # a failed call
     queue = stored(store_url, rows)
     index, waiting = SearchIndex(queue.db), SearchFilters(needs_review=True, state="done")
