@@ -41,6 +41,7 @@ RUNS: list[tuple[str, list[str]]] = [
     ("learning_in_place.py", []),
     ("live.py", []),
     ("topics_starter.py", []),
+    ("search.py", []),
 ]
 MAINTAINED = list(dict.fromkeys(script for script, _ in RUNS))
 HELPERS = ("common.py", "run_all.py")  # top-level modules that are not benchmarks

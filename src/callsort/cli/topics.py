@@ -26,6 +26,7 @@ def topics(
 ) -> None:
     """How many stored calls mention each topic (from the search index); with --apply FILE, every stored call's
     topics recomputed from its transcript first; with --starter PATH, a starter topics file to edit."""
+    from ..jobs.searching import count_topics
     from ..search.topics import STARTER, copy_starter, load_topics
 
     progress = setup(output)
@@ -42,32 +43,3 @@ def topics(
     lines += [f"  {n:6d}  {name}" for name, n in summary["topics"].items()] or [f"{store}: no call carries a topic"]
     emit({"store": store, **summary}, output, lines)
 
-
-def count_topics(store: str, chosen=None, progress: bool = False) -> dict:
-    """{"calls", "changed", "topics": {name: calls}}: with `chosen` (Topics) every stored row re-tagged first
-    (WorkQueue.replace_result keeps the search index in step); the counts come from the index."""
-    from tqdm.auto import tqdm
-
-    from ..jobs.fulltext import SearchFilters, SearchIndex
-    from ..jobs.queue import WorkQueue
-    from ..jobs.store import open_database
-
-    queue = WorkQueue(open_database(store, must_exist=True))
-    try:
-        results = queue.results_of(None)
-        changed, carried = 0, {}
-        for call_id, row in tqdm(results, desc="re-tagging stored calls", unit="call",
-                                 disable=chosen is None or not progress or not results):
-            if chosen is not None:
-                found = chosen.of(row.get("transcript"))
-                if found != (row.get("topics") or []):
-                    queue.replace_result(call_id, {**row, "topics": found})
-                    changed += 1
-                row["topics"] = found
-            carried.update(dict.fromkeys(row.get("topics") or []))
-        names = chosen.names if chosen is not None else list(carried)
-        index = SearchIndex(queue.db)
-        counts = {name: index.search(None, SearchFilters(topic=name), count_only=True)[0] for name in names}
-    finally:
-        queue.close()
-    return {"calls": len(results), "changed": changed, "topics": counts}

@@ -48,3 +48,29 @@ def _entry(call: dict, row: dict, query) -> dict:
             "confidence": row.get("confidence"), "needs_review": row.get("needs_review"),
             "agent": meta.get("agent") or row.get("agent_name") or "", "called_at": meta.get("datetime"),
             "topics": row.get("topics") or [], "snippet": snippet(row.get("transcript") or "", query)}
+
+
+def count_topics(store: str | Path | Database, chosen: Topics | None = None, progress: bool = False) -> dict:
+    """{"calls", "changed", "topics": {name: calls}}: with `chosen` (Topics) every stored row re-tagged first
+    (WorkQueue.replace_result keeps the search index in step); the counts come from the index."""
+    from tqdm.auto import tqdm
+
+    queue = WorkQueue(open_database(store, must_exist=True))
+    try:
+        results = queue.results_of(None)
+        changed, carried = 0, {}
+        for call_id, row in tqdm(results, desc="re-tagging stored calls", unit="call",
+                                 disable=chosen is None or not progress or not results):
+            if chosen is not None:
+                found = chosen.of(row.get("transcript"))
+                if found != (row.get("topics") or []):
+                    queue.replace_result(call_id, {**row, "topics": found})
+                    changed += 1
+                row["topics"] = found
+            carried.update(dict.fromkeys(row.get("topics") or []))
+        names = chosen.names if chosen is not None else list(carried)
+        index = SearchIndex(queue.db)
+        counts = {name: index.search(None, SearchFilters(topic=name), count_only=True)[0] for name in names}
+    finally:
+        queue.close()
+    return {"calls": len(results), "changed": changed, "topics": counts}
