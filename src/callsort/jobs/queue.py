@@ -160,14 +160,16 @@ class WorkQueue:
     def listed_ids(self, jobs: set[str] = frozenset(), limit: int | None = None, offset: int = 0) -> tuple[int, list[int]]:
         """(how many calls have a result or belong to `jobs` in any state (e.g. just pushed), the ids of the page
         asked for, oldest first): counted and paged by the database, so a million calls answer quickly."""
-        from sqlalchemy import func, or_, select
+        from sqlalchemy import func, select, union_all
 
         c = self.calls_table
-        listed = or_(c.c.result.is_not(None), c.c.job.in_(jobs))
+        parts = [select(c.c.id).where(c.c.result.is_not(None))]  # read from the index ix_calls_listed
+        parts += [select(c.c.id).where(c.c.job.in_(jobs), c.c.state != "done",  # done has a result: the index
+                                       c.c.result.is_(None))] if jobs else []  # (job, state) skips those
         with self.db.engine.connect() as conn:
-            count = conn.execute(select(func.count()).select_from(c).where(listed)).scalar()
-            page = select(c.c.id).where(listed).order_by(c.c.id).offset(offset)
-            return count, list(conn.execute(page.limit(limit) if limit else page).scalars().all())
+            count = sum(conn.execute(select(func.count()).select_from(p.subquery())).scalar() for p in parts)
+            listed = (union_all(*parts) if len(parts) > 1 else parts[0]).order_by("id").offset(offset)
+            return count, list(conn.execute(listed.limit(limit) if limit else listed).scalars().all())
 
     def calls(self, ids: list[int]) -> list[dict]:
         """Calls by id, in the order given: id, source, content_hash, state, attempts, error, result."""

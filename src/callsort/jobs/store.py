@@ -15,7 +15,7 @@ from ..errors import InputError
 
 def _tables():
     """The schema: every table of the store, declared here and only here."""
-    from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+    from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint, text
 
     metadata = MetaData()
     calls = Table(
@@ -34,6 +34,8 @@ def _tables():
         UniqueConstraint("job", "source", "content_hash"),
         Index("ix_calls_job_state", "job", "state"),
         Index("ix_calls_updated", "updated_at"),  # the alert watcher reads what changed since its mark
+        Index("ix_calls_listed", "id", sqlite_where=text("result IS NOT NULL"),  # GET /v1/calls counts and
+              postgresql_where=text("result IS NOT NULL")),  # pages calls with a result without reading rows
     )
     # A person's label for a call. Never updated: a later correction of the same call supersedes (history kept).
     Table(
