@@ -19,7 +19,7 @@ from ..evidence.metadata import call_datetime
 from ..search.query import SIDES, WEIGHTS, Query, side_words
 
 TABLE = "call_search"
-BUILT_MARK = "search_index_built_3"  # a new mark when entries change: stores index again on open
+BUILT_MARK = "search_index_built_4"  # a new mark when entries change: stores index again on open
 EVERY = "every"  # the tag every entry has: a search by filters alone
 MAX_POSITION, MAX_PER_WORD = 16383, 255  # PostgreSQL's limits for tsvector positions
 SIDE_GAP = 100  # positions between sides in a tsvector: a phrase or NEAR never spans two sides
@@ -78,8 +78,8 @@ def tsvector_text(entry: dict) -> str:
         for i, word in enumerate(entry[side]):
             positions.setdefault(word, []).append(f"{min(start + i, MAX_POSITION)}{WEIGHTS[side]}")
         start += len(entry[side]) + SIDE_GAP
-    for word in entry["tags"]:
-        positions.setdefault(word, []).append(f"{min(start, MAX_POSITION)}D")
+    for word in entry["tags"]:  # '_' never is in a query word (words()): a tag is never found by one
+        positions.setdefault(f"_{word}", []).append(f"{min(start, MAX_POSITION)}D")
     return " ".join(f"'{word}':{','.join(at[:MAX_PER_WORD])}" for word, at in positions.items())
 
 
@@ -112,6 +112,11 @@ class SearchIndex:
                          {"id": call_id})
             return
         self._put(conn, [(call_id, _corrected(conn, call_id, row))])
+
+    def write_many(self, conn, rows: list[tuple[int, dict]]) -> None:
+        """Index several calls' rows (call id, row) in one statement each."""
+        if rows:
+            self._put(conn, _all_corrected(conn, rows))
 
     def _put(self, conn, rows: list[tuple[int, dict]]) -> None:
         """Index (call id, row with people's label applied) pairs, replacing what the calls had (one statement each)."""
@@ -164,7 +169,7 @@ class SearchIndex:
                 return count, []
             key = "rowid" if self.dialect == "sqlite" else "call_id"
             order = ("bm25(call_search, 1.0, 1.0, 1.0, 0.0), rowid" if self.dialect == "sqlite"
-                     else "ts_rank(words, CAST(%(q)s AS tsquery)) DESC, call_id") if queries else key
+                     else "ts_rank('{0,1,1,1}', words, CAST(%(q)s AS tsquery)) DESC, call_id") if queries else key
             # no words, filters alone: every rank is the same, so the order is the key's, read in index order
             order = f"confidence IS NOT NULL, confidence, {key}" if least_confident else order
             ids = conn.exec_driver_sql(f"SELECT {key} FROM {TABLE} WHERE {where} ORDER BY {order} "
@@ -182,7 +187,7 @@ class SearchIndex:
             where, params = f"{TABLE} MATCH ?", [match]
         else:
             words = " & ".join([f"({q.tsquery()})" for q in queries]
-                               + ["(" + " | ".join(f"'{t}':D" for t in any_of) + ")" for any_of in tags])
+                               + ["(" + " | ".join(f"'_{t}'" for t in any_of) + ")" for any_of in tags])
             where, params = "words @@ CAST(%(q)s AS tsquery)", {"q": words}
         for name, op, value in (("since", ">=", filters.since), ("until", "<=", _day_end(filters.until))):
             if value and not days:

@@ -8,9 +8,10 @@ import time
 from ..models.classifier import Classifier, load_model
 from ..pipeline import ResultRow, classify_calls, identity_of
 from .queue import WorkItem
-from .stored import StoredRun, one_line, record
+from .stored import StoredRun, one_line, record, record_all
 
 log = logging.getLogger(__name__)
+COMMIT_EVERY = 0.2  # seconds: rows made faster than this are committed together (one commit, one index write)
 
 
 def run_locally(run: StoredRun) -> None:
@@ -57,14 +58,21 @@ def recognise_first(run: StoredRun) -> None:
 
 
 def _classify_claimed(run: StoredRun, claimed: list[WorkItem], model) -> None:
-    """Classify the claimed calls, committing each row as soon as it exists."""
-    settled = 0
+    """Classify the claimed calls, committing rows as they come: a row that took time (a recording) at once,
+    rows that come fast (transcripts) together every COMMIT_EVERY seconds, one commit for the lot."""
+    settled, waiting, since = 0, [], time.monotonic()
     try:
         for item, row in zip(claimed, classify_calls(run.calls.subset(run.rows_of(claimed)), model, run.needs,
                                                      run.review_below), strict=False):
-            record(run.queue, item, row)
-            settled += 1
+            waiting.append((item, row))
+            if time.monotonic() - since >= COMMIT_EVERY:
+                record_all(run.queue, waiting)
+                settled, waiting, since = settled + len(waiting), [], time.monotonic()
+        record_all(run.queue, waiting)
+        settled += len(waiting)
     except Exception as exc:  # noqa: BLE001 - recorded per call and retried on the next run, never lost
+        record_all(run.queue, waiting)  # rows already made are kept
+        settled += len(waiting)
         message = one_line(exc)
         log.error("claim failed, recorded for retry: %s", message)
         for item in claimed[settled:]:

@@ -109,6 +109,19 @@ class WorkQueue:
         self._settle(item, result, state="failed", result=json.dumps(result) if result else None, error=error,
                      attempts=item.attempts + 1)
 
+    def settle(self, rows: list[tuple[WorkItem, dict]]) -> None:
+        """Commit several calls' rows in one transaction: done, or failed with the row's error (rows classified
+        together cost one commit and one write to the search index)."""
+        c, now, indexed = self.calls_table, time.time(), []
+        with self.db.engine.begin() as conn:
+            for item, row in rows:
+                values = ({"state": "failed", "error": row["error"], "attempts": item.attempts + 1} if row.get("error")
+                          else {"state": "done", "error": None})
+                if conn.execute(c.update().where(c.c.id == item.id, c.c.worker == self.worker)
+                                .values(updated_at=now, result=json.dumps(row), **values)).rowcount:
+                    indexed.append((item.id, row))
+            self.index.write_many(conn, indexed)
+
     def replace_result(self, call_id: int, result: dict) -> None:
         """Replace a done call's row (a newly active model re-scored it); the call keeps its id and state."""
         c = self.calls_table

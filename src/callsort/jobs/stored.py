@@ -52,6 +52,11 @@ class StoredRun:
         return any(states[key]["state"] == "running" for key in self.index if key in states)
 
 
+def record_all(queue: WorkQueue, rows: list[tuple[WorkItem, ResultRow]]) -> None:
+    """Commit calls' rows in one transaction: each done, or failed with its error."""
+    queue.settle([(item, row.to_dict()) for item, row in rows])
+
+
 def record(queue: WorkQueue, item: WorkItem, row: ResultRow) -> None:
     """Commit one call's row: done, or failed with its error."""
     if row.error:

@@ -81,7 +81,8 @@ class Term:
         return f'"{self.word}"' + (" *" if self.prefix else "")
 
     def tsquery(self, weights: str) -> str:
-        return f"'{self.word}':{'*' if self.prefix else ''}{weights}"
+        marks = ("*" if self.prefix else "") + weights
+        return f"'{self.word}':{marks}" if marks else f"'{self.word}'"
 
 
 @dataclass
@@ -98,7 +99,7 @@ class Phrase:
         return '"' + " ".join(self.words) + '"'
 
     def tsquery(self, weights: str) -> str:
-        return "(" + " <-> ".join(f"'{w}':{weights}" for w in self.words) + ")"
+        return "(" + " <-> ".join(f"'{w}':{weights}" if weights else f"'{w}'" for w in self.words) + ")"
 
 
 @dataclass
@@ -173,8 +174,9 @@ class Query:
         return _compile(self.root, lambda atom: f"{columns} : {atom.fts5()}", " AND ", " OR ", " NOT ")
 
     def tsquery(self) -> str:
-        """A PostgreSQL tsquery over lexemes weighted by side."""
-        weights = WEIGHTS[self.side] if self.side else "".join(WEIGHTS.values())
+        """A PostgreSQL tsquery over lexemes weighted by side (any weight without a side: the filter tags are
+        lexemes no query word can be, so GIN answers without reading rows again)."""
+        weights = WEIGHTS[self.side] if self.side else ""
         return _compile(self.root, lambda atom: atom.tsquery(weights), " & ", " | ", " & !")
 
 
