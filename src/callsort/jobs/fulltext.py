@@ -4,8 +4,9 @@ person's label (jobs/queue.py, jobs/corrections.py); an older store is indexed o
 
 Each call is one entry: the words of each side of the call (search/query.py's words(), so every engine and
 the Python matcher see the same words) and tags for the filters that must stay fast at a million calls
-(category, needs review, topic, agent), stored as words of their own column (FTS5) or weight D (PostgreSQL).
-Under --redact rows hold redacted transcripts only, so only redacted words are ever indexed.
+(category, needs review, state, topic, agent, month and day), stored as words of their own column (FTS5) or
+as lexemes beginning '_', which no query word can (PostgreSQL); and the confidence, for the review queue's
+order. Under --redact rows hold redacted transcripts only, so only redacted words are ever indexed.
 """
 
 from __future__ import annotations
