@@ -57,13 +57,11 @@ def report(
     rows = [r for source in inputs for r in (read_predictions(source) if source.lower().endswith((".csv", ".jsonl"))
                                              else stored_rows(source, job))]
     rows = add_meta(rows, meta, meta_pattern)
-    rules = LeadRules([x.strip() for x in (lead_labels or "").split(",") if x.strip()],
-                      [x.strip() for x in (booked_labels or "").split(",") if x.strip()])
+    rules = LeadRules(*([x.strip() for x in (given or "").split(",") if x.strip()] for given in (lead_labels, booked_labels)))
     quantifier, identity, counted, folder = _quantifier(model, rows)
     names = read_agent_names(agent_names) if agent_names else None
     company = KeepList.load(folder).company_says if folder else ()  # skipped in the ring-back list's first words
-    summary = summarise(rows, rules, quantifier, min_quantifier_calls, identity, period, names, company,
-                        chosen)
+    summary = summarise(rows, rules, quantifier, min_quantifier_calls, identity, period, names, company, chosen)
     if counted:
         summary["estimated_by"] = f"counting each call's top label: {counted}"
     page = write_report(summary, out)
