@@ -112,7 +112,7 @@ class SearchIndex:
             conn.execute(text(f"DELETE FROM {TABLE} WHERE {'rowid' if self.dialect == 'sqlite' else 'call_id'} = :id"),
                          {"id": call_id})
             return
-        self._put(conn, [(call_id, _corrected(conn, call_id, row))])
+        self.write_many(conn, [(call_id, row)])
 
     def write_many(self, conn, rows: list[tuple[int, dict]]) -> None:
         """Index several calls' rows (call id, row) in one statement each."""
@@ -153,7 +153,7 @@ class SearchIndex:
         for start in range(0, len(ids), 1000):
             with self.db.engine.begin() as conn:
                 rows = conn.execute(select(calls.c.id, calls.c.result).where(calls.c.id.in_(ids[start:start + 1000])))
-                self._put(conn, _all_corrected(conn, [(call_id, json.loads(result)) for call_id, result in rows.all()]))
+                self.write_many(conn, [(call_id, json.loads(result)) for call_id, result in rows.all()])
             bar.update(min(1000, len(ids) - start))
         bar.close()
         return len(ids)
@@ -246,7 +246,8 @@ def check_day(value: str | None, name: str) -> str | None:
 
 
 def _all_corrected(conn, rows: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
-    """Rows as `_corrected` makes them, people's labels read in one query."""
+    """Rows as the filters see them, people's labels read in one query: a person's latest label counts, and a
+    labelled call needs no review."""
     from sqlalchemy import text
 
     ids = ",".join(str(int(call_id)) for call_id, _ in rows) or "NULL"
@@ -254,11 +255,3 @@ def _all_corrected(conn, rows: list[tuple[int, dict]]) -> list[tuple[int, dict]]
                                     "ORDER BY id")).all())  # the latest label of a call last: it wins
     return [(i, {**row, "label": labels[i], "needs_review": False} if labels.get(i) else row) for i, row in rows]
 
-
-def _corrected(conn, call_id: int, row: dict) -> dict:
-    """The row as the filters see it: a person's latest label counts, and a labelled call needs no review."""
-    from sqlalchemy import text
-
-    label = conn.execute(text("SELECT label FROM corrections WHERE call_id = :id ORDER BY id DESC LIMIT 1"),
-                         {"id": call_id}).scalar()
-    return {**row, "label": label, "needs_review": False} if label else row

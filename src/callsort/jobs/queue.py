@@ -104,7 +104,7 @@ class WorkQueue(StoredCalls):
         return sorted((WorkItem(*row) for row in rows), key=lambda item: item.id)
 
     def finish(self, item: WorkItem, result: dict) -> None:
-        self._settle(item, result, state="done", result=json.dumps(result), error=None)
+        self.settle([(item, result)])
 
     def fail(self, item: WorkItem, error: str, result: dict | None = None) -> None:
         self._settle(item, result, state="failed", result=json.dumps(result) if result else None, error=error,
