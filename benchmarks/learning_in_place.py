@@ -2,13 +2,15 @@
 
 1. The replay: the tuning part arrives in weekly batches of 100 calls; a simulated person labels K (20 or 40)
    a week, in the review queue's order or at random (truth from the tags); the service's training policy runs
-   as shipped (models/candidates.py: a candidate after every 25 new labels, the check share kept back, the
-   activation rule; models/label_order.py: the queue's order). Per week: macro-F1 of the active model on the
+   as shipped (models/candidates.py: a candidate after every 25 new labels, checked out of fold against the
+   active model's data refitted on the same folds, the activation rule; models/label_order.py: the queue's order). Per week: macro-F1 of the active model on the
    fixed test part (test_part.json, never seen by any choice) and the booking-rate error of that week's report
    (the active model's rows, people's labels counted at their label). From zero labels and from the shipped
    sample as --train-data; the mean of 3 seeds.
-2. A retraining on 1,000 calls through a real `callsort serve` (--train-data of the real calls, recombined to
-   1,000): its seconds, and the p50/p95 latency of /v1/classify while it trains, side by side with idle.
+2. A retraining on 1,000 calls through a real `callsort serve`: the real calls recombined to 1,000, half as
+   --train-data, half stored as a batch and labelled through the API (250, a first version; then 250 more):
+   the second version's seconds with its check against the first (refitting the first's data on the same
+   folds), and the p50/p95 latency of /v1/classify while it trains, side by side with idle.
 
     .venv/bin/python benchmarks/learning_in_place.py [--seeds 3] [--weeks 5] [--skip-replay] [--skip-serve]
 
@@ -41,18 +43,26 @@ PER_WEEK, RETRAIN_AFTER = 100, 25
 
 # --- 2. a retraining through the real service --------------------------------------------------------------
 
-def thousand_calls(table: CallTable, folder: Path) -> Path:
-    """The real calls recombined to 1,000 labelled rows (each text once, then again with a row number)."""
+def thousand_calls(table: CallTable) -> list[tuple[str, str]]:
+    """The real calls recombined to 1,000 labelled (text, label) pairs (each text once, then again numbered)."""
+    return [(table.texts[i % len(table)] + ("" if i < len(table) else f" (again {i})"), table.labels[i % len(table)])
+            for i in range(1000)]
+
+
+def lay_out(calls: list[tuple[str, str]], folder: Path) -> tuple[Path, Path, dict[str, str]]:
+    """The first half as a --train-data table, the second as .txt files for people to label: (table, folder
+    of calls, each file's true label)."""
     import csv
 
-    path = folder / "train.csv"
-    with path.open("w", newline="") as f:
-        out = csv.writer(f)
-        out.writerow(["text", "label"])
-        for i in range(1000):
-            n = i % len(table)
-            out.writerow([table.texts[n] + ("" if i < len(table) else f" (again {i})"), table.labels[n]])
-    return path
+    table, calls_folder, truth = folder / "train.csv", folder / "calls", {}
+    calls_folder.mkdir()
+    half = len(calls) // 2
+    with table.open("w", newline="") as f:
+        csv.writer(f).writerows([("text", "label"), *calls[:half]])
+    for n, (text, label) in enumerate(calls[half:]):
+        (calls_folder / f"call{n:04d}.txt").write_text(text)
+        truth[f"call{n:04d}.txt"] = label
+    return table, calls_folder, truth
 
 
 def latencies(url: str, text: str, seconds: float | None = None, until=None) -> list[float]:
@@ -71,9 +81,11 @@ def p(values: list[float], q: float) -> float:
 
 
 def retraining(table: CallTable) -> dict:
-    """Seconds of a retraining on 1,000 calls, and /v1/classify latency idle and while it trains."""
+    """Seconds of a retraining on 1,000 calls (500 of --train-data, 500 labelled by people through the API)
+    with its check against the active model (trained on the table and 250 of the labels), and /v1/classify
+    latency idle and while it trains."""
     with tempfile.TemporaryDirectory(prefix="callsort-lip-") as tmp:
-        train = thousand_calls(table, Path(tmp))
+        train, folder, truth = lay_out(thousand_calls(table), Path(tmp))
         port = 8731
         proc = subprocess.Popen([str(CALLSORT), "serve", "--store", f"{tmp}/jobs.db", "--train-data", str(train),
                                  "--retrain-after", "0", "--api-key", KEY, "--port", str(port)],
@@ -81,31 +93,62 @@ def retraining(table: CallTable) -> dict:
         url = f"http://127.0.0.1:{port}"
         try:
             client = httpx.Client(base_url=url, headers={"x-api-key": KEY}, timeout=60)
-            for _ in range(600):
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            trained = []
-            for version in (1, 2):  # the first has no model to compare with; the second is checked against it
-                started = time.perf_counter()
-                assert client.post("/v1/models/train").status_code == 202
-                if version == 1:
-                    while not client.get("/v1/models").json()["active"]:
-                        time.sleep(0.2)
-                    idle = latencies(url, table.texts[0], seconds=20)
-                else:
-                    busy = latencies(url, table.texts[0], until=lambda: not client.get("/v1/models").json()["training"])
-                trained.append(round(time.perf_counter() - started, 1))
-            models = client.get("/v1/models").json()
+            up(client)
+            calls = stored(client, folder)
+            label(client, calls[:250], truth)
+            first = trained(client, 1)
+            while any(r["model_version"] != 1 for r in client.get("/v1/calls", params={"limit": 1000}).json()["results"]
+                      if not r["corrected_label"]):
+                time.sleep(0.5)  # idle: after the first version has re-scored the calls nobody labelled
+            idle = latencies(url, table.texts[0], seconds=20)
+            label(client, calls[250:], truth)
+            busy: list[float] = []
+            second = trained(client, 2, lambda: busy.extend(
+                latencies(url, table.texts[0], until=lambda: not client.get("/v1/models").json()["training"])))
+            version = client.get("/v1/models").json()["versions"][-1]
         finally:
             proc.terminate()
             proc.wait(30)
-    return {"calls": 1000, "seconds_first": trained[0], "seconds_with_check": trained[1],
-            "second_version": models["versions"][-1]["state"],
+    return {"calls": 1000, "labelled_by_people": version["labelled_by_people"], "seconds_first": first,
+            "seconds_with_check": second, "second_version": {k: version[k] for k in ("state", "macro_f1", "compared_with")},
             "latency_ms": {"idle": {"p50": p(idle, 50), "p95": p(idle, 95), "n": len(idle)},
                            "training": {"p50": p(busy, 50), "p95": p(busy, 95), "n": len(busy)}}}
+
+
+def up(client: httpx.Client) -> None:
+    for _ in range(600):
+        try:
+            if client.get("/healthz").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    sys.exit("the service did not start")
+
+
+def stored(client: httpx.Client, folder: Path) -> list[dict]:
+    """The calls of `folder` stored through a batch, as GET /v1/calls lists them."""
+    batch = client.post("/v1/batches", json={"folder": str(folder)}).json()
+    while not client.get(f"/v1/batches/{batch['id']}").json()["finished"]:
+        time.sleep(0.5)
+    return client.get("/v1/calls", params={"limit": 1000}).json()["results"]
+
+
+def label(client: httpx.Client, calls: list[dict], truth: dict[str, str]) -> None:
+    for call in calls:
+        assert client.post(f"/v1/calls/{call['id']}/correction", json={"label": truth[call["source"]]}).status_code == 200
+
+
+def trained(client: httpx.Client, version: int, meanwhile=None) -> float:
+    """Seconds from POST /v1/models/train until `version` is settled (running `meanwhile()` if given)."""
+    started = time.perf_counter()
+    assert client.post("/v1/models/train").status_code == 202
+    if meanwhile:
+        meanwhile()
+    while client.get("/v1/models").json()["training"]:
+        time.sleep(0.2)
+    assert client.get("/v1/models").json()["versions"][-1]["version"] == version
+    return round(time.perf_counter() - started, 1)
 
 
 # --- 1. the replay ----------------------------------------------------------------------------------------
@@ -134,21 +177,17 @@ class Policy:
     """The service's training policy as shipped (service/learning.Learner.train_once), on plain tables."""
 
     def __init__(self, base: CallTable | None):
-        self.base, self.active, self.versions = base, None, 0
+        self.base, self.active, self.learned, self.versions = base, None, None, 0
 
     def train(self, people: CallTable) -> None:
         from callsort.models import candidates
 
-        keys = [f"{s}|{t}" for s, t in zip(people.sources, people.texts, strict=True)]
-        learn, check = candidates.split_for_checking(people, keys)
-        table = self.base.concat(learn) if self.base is not None else learn
-        if candidates.learnable(table):
+        if candidates.learnable(self.base.concat(people) if self.base is not None else people):
             return
-        model = candidates.train_candidate(table)
+        found = candidates.train_and_check(self.base, people, people.sources, self.active, self.learned)
         self.versions += 1
-        theirs = candidates.score(self.active, check) if self.active is not None else None
-        if candidates.better_or_equal(candidates.score(model, check), theirs):
-            self.active = model
+        if candidates.better_or_equal(found.mine, found.theirs):
+            self.active, self.learned = found.model, found.learned
 
 
 def queue(order: str, tune: CallTable, pool: list[int], done: list[int], model, rng) -> list[int]:
@@ -207,14 +246,14 @@ def replays(table: CallTable, tune_idx: list[int], test_idx: list[int], seeds: i
 
     from callsort import read_calls
     from callsort.demo import sample_path
-    from callsort.models.candidates import train_candidate
     from callsort.models.evaluate import classification_metrics
+    from callsort.models.train import train
 
     pool_idx, choose_idx = train_test_split(tune_idx, test_size=0.2, stratify=[table.labels[i] for i in tune_idx],
                                             random_state=7)  # the orders are chosen on `choose`, never on test
     tune, choose, test = table.subset(pool_idx), table.subset(choose_idx), table.subset(test_idx)
     sample = read_calls(sample_path("sample_calls.csv"))
-    every = train_candidate(tune)
+    every = train(tune, progress=False).model  # the candidate recipe on every pool label
     ceiling = {name: round(classification_metrics(part.labels, [p.label for p in every.predict(part.texts)],
                                                   sorted(set(part.labels)))["macro_f1"], 4)
                for name, part in (("test_f1", test), ("choose_f1", choose))}
@@ -270,10 +309,13 @@ def main() -> None:
     r = report.get("retraining")
     lines = ["# Learning in place", ""]
     if r:
-        lines += [f"A retraining on {r['calls']} calls through a real `callsort serve` ({CORES} cores): "
-                  f"{r['seconds_with_check']} s with the check against the active model "
-                  f"({r['seconds_first']} s for the first); `/v1/classify` p50/p95 "
-                  f"{r['latency_ms']['idle']['p50']}/{r['latency_ms']['idle']['p95']} ms idle, "
+        second = r["second_version"]
+        lines += [f"A retraining on {r['calls']} calls ({r['labelled_by_people']} of them labelled by people through "
+                  f"the API) in a real `callsort serve` ({CORES} cores): {r['seconds_with_check']} s with its check "
+                  f"against the active model, refitted on the same folds ({r['seconds_first']} s for the first "
+                  f"version, on 750 calls, nothing to compare with); the second version {second['state']}, "
+                  f"macro-F1 out of fold {second['macro_f1']} against {second['compared_with']}; `/v1/classify` "
+                  f"p50/p95 {r['latency_ms']['idle']['p50']}/{r['latency_ms']['idle']['p95']} ms idle, "
                   f"{r['latency_ms']['training']['p50']}/{r['latency_ms']['training']['p95']} ms while it trains."]
     lines += replay_lines(report["replay"]) if "replay" in report else []
     write_results("learning_in_place", report, lines)

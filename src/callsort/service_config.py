@@ -23,16 +23,14 @@ class LearningConfig(Settings):
                                 option=("--train-label-column",))
     retrain_after: int = setting(25, "Train a new model after this many new labels by people (0: only when asked, "
                                      "POST /v1/models/train or the page's Train now).")
-    check_share: float = setting(0.2, "Share of people's labels kept back to check each candidate against the "
-                                      "active model (never learned from).", cli=False)
 
     @property
     def wanted(self) -> bool:
         return bool(self.labels or self.train_data)
 
     def check(self) -> None:
-        if self.retrain_after < 0 or not 0 < self.check_share < 1:
-            raise ConfigError("retrain_after must be 0 or more, check_share between 0 and 1")
+        if self.retrain_after < 0:
+            raise ConfigError("retrain_after must be 0 or more")
         for option, path in (("--labels", self.labels), ("--train-data", self.train_data)):
             if path and not Path(path).is_file():
                 raise ConfigError(f"{path}: no such file ({option})")

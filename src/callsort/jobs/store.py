@@ -109,7 +109,7 @@ def _learning_tables(metadata) -> None:
         Column("created", Float, nullable=False),
         Column("trained_on", Integer),  # calls it learned from (the --train-data table's and people's)
         Column("labelled_by_people", Integer),  # people's labels when it was trained (check calls included)
-        Column("checked_on", Integer),  # people's labels kept back to check it (never learned from)
+        Column("checked_on", Integer),  # people's labelled calls it was checked on (out of fold)
         Column("macro_f1", Float),
         Column("macro_f1_low", Float),
         Column("macro_f1_high", Float),

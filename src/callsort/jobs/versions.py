@@ -7,6 +7,7 @@ activated is always whole; at most one version is active.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from ..errors import InputError
 from .store import Database
 
 STATES = ("training", "active", "rejected", "retired", "failed")
+LEARNED_FILE = "learned_from.json"  # in a version's folder: the people's labels it learned from (call id -> label)
 
 
 class ModelVersions:
@@ -49,6 +51,16 @@ class ModelVersions:
 
     def path(self, version: int) -> Path:
         return self.folder / str(version)
+
+    def write_learned(self, version: int, learned: dict[str, str]) -> None:
+        """Record, in a version's written-aside folder, the people's labels it learned from (a later check
+        refits them: models/candidates.py)."""
+        (self.partial(version) / LEARNED_FILE).write_text(json.dumps(learned), encoding="utf-8")
+
+    def learned(self, version: int) -> dict[str, str] | None:
+        """The people's labels a version learned from (None for a version that did not record them)."""
+        path = self.path(version) / LEARNED_FILE
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
     def complete(self, version: int) -> Path:
         """Rename the version's written-aside folder to its own name: from now on it can be activated."""

@@ -1,18 +1,17 @@
-"""Learning in place, the policy: which of people's labels are kept back for checking, how a candidate model is
-trained, and when it replaces the active one. The service (service/learning.py) and the replay benchmark
-(benchmarks/learning_in_place.py) both call these, so the benchmark measures the policy as shipped.
+"""Learning in place, the policy: how a candidate model is trained and checked, and when it replaces the
+active one. The service (service/learning.py) and the replay benchmark (benchmarks/learning_in_place.py) both
+call these, so the benchmark measures the policy as shipped.
 
-The check: a fixed share of people's labels (chosen by a hash of the call, so a call stays on its side as
-labels come) is never learned from; the candidate and the active model are scored on the same check calls,
-and the candidate is activated only when its macro-F1 there is not lower. Cross-validation refitting both
-recipes would use every label for the final model, but costs 2 x k fits per check and cannot score the
-active model as it is (its folder is what was activated); a kept-back share is one fit and scores both as
-they are.
+The check is cross-validation that refits both recipes on the same folds: the candidate learns from every
+label (--train-data and all of people's labels); its out-of-fold predictions (the fits that calibrate it,
+models/train.py) score it on people's calls, and the active model's data (--train-data and the people's labels
+it learned from, recorded with each version) is refitted on the same folds and scored on the same calls. The
+comparison is paired, and no label is kept out of the model a company uses: with a few dozen labels, a
+kept-back fifth taught nothing and held good candidates back by chance (benchmarks/README.md#learning-in-place-issue-33).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass
 
@@ -22,26 +21,13 @@ from ..config import TrainConfig
 from ..data import CallTable
 from .classifier import Classifier
 
-CHECK_SHARE = 0.2  # of people's labels, kept back to check candidates
-BOOTSTRAP = 1000  # resamples of the check calls for the macro-F1 interval
+BOOTSTRAP = 1000  # resamples of the checked calls for the macro-F1 interval
 MIN_LABELLED = 2  # categories with at least one label before a first model can learn
-
-
-def is_check_call(key: str, share: float = CHECK_SHARE) -> bool:
-    """Whether the call named by `key` (its source and content hash) is kept back for checking."""
-    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 16**8 < share
-
-
-def split_for_checking(people: CallTable, keys: list[str], share: float = CHECK_SHARE) -> tuple[CallTable, CallTable]:
-    """People's labelled calls as (to learn from, to check on)."""
-    check = [i for i, key in enumerate(keys) if is_check_call(key, share)]
-    learn = [i for i in range(len(keys)) if i not in set(check)]
-    return people.subset(learn), people.subset(check)
 
 
 @dataclass
 class Check:
-    """A model's macro-F1 on the check calls, with a 90 % bootstrap interval (None without check calls)."""
+    """Macro-F1 on people's calls out of fold, with a 90 % bootstrap interval (None without such calls)."""
 
     macro_f1: float | None = None
     low: float | None = None
@@ -49,23 +35,34 @@ class Check:
     calls: int = 0
 
 
-def score(model: Classifier | None, check: CallTable, seed: int = 0) -> Check:
-    """Macro-F1 over the categories people gave the check calls (a category the model does not know scores 0)."""
+@dataclass
+class Candidate:
+    """A trained candidate, its check, the active model's on the same calls (None without one), and the
+    people's labels it learned from (key -> label: what a later check refits as this model's data)."""
+
+    model: Classifier
+    mine: Check
+    theirs: Check | None
+    learned: dict[str, str]
+
+
+def score(truth: list[str], said: list[str | None], seed: int = 0) -> Check:
+    """Macro-F1 over the categories of `truth` (a call without a prediction, None, is left out)."""
     from sklearn.metrics import f1_score
 
-    if model is None or not len(check):
-        return Check(calls=len(check))
-    truth = np.array(check.labels)
-    predicted = np.array([p.label for p in model.predict(check.texts)])
+    pairs = [(t, s) for t, s in zip(truth, said, strict=True) if s is not None]
+    if not pairs:
+        return Check(calls=0)
+    right, given = np.array([t for t, _ in pairs]), np.array([s for _, s in pairs])
 
     def macro_f1(pick) -> float:
-        return float(f1_score(truth[pick], predicted[pick], labels=sorted(set(truth[pick])), average="macro",
+        return float(f1_score(right[pick], given[pick], labels=sorted(set(right[pick])), average="macro",
                               zero_division=0))
 
     rng = np.random.default_rng(seed)
-    draws = [macro_f1(rng.integers(0, len(truth), len(truth))) for _ in range(BOOTSTRAP)]
+    draws = [macro_f1(rng.integers(0, len(right), len(right))) for _ in range(BOOTSTRAP)]
     low, high = np.percentile(draws, [5, 95])
-    return Check(round(macro_f1(np.arange(len(truth))), 4), round(float(low), 4), round(float(high), 4), len(truth))
+    return Check(round(macro_f1(np.arange(len(right))), 4), round(float(low), 4), round(float(high), 4), len(right))
 
 
 def learnable(table: CallTable) -> str:
@@ -73,22 +70,67 @@ def learnable(table: CallTable) -> str:
     them (a model calibrates on calls it did not learn from: with one call of each, there are none)."""
     counts = Counter(table.labels or [])
     if len(counts) < MIN_LABELLED:
-        return f"labels of at least {MIN_LABELLED} categories are needed ({len(counts)} so far, less the check share)"
+        return f"labels of at least {MIN_LABELLED} categories are needed ({len(counts)} so far)"
     if max(counts.values()) < 2:
-        return "two calls of one category at least are needed to learn from (less the check share)"
+        return "two calls of one category at least are needed to learn from"
     return ""
 
 
-def train_candidate(table: CallTable, config: TrainConfig | None = None) -> Classifier:
-    """A candidate model of the default kind (tf-idf: seconds on 1,000 calls) on every call it may learn from."""
+def train_and_check(base: CallTable | None, people: CallTable, keys: list[str], active: Classifier | None,
+                    active_learned: dict[str, str] | None, config: TrainConfig | None = None) -> Candidate:
+    """Train a candidate of the default kind on `base` and every one of people's labels (`keys` name their
+    calls), and check it and the active model on people's calls, out of fold (see the module's docstring)."""
     from .train import train
 
-    return train(table, config or TrainConfig(), progress=False).model
+    config = config or TrainConfig()
+    table = base.concat(people) if base is not None else people
+    result = train(table, config, progress=False)
+    first = len(table) - len(people)  # people's rows come after the --train-data table's
+    if result.out_of_fold is None:  # too few calls for folds: nothing out of fold to check on
+        return Candidate(result.model, Check(), None if active is None else Check(), dict(zip(keys, people.labels, strict=True)))
+    mine = [result.model.labels[j] for j in result.out_of_fold[first:].argmax(axis=1)]
+    learned = dict(zip(keys, people.labels, strict=True))
+    if active is None:
+        return Candidate(result.model, score(people.labels, mine), None, learned)
+    theirs = (refitted(type(active), table, first, keys, active_learned, result.folds, config)
+              if active_learned is not None and type(active).cheap_to_fit else as_it_is(active, people, keys, active_learned))
+    mine = [m if t is not None else None for m, t in zip(mine, theirs, strict=True)]  # paired: the same calls
+    return Candidate(result.model, score(people.labels, mine), score(people.labels, theirs), learned)
+
+
+def refitted(kind, table: CallTable, first: int, keys: list[str], learned: dict[str, str], folds, config) -> list[str | None]:
+    """People's calls as predicted by the active model's data (the --train-data rows and the people's calls
+    it learned from, at the labels it learned) refitted without each call's fold."""
+    said: list[str | None] = [None] * (len(table) - first)
+    for fit_idx, held_idx in folds:
+        rows = [i for i in fit_idx if i < first or keys[i - first] in learned]
+        held = [i for i in held_idx if i >= first]
+        if not rows or not held:
+            continue
+        labels = [table.labels[i] if i < first else learned[keys[i - first]] for i in rows]
+        if len(set(labels)) == 1:  # one category learned: it is all this fit can say
+            predicted = labels[:1] * len(held)
+        else:
+            fit = CallTable([table.texts[i] for i in rows], [table.sources[i] for i in rows], labels)
+            predicted = [p.label for p in kind.fit(fit, None, config).predict([table.texts[i] for i in held])]
+        for i, label in zip(held, predicted, strict=True):
+            said[i - first] = label
+    return said
+
+
+def as_it_is(active: Classifier, people: CallTable, keys: list[str], learned: dict[str, str] | None) -> list[str | None]:
+    """A model that cannot be refitted (an encoder, or a version that did not record its data) scored as it
+    is on people's calls it did not learn from (all of them when unknown: then the check favours it)."""
+    fresh = [i for i, key in enumerate(keys) if learned is None or key not in learned]
+    said: list[str | None] = [None] * len(keys)
+    for i, p in zip(fresh, active.predict([people.texts[i] for i in fresh]), strict=True):
+        said[i] = p.label
+    return said
 
 
 def better_or_equal(candidate: Check, active: Check | None) -> bool:
     """The activation rule: no active model, or the candidate's check figure is not lower than the active's on
-    the same calls. Without check calls nothing says the candidate is not worse: it waits."""
+    the same calls. Without checked calls nothing says the candidate is not worse: it waits."""
     if active is None:
         return True
     if candidate.macro_f1 is None or active.macro_f1 is None:

@@ -33,6 +33,10 @@ class TrainResult:
     val_metrics: dict
     history: list[dict] = field(default_factory=list)  # one entry per epoch of an encoder
     seconds: float = 0.0
+    # a kind calibrated out of fold: each training call's raw probabilities from the fit without its fold,
+    # and the folds ((fit rows, held rows) of the training table), for a check that refits on the same folds
+    out_of_fold: np.ndarray | None = None
+    folds: list[tuple[np.ndarray, np.ndarray]] | None = None
 
 
 def train(table: CallTable, config: TrainConfig | None = None, val: CallTable | None = None,
@@ -85,6 +89,8 @@ def train(table: CallTable, config: TrainConfig | None = None, val: CallTable | 
     if model.reasons is not None:
         model.info.reasons = model.reasons.describe()
         model.info.training["data"]["reason_counts"] = dict(Counter(r for r in every.reasons or [] if r))
+    if folds and val is None:
+        return TrainResult(model, val_metrics, history, seconds, probs, fold_splits(every.labels, folds, config.seed))
     return TrainResult(model, val_metrics, history, seconds)
 
 
@@ -143,7 +149,6 @@ def out_of_fold_proba(kind, table: CallTable, labels: list[str], config: TrainCo
     """Probabilities of every call from a model of `kind` fitted without it (stratified
     `config.calibration_folds`-fold; each fit of a kind that stops on validation calls holds out its own);
     returns (probs, labels)."""
-    from sklearn.model_selection import StratifiedKFold
     from tqdm.auto import tqdm
 
     # 2 x folds calls a class: every fit then keeps some of each class after holding out its validation calls
@@ -151,11 +156,8 @@ def out_of_fold_proba(kind, table: CallTable, labels: list[str], config: TrainCo
     if not kind.cheap_to_fit:
         check_trainable(table, f"training data for {config.calibration_folds} calibration folds",
                         min_per_class=per_fold * config.calibration_folds)
-    folds = StratifiedKFold(n_splits=config.calibration_folds, shuffle=True, random_state=config.seed)
     probs = np.zeros((len(table), len(labels)))
-    with warnings.catch_warnings():  # "the least populated class has only 1 member": planned (calibration_plan)
-        warnings.simplefilter("ignore", UserWarning)
-        splits = list(folds.split(np.zeros(len(table)), table.labels))
+    splits = fold_splits(table.labels, config.calibration_folds, config.seed)
     for fit_idx, held_idx in tqdm(splits, desc="calibration folds", unit="fit", disable=not progress):
         fit_part, fit_val = table.subset(fit_idx), None
         if not kind.cheap_to_fit:
@@ -165,6 +167,16 @@ def out_of_fold_proba(kind, table: CallTable, labels: list[str], config: TrainCo
         for j, label in enumerate(labels):  # a category missing from this fit's calls: probability 0
             probs[held_idx, j] = held[:, part.labels.index(label)] if label in part.labels else 0.0
     return probs, list(table.labels)
+
+
+def fold_splits(labels: list[str], k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified k-fold (fit rows, held rows) of a labelled table: the same folds for the same labels and seed."""
+    from sklearn.model_selection import StratifiedKFold
+
+    with warnings.catch_warnings():  # "the least populated class has only 1 member": planned (calibration_plan)
+        warnings.simplefilter("ignore", UserWarning)
+        folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+        return list(folds.split(np.zeros(len(labels)), labels))
 
 
 def split_stratified(table: CallTable, fraction: float, seed: int) -> tuple[CallTable, CallTable]:

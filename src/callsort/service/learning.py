@@ -1,10 +1,9 @@
 """Learning in place: the service trains, checks and activates its own models from people's labels.
 
 Training runs in one background thread, one training at a time (a second request waits its turn), never on a
-request's path. Each candidate learns from the --train-data table and people's labels less the check share,
-is written aside and renamed when complete (jobs/versions.py), then scored with the active model on the same
-check calls (models/candidates.py); it becomes active only if not worse, and calls nobody labelled are then
-re-scored by it.
+request's path. Each candidate learns from the --train-data table and every one of people's labels, is checked
+with the active model's data on the same folds (models/candidates.py), written aside and renamed when complete
+(jobs/versions.py); it becomes active only if not worse, and calls nobody labelled are then re-scored by it.
 """
 
 from __future__ import annotations
@@ -68,8 +67,8 @@ class Learner:
         if not every or self.training():
             return
         last = max((v["labelled_by_people"] or 0 for v in self.versions.all()), default=0)
-        table, _, people = self._data()  # one read of the labels, counted as a version counts them
-        if people - last >= every and not candidates.learnable(table):
+        table, people, _ = self._data()  # one read of the labels, counted as a version counts them
+        if len(people) - last >= every and not candidates.learnable(table):
             self.todo.put("labels")
 
     def training(self) -> bool:
@@ -96,34 +95,47 @@ class Learner:
             finally:
                 self.todo.task_done()
 
-    def _data(self) -> tuple[CallTable, CallTable, int]:
-        """(calls to learn from, check calls, people's labels): the --train-data table and people's labels."""
+    def _data(self) -> tuple[CallTable, CallTable, list[str]]:
+        """(calls to learn from, people's labelled calls, their keys): the --train-data table and people's
+        labels; a call's key is its id in the store."""
         fixes = [c for c in self.corrections.all() if (c["text"] or "").strip() and c["label"] in self.categories]
         people = CallTable([words_of(c["text"]) for c in fixes], [c["source"] for c in fixes],
                            [c["label"] for c in fixes])
-        learn, check = candidates.split_for_checking(people, [f"{c['source']}|{c['content_hash']}" for c in fixes],
-                                                     self.config.check_share)
-        return (self.base.concat(learn) if self.base is not None else learn), check, len(fixes)
+        keys = [str(c["call_id"]) for c in fixes]
+        return (self.base.concat(people) if self.base is not None else people), people, keys
+
+    def _learned_by(self, version: int | None) -> dict[str, str] | None:
+        """The people's labels `version` learned from: as it recorded them, else (a version of a callsort that
+        did not record them) the labels given before it was made."""
+        if version is None:
+            return None
+        learned = self.versions.learned(version)
+        if learned is None:
+            made = self.versions.get(version)["created"]
+            learned = {str(c["call_id"]): c["label"] for c in self.corrections.all() if c["created_at"] < made}
+        return learned
 
     def train_once(self) -> int | None:
         """Train, check and maybe activate one candidate; returns its version (None when nothing can learn)."""
-        table, check, people = self._data()
+        table, people, keys = self._data()
         if candidates.learnable(table):
             return None
-        version = self.versions.start(len(table), people, len(check))
+        version = self.versions.start(len(table), len(people), len(people))
         try:
-            model = candidates.train_candidate(table)
-            model.info.training["version"] = version
-            model.save(self.versions.partial(version))
-            self.versions.complete(version)
             active = self.versions.active()
-            mine = candidates.score(model, check)
-            theirs = candidates.score(load_model(self.versions.path(active)), check) if active else None
+            model = load_model(self.versions.path(active)) if active else None
+            found = candidates.train_and_check(self.base, people, keys, model, self._learned_by(active))
+            found.model.info.training["version"] = version
+            found.model.save(self.versions.partial(version))
+            self.versions.write_learned(version, found.learned)
+            self.versions.complete(version)
         except (CallsortError, OSError, ValueError) as exc:
             self.versions.settle(version, "failed", error=str(exc).splitlines()[0])
             return version
+        mine, theirs = found.mine, found.theirs
         figures = {"macro_f1": mine.macro_f1, "macro_f1_low": mine.low, "macro_f1_high": mine.high,
-                   "compared_version": active, "compared_macro_f1": theirs.macro_f1 if theirs else None}
+                   "checked_on": mine.calls, "compared_version": active,
+                   "compared_macro_f1": theirs.macro_f1 if theirs else None}
         if candidates.better_or_equal(mine, theirs):
             self.versions.settle(version, "retired", **figures)  # made active just below
             self.activate(version)
