@@ -45,12 +45,27 @@ def test_a_model_that_did_not_record_its_data_is_scored_on_the_calls_it_did_not_
 
 
 def test_scores_and_the_activation_rule():
-    check = score(["a", "a", "b", "b"], ["a", "a", "b", None])  # a call without a prediction is left out
+    check = score(["a", "a", "b", "b"], [["a", "a", "b", None]])  # a call without a prediction is left out
     assert check.calls == 3 and check.macro_f1 == 1.0
-    assert score(["a"], [None]) == Check(calls=0)
+    assert score(["a"], [[None]]) == Check(calls=0)
+    two_rounds = score(["a", "a", "b", "b"], [["a", "a", "b", "b"], ["a", "b", "b", "b"]])
+    assert two_rounds.macro_f1 == round((1.0 + (2 / 3 + 0.8) / 2) / 2, 4)  # the mean of the rounds
     assert better_or_equal(Check(0.5), None)  # no active model: the first candidate goes in
     assert better_or_equal(Check(0.5), Check(0.5)) and not better_or_equal(Check(0.49), Check(0.5))
     assert not better_or_equal(Check(), Check(0.5))  # nothing says it is not worse: it waits
     assert "at least 2 categories" in learnable(CallTable(["x", "y"], ["1", "2"], ["a", "a"]))
     assert "two calls" in learnable(CallTable(["x", "y"], ["1", "2"], ["a", "b"]))
     assert learnable(CallTable(["x", "y", "z"], ["1", "2", "3"], ["a", "b", "b"])) == ""
+
+
+def test_the_bootstraps_macro_f1_is_scikit_learns():
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    from callsort.models.candidates import _macro_f1
+
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        right, said = rng.integers(0, 5, 30), rng.integers(0, 6, 30)
+        expected = f1_score(right, said, labels=sorted(set(right)), average="macro", zero_division=0)
+        assert abs(_macro_f1(right, said, 6) - expected) < 1e-12

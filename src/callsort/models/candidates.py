@@ -23,6 +23,7 @@ from .classifier import Classifier
 
 BOOTSTRAP = 1000  # resamples of the checked calls for the macro-F1 interval
 MIN_LABELLED = 2  # categories with at least one label before a first model can learn
+SMALL_TABLE = 400  # calls to learn from below which the check repeats its cross-validation (repeats())
 
 
 @dataclass
@@ -46,23 +47,33 @@ class Candidate:
     learned: dict[str, str]
 
 
-def score(truth: list[str], said: list[str | None], seed: int = 0) -> Check:
-    """Macro-F1 over the categories of `truth` (a call without a prediction, None, is left out)."""
-    from sklearn.metrics import f1_score
-
-    pairs = [(t, s) for t, s in zip(truth, said, strict=True) if s is not None]
-    if not pairs:
+def score(truth: list[str], rounds: list[list[str | None]], seed: int = 0) -> Check:
+    """Macro-F1 over the categories of `truth`, the mean over `rounds` of predictions of the same calls (a
+    call some round did not predict, None, is left out), with a bootstrap over calls."""
+    keep = [i for i in range(len(truth)) if all(r[i] is not None for r in rounds)]
+    if not keep:
         return Check(calls=0)
-    right, given = np.array([t for t, _ in pairs]), np.array([s for _, s in pairs])
+    names = sorted({truth[i] for i in keep} | {r[i] for r in rounds for i in keep})
+    code = {name: n for n, name in enumerate(names)}
+    right = np.array([code[truth[i]] for i in keep])
+    given = np.array([[code[r[i]] for i in keep] for r in rounds])
 
     def macro_f1(pick) -> float:
-        return float(f1_score(right[pick], given[pick], labels=sorted(set(right[pick])), average="macro",
-                              zero_division=0))
+        return float(np.mean([_macro_f1(right[pick], said[pick], len(names)) for said in given]))
 
     rng = np.random.default_rng(seed)
     draws = [macro_f1(rng.integers(0, len(right), len(right))) for _ in range(BOOTSTRAP)]
     low, high = np.percentile(draws, [5, 95])
     return Check(round(macro_f1(np.arange(len(right))), 4), round(float(low), 4), round(float(high), 4), len(right))
+
+
+def _macro_f1(right: np.ndarray, said: np.ndarray, n: int) -> float:
+    """scikit-learn's f1_score(right, said, labels=present categories, average="macro", zero_division=0), on
+    category numbers: vectorised, as the bootstrap calls it thousands of times a check."""
+    hits = np.bincount(right[said == right], minlength=n)
+    truth, given = np.bincount(right, minlength=n), np.bincount(said, minlength=n)
+    present = truth > 0
+    return float(np.mean(2 * hits[present] / (truth[present] + given[present])))
 
 
 def learnable(table: CallTable) -> str:
@@ -80,22 +91,33 @@ def train_and_check(base: CallTable | None, people: CallTable, keys: list[str], 
                     active_learned: dict[str, str] | None, config: TrainConfig | None = None) -> Candidate:
     """Train a candidate of the default kind on `base` and every one of people's labels (`keys` name their
     calls), and check it and the active model on people's calls, out of fold (see the module's docstring)."""
-    from .train import train
+    from .train import fold_splits, train
 
     config = config or TrainConfig()
     table = base.concat(people) if base is not None else people
     result = train(table, config, progress=False)
     first = len(table) - len(people)  # people's rows come after the --train-data table's
-    if result.out_of_fold is None:  # too few calls for folds: nothing out of fold to check on
-        return Candidate(result.model, Check(), None if active is None else Check(), dict(zip(keys, people.labels, strict=True)))
-    mine = [result.model.labels[j] for j in result.out_of_fold[first:].argmax(axis=1)]
     learned = dict(zip(keys, people.labels, strict=True))
+    if result.out_of_fold is None:  # too few calls for folds: nothing out of fold to check on
+        return Candidate(result.model, Check(), None if active is None else Check(), learned)
+    folds = [result.folds] + [fold_splits(table.labels, len(result.folds), config.seed + n)
+                              for n in range(1, repeats(len(table)))]
+    mine = [[result.model.labels[j] for j in result.out_of_fold[first:].argmax(axis=1)]]
+    mine += [refitted(type(result.model), table, first, keys, learned, f, config) for f in folds[1:]]
     if active is None:
         return Candidate(result.model, score(people.labels, mine), None, learned)
-    theirs = (refitted(type(active), table, first, keys, active_learned, result.folds, config)
-              if active_learned is not None and type(active).cheap_to_fit else as_it_is(active, people, keys, active_learned))
-    mine = [m if t is not None else None for m, t in zip(mine, theirs, strict=True)]  # paired: the same calls
-    return Candidate(result.model, score(people.labels, mine), score(people.labels, theirs), learned)
+    if active_learned is not None and type(active).cheap_to_fit:
+        theirs = [refitted(type(active), table, first, keys, active_learned, f, config) for f in folds]
+    else:
+        theirs = [as_it_is(active, people, keys, active_learned)]
+    paired = [[m if all(t[i] is not None for t in theirs) else None for i, m in enumerate(r)] for r in mine]
+    return Candidate(result.model, score(people.labels, paired), score(people.labels, theirs), learned)
+
+
+def repeats(calls: int) -> int:
+    """Rounds of cross-validation (each its own folds): a few dozen labels move a single round's figure by
+    chance more than 25 new labels move the model, and fits of a few hundred calls take a second."""
+    return 3 if calls < SMALL_TABLE else 1
 
 
 def refitted(kind, table: CallTable, first: int, keys: list[str], learned: dict[str, str], folds, config) -> list[str | None]:
