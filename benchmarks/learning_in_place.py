@@ -14,7 +14,8 @@
 
     .venv/bin/python benchmarks/learning_in_place.py [--seeds 3] [--weeks 5] [--jobs 2] [--skip-replay] [--skip-serve]
 
-Writes results/learning_in_place.{json,md}.
+Writes results/learning_in_place.{json,md}. Each finished replay is kept in results/learning_in_place.runs.*.json
+until all are done: a run stopped midway goes on from them when started again (delete the file to start afresh).
 """
 
 from __future__ import annotations
@@ -244,7 +245,7 @@ def replays(table: CallTable, tune_idx: list[int], test_idx: list[int], seeds: i
             plans: list[str] = ALL_PLANS, jobs: int = 1) -> dict:
     """Every order x labels a week x start, the mean of `seeds` seeds (`jobs` replays at once, each in its own
     process); and the model of all tuning labels."""
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
     from functools import partial
 
     from sklearn.model_selection import train_test_split
@@ -263,10 +264,17 @@ def replays(table: CallTable, tune_idx: list[int], test_idx: list[int], seeds: i
                                                   sorted(set(part.labels)))["macro_f1"], 4)
                for name, part in (("test_f1", test), ("choose_f1", choose))}
     results = {"all_labels": {"labels": len(tune), **ceiling}, "runs": {}}
-    tasks = [(plan, seed) for plan in plans for seed in range(seeds)]
+    kept = RESULTS / f"learning_in_place.runs.{weeks}weeks.json"  # each finished replay: a rerun goes on from them
+    done = {tuple(k.split("#")): v for k, v in (json.loads(kept.read_text()) if kept.is_file() else {}).items()}
+    done = {(plan, int(seed)): v for (plan, seed), v in done.items()}
+    tasks = [(plan, seed) for plan in plans for seed in range(seeds) if (plan, seed) not in done]
     one = partial(_replay_task, tune, test, choose, sample, weeks)
     with ProcessPoolExecutor(jobs) as pool:
-        done = dict(zip(tasks, pool.map(one, tasks), strict=True))
+        running = {pool.submit(one, task): task for task in tasks}
+        for future in as_completed(running):
+            done[running[future]] = future.result()
+            kept.write_text(json.dumps({f"{plan}#{seed}": v for (plan, seed), v in done.items()}))
+            print(f"replay {running[future]} done ({len(done)} of {len(plans) * seeds})", flush=True)
     for plan in plans:
         runs = [done[plan, seed] for seed in range(seeds)]
         results["runs"][plan] = [{k: _mean([r[w][k] for r in runs]) if k not in ("week",) else w + 1
@@ -316,9 +324,15 @@ def main() -> None:
     if earlier.is_file():
         skipped = {"replay": args.skip_replay, "retraining": args.skip_serve}
         report.update({k: v for k, v in json.loads(earlier.read_text()).items() if skipped.get(k)})
+    write(report)  # the replay's figures are kept even if the retraining below fails
+    (RESULTS / f"learning_in_place.runs.{args.weeks}weeks.json").unlink(missing_ok=True)  # a next run starts afresh
     if not args.skip_serve:
         report["retraining"] = retraining(table.subset(tune_idx))
         print(report["retraining"], flush=True)
+        write(report)
+
+
+def write(report: dict) -> None:
     r = report.get("retraining")
     lines = ["# Learning in place", ""]
     if r:
@@ -327,12 +341,12 @@ def main() -> None:
                   f"the API) in a real `callsort serve` ({CORES} cores): {r['seconds_with_check']} s with its check "
                   f"against the active model, refitted on the same folds ({r['seconds_first']} s for the first "
                   f"version, on 750 calls, nothing to compare with); the second version {second['state']}, "
-                  f"macro-F1 out of fold {second['macro_f1']} against {second['compared_with']}; `/v1/classify` "
+                  f"macro-F1 out of fold {second['macro_f1']} against version {second['compared_with']['version']}'s "
+                  f"{second['compared_with']['macro_f1']} (activated only if not lower); `/v1/classify` "
                   f"p50/p95 {r['latency_ms']['idle']['p50']}/{r['latency_ms']['idle']['p95']} ms idle, "
                   f"{r['latency_ms']['training']['p50']}/{r['latency_ms']['training']['p95']} ms while it trains."]
     lines += replay_lines(report["replay"]) if "replay" in report else []
     write_results("learning_in_place", report, lines)
-
 
 if __name__ == "__main__":
     main()

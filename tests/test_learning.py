@@ -91,9 +91,10 @@ def test_a_service_without_a_model_learns_from_its_peoples_labels(tmp_path, call
     answer = client.post("/v1/classify", json={"text": sample_table.texts[0]}).json()
     assert answer["model_version"] == 1 and answer["label"]
     learner = client.app.state.service.learning.learner
-    recorded = learner._learned_by(1)
+    corrections = learner.corrections.all()
+    recorded = learner._learned_by(1, corrections)
     (tmp_path / "jobs.db.models" / "1" / "learned_from.json").unlink()  # a version made before versions recorded it
-    assert learner._learned_by(1) == recorded  # the labels given before it was made
+    assert learner._learned_by(1, corrections) == recorded  # the labels given before it was made
 
 
 def test_a_worse_candidate_is_rejected_and_a_version_can_be_rolled_back(tmp_path, calls_folder, sample_table):

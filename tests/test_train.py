@@ -52,9 +52,11 @@ def test_calibration_on_out_of_fold_probabilities(sample_table, tmp_path):
     from callsort.models.train import out_of_fold_proba
 
     config = TrainConfig(model="tfidf", calibration="isotonic", calibration_folds=3)
-    probs, truth = out_of_fold_proba(TfidfClassifier, sample_table, sorted(set(sample_table.labels)), config)
-    assert probs.shape == (len(sample_table), len(set(truth))) and np.allclose(probs.sum(axis=1), 1)
-    assert truth == sample_table.labels  # row i of probs is call i, predicted by a model that never saw it
+    probs, splits = out_of_fold_proba(TfidfClassifier, sample_table, sorted(set(sample_table.labels)), config)
+    assert probs.shape == (len(sample_table), len(set(sample_table.labels))) and np.allclose(probs.sum(axis=1), 1)
+    held = np.concatenate([held for _, held in splits])  # row i of probs is call i, predicted by a model that never saw it
+    assert len(splits) == 3 and sorted(held) == list(range(len(sample_table)))
+    assert all(not set(fit) & set(h) for fit, h in splits)
 
     model = train(sample_table, config, progress=False).model
     assert model.info.calibrated_on == f"{len(sample_table)} out-of-fold calls (3 folds)" and model.calibrator is not None

@@ -35,7 +35,7 @@ class ModelVersions:
             shutil.rmtree(self.partial(version), ignore_errors=True)
         return len(stale)
 
-    def start(self, trained_on: int, labelled_by_people: int, checked_on: int) -> int:
+    def start(self, trained_on: int, labelled_by_people: int) -> int:
         """A new version, in state 'training'; returns its number."""
         from sqlalchemy import func, select
 
@@ -43,7 +43,7 @@ class ModelVersions:
             version = (conn.execute(select(func.max(self.table.c.version))).scalar() or 0) + 1
             conn.execute(self.table.insert().values(
                 version=version, state="training", created=time.time(), trained_on=trained_on,
-                labelled_by_people=labelled_by_people, checked_on=checked_on))
+                labelled_by_people=labelled_by_people))
         return version
 
     def partial(self, version: int) -> Path:

@@ -67,7 +67,8 @@ def train(table: CallTable, config: TrainConfig | None = None, val: CallTable | 
 
     model.keep_list = learn_keep_list(every.texts)  # what --redact must not take for personal data
     if folds:
-        probs, truth = out_of_fold_proba(kind, every, model.labels, replace(config, calibration_folds=folds), progress)
+        probs, splits = out_of_fold_proba(kind, every, model.labels, replace(config, calibration_folds=folds), progress)
+        truth = list(every.labels)
     else:
         probs, truth = model.predict_proba(val.texts), val.labels
     calibrate_and_choose_threshold(model, probs, truth, config, folds)
@@ -90,7 +91,7 @@ def train(table: CallTable, config: TrainConfig | None = None, val: CallTable | 
         model.info.reasons = model.reasons.describe()
         model.info.training["data"]["reason_counts"] = dict(Counter(r for r in every.reasons or [] if r))
     if folds and val is None:
-        return TrainResult(model, val_metrics, history, seconds, probs, fold_splits(every.labels, folds, config.seed))
+        return TrainResult(model, val_metrics, history, seconds, probs, splits)
     return TrainResult(model, val_metrics, history, seconds)
 
 
@@ -145,10 +146,10 @@ def calibrate_and_choose_threshold(model: Classifier, raw: np.ndarray, truth: li
 
 
 def out_of_fold_proba(kind, table: CallTable, labels: list[str], config: TrainConfig,
-                      progress: bool = False) -> tuple[np.ndarray, list[str]]:
+                      progress: bool = False) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
     """Probabilities of every call from a model of `kind` fitted without it (stratified
     `config.calibration_folds`-fold; each fit of a kind that stops on validation calls holds out its own);
-    returns (probs, labels)."""
+    returns (probs, the folds' (fit rows, held rows))."""
     from tqdm.auto import tqdm
 
     # 2 x folds calls a class: every fit then keeps some of each class after holding out its validation calls
@@ -166,7 +167,7 @@ def out_of_fold_proba(kind, table: CallTable, labels: list[str], config: TrainCo
         held = part.predict_proba(table.subset(held_idx).texts)
         for j, label in enumerate(labels):  # a category missing from this fit's calls: probability 0
             probs[held_idx, j] = held[:, part.labels.index(label)] if label in part.labels else 0.0
-    return probs, list(table.labels)
+    return probs, splits
 
 
 def fold_splits(labels: list[str], k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:

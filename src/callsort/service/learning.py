@@ -46,9 +46,10 @@ class Learner:
     model made active (the service swaps it in and re-scores)."""
 
     def __init__(self, versions: ModelVersions, corrections: Corrections, categories: list[str],
-                 base: CallTable | None, config: LearningConfig, on_active: Callable[[Classifier], None]):
+                 base: CallTable | None, config: LearningConfig, on_active: Callable[[Classifier], None],
+                 in_use: Callable[[], Classifier | None] = lambda: None):
         self.versions, self.corrections, self.categories = versions, corrections, categories
-        self.base, self.config, self.on_active = base, config, on_active
+        self.base, self.config, self.on_active, self.in_use = base, config, on_active, in_use
         self.todo: queue.Queue = queue.Queue()
         self.busy = threading.Lock()  # held while a candidate trains: one at a time
         versions.interrupted()
@@ -95,36 +96,45 @@ class Learner:
             finally:
                 self.todo.task_done()
 
-    def _data(self) -> tuple[CallTable, CallTable, list[str]]:
+    def _data(self, corrections: list[dict] | None = None) -> tuple[CallTable, CallTable, list[str]]:
         """(calls to learn from, people's labelled calls, their keys): the --train-data table and people's
-        labels; a call's key is its id in the store."""
-        fixes = [c for c in self.corrections.all() if (c["text"] or "").strip() and c["label"] in self.categories]
+        labels (`corrections`, else read now); a call's key is its id in the store."""
+        corrections = self.corrections.all() if corrections is None else corrections
+        fixes = [c for c in corrections if (c["text"] or "").strip() and c["label"] in self.categories]
         people = CallTable([words_of(c["text"]) for c in fixes], [c["source"] for c in fixes],
                            [c["label"] for c in fixes])
         keys = [str(c["call_id"]) for c in fixes]
         return (self.base.concat(people) if self.base is not None else people), people, keys
 
-    def _learned_by(self, version: int | None) -> dict[str, str] | None:
+    def _learned_by(self, version: int | None, corrections: list[dict]) -> dict[str, str] | None:
         """The people's labels `version` learned from: as it recorded them, else (a version of a callsort that
-        did not record them) the labels given before it was made."""
+        did not record them) those of `corrections` given before it was made."""
         if version is None:
             return None
         learned = self.versions.learned(version)
         if learned is None:
             made = self.versions.get(version)["created"]
-            learned = {str(c["call_id"]): c["label"] for c in self.corrections.all() if c["created_at"] < made}
+            learned = {str(c["call_id"]): c["label"] for c in corrections if c["created_at"] < made}
         return learned
+
+    def _active_model(self) -> tuple[int | None, Classifier | None]:
+        """The active version and its model: the one the service holds, else (not yet swapped in) from disk."""
+        active = self.versions.active()
+        model = self.in_use()
+        if active and (model is None or model.info.training.get("version") != active):
+            model = load_model(self.versions.path(active))
+        return active, (model if active else None)
 
     def train_once(self) -> int | None:
         """Train, check and maybe activate one candidate; returns its version (None when nothing can learn)."""
-        table, people, keys = self._data()
+        corrections = self.corrections.all()
+        table, people, keys = self._data(corrections)
         if candidates.learnable(table):
             return None
-        version = self.versions.start(len(table), len(people), len(people))
+        version = self.versions.start(len(table), len(people))
         try:
-            active = self.versions.active()
-            model = load_model(self.versions.path(active)) if active else None
-            found = candidates.train_and_check(self.base, people, keys, model, self._learned_by(active))
+            active, model = self._active_model()
+            found = candidates.train_and_check(self.base, people, keys, model, self._learned_by(active, corrections))
             found.model.info.training["version"] = version
             found.model.save(self.versions.partial(version))
             self.versions.write_learned(version, found.learned)
@@ -161,7 +171,8 @@ class Learning:
         db = service.work.db
         self.versions = ModelVersions(db, version_folder(service.config.store, service.config.uploads))
         self.corrections = Corrections(db)
-        self.learner = Learner(self.versions, self.corrections, self.categories, base, config, self.activated)
+        self.learner = Learner(self.versions, self.corrections, self.categories, base, config, self.activated,
+                               lambda: service.model)
         self.rescoring: queue.Queue = queue.Queue()
         threading.Thread(target=self._rescore_loop, name="callsort-rescoring", daemon=True).start()
         active = self.versions.active()
