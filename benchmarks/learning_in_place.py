@@ -264,9 +264,9 @@ def replays(table: CallTable, tune_idx: list[int], test_idx: list[int], seeds: i
                                                   sorted(set(part.labels)))["macro_f1"], 4)
                for name, part in (("test_f1", test), ("choose_f1", choose))}
     results = {"all_labels": {"labels": len(tune), **ceiling}, "runs": {}}
-    kept = RESULTS / f"learning_in_place.runs.{weeks}weeks.json"  # each finished replay: a rerun goes on from them
-    done = {tuple(k.split("#")): v for k, v in (json.loads(kept.read_text()) if kept.is_file() else {}).items()}
-    done = {(plan, int(seed)): v for (plan, seed), v in done.items()}
+    kept = kept_runs(weeks)  # each finished replay: a rerun goes on from them
+    done = {(key.rpartition("#")[0], int(key.rpartition("#")[2])): v
+            for key, v in (json.loads(kept.read_text()) if kept.is_file() else {}).items()}
     tasks = [(plan, seed) for plan in plans for seed in range(seeds) if (plan, seed) not in done]
     one = partial(_replay_task, tune, test, choose, sample, weeks)
     with ProcessPoolExecutor(jobs) as pool:
@@ -281,6 +281,11 @@ def replays(table: CallTable, tune_idx: list[int], test_idx: list[int], seeds: i
                                   for k in runs[0][w]} for w in range(weeks)]
         print(plan, results["runs"][plan], flush=True)
     return results
+
+
+def kept_runs(weeks: int) -> Path:
+    """Where each finished (plan, seed) replay of `weeks` weeks is kept until all are done."""
+    return RESULTS / f"learning_in_place.runs.{weeks}weeks.json"
 
 
 def _replay_task(tune, test, choose, sample, weeks: int, task: tuple[str, int]) -> list[dict]:
@@ -325,7 +330,7 @@ def main() -> None:
         skipped = {"replay": args.skip_replay, "retraining": args.skip_serve}
         report.update({k: v for k, v in json.loads(earlier.read_text()).items() if skipped.get(k)})
     write(report)  # the replay's figures are kept even if the retraining below fails
-    (RESULTS / f"learning_in_place.runs.{args.weeks}weeks.json").unlink(missing_ok=True)  # a next run starts afresh
+    kept_runs(args.weeks).unlink(missing_ok=True)  # all replays are in the report: a next run starts afresh
     if not args.skip_serve:
         report["retraining"] = retraining(table.subset(tune_idx))
         print(report["retraining"], flush=True)
@@ -347,6 +352,7 @@ def write(report: dict) -> None:
                   f"{r['latency_ms']['training']['p50']}/{r['latency_ms']['training']['p95']} ms while it trains."]
     lines += replay_lines(report["replay"]) if "replay" in report else []
     write_results("learning_in_place", report, lines)
+
 
 if __name__ == "__main__":
     main()

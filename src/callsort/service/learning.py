@@ -43,11 +43,11 @@ def categories_of(config: LearningConfig) -> tuple[list[str], CallTable | None]:
 
 class Learner:
     """Trains candidates in the background and activates the good ones; `on_active(model)` is told of each
-    model made active (the service swaps it in and re-scores)."""
+    model made active (the service swaps it in and re-scores), `in_use()` gives the model the service holds."""
 
     def __init__(self, versions: ModelVersions, corrections: Corrections, categories: list[str],
                  base: CallTable | None, config: LearningConfig, on_active: Callable[[Classifier], None],
-                 in_use: Callable[[], Classifier | None] = lambda: None):
+                 in_use: Callable[[], Classifier | None]):
         self.versions, self.corrections, self.categories = versions, corrections, categories
         self.base, self.config, self.on_active, self.in_use = base, config, on_active, in_use
         self.todo: queue.Queue = queue.Queue()
